@@ -1,0 +1,228 @@
+"""The command line: ``flask pledge ...`` inside a host app, ``pledge-widget ...`` standalone."""
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import sys
+import threading
+import time
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .extension import state
+from .snippet import snippet
+
+DEMO_SITE_KEY = "demo"
+DEFAULT_PORT = 5000
+
+
+@click.group("pledge", help="Manage the pledge widget: host sites, counts, the outbox.")
+def pledge() -> None:
+    pass
+
+
+def _base_url() -> str:
+    configured = current_app.config.get("PLEDGE_PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    click.echo(
+        f"note: PLEDGE_PUBLIC_URL is not set; snippets point at http://127.0.0.1:{DEFAULT_PORT}", err=True
+    )
+    return f"http://127.0.0.1:{DEFAULT_PORT}" + current_app.config["PLEDGE_URL_PREFIX"]
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise click.BadParameter(f"{value!r} is not an origin such as https://school.example", param_hint="--origin")
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
+@pledge.group("site", help="Host sites: the web sites allowed to embed a widget.")
+def site() -> None:
+    pass
+
+
+@site.command("add")
+@click.option("--name", required=True, help="The site's name, as its host would write it.")
+@click.option("--origin", "origins", multiple=True, required=True, help="An origin that may embed the widget (repeatable).")
+@click.option("--email", required=True, help="The site owner's e-mail address (for the host dashboard).")
+@click.option("--campaign", default=None, help="The campaign's slug (default: PLEDGE_DEFAULT_CAMPAIGN).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@with_appcontext
+def site_add(name: str, origins: tuple[str, ...], email: str, campaign: str | None, as_json: bool) -> None:
+    """Register a host site and print its key and embed snippet."""
+    pledge_state = state()
+    slug = campaign or current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]
+    if slug not in pledge_state.campaigns:
+        raise click.BadParameter(f"unknown campaign {slug!r}; known: {sorted(pledge_state.campaigns)}", param_hint="--campaign")
+    if "@" not in email:
+        raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
+    new_site = pledge_state.store.add_site(name.strip(), [_origin(o) for o in origins], email.strip(), slug)
+    base = _base_url()
+    html = _snippet(base, new_site.key, slug)
+    if as_json:
+        click.echo(json.dumps({**_site_json(new_site), "snippet": html, "widget_url": f"{base}/w/{new_site.key}"}))
+    else:
+        click.echo(f"Site key: {new_site.key}\n\nSnippet for {name}:\n\n{html}")
+
+
+def _snippet(base: str, site_key: str, slug: str) -> str:
+    from flask_babel import force_locale
+
+    campaign = state().campaign(slug)
+    with force_locale(campaign.default_lang):
+        return snippet(base, site_key, campaign.text("title"))
+
+
+def _site_json(s) -> dict:
+    return {"key": s.key, "name": s.name, "campaign": s.campaign, "origins": list(s.origins), "email": s.owner_email}
+
+
+@site.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@with_appcontext
+def site_list(as_json: bool) -> None:
+    """List the registered host sites."""
+    sites = state().store.list_sites()
+    if as_json:
+        click.echo(json.dumps([_site_json(s) for s in sites]))
+        return
+    for s in sites:
+        click.echo(f"{s.key}\t{s.campaign}\t{s.name}\t{' '.join(s.origins)}")
+
+
+@pledge.command("counts")
+@click.option("--site", "site_key", default=None, help="Only this site.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def counts(site_key: str | None, as_json: bool) -> None:
+    """Confirmed sign-ons per site and per campaign."""
+    pledge_state = state()
+    if site_key:
+        found = pledge_state.store.get_site(site_key)
+        if found is None:
+            raise click.BadParameter(f"no site with the key {site_key!r}", param_hint="--site")
+        c = pledge_state.store.counts(found.campaign, found.key)
+        rows = [{"campaign": found.campaign, "site": found.key, "confirmed": c.site, "total": c.total}]
+    else:
+        rows = [
+            {"campaign": campaign, "site": key or None, "confirmed": n}
+            for campaign, key, n in pledge_state.store.all_counts()
+        ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for row in rows:
+        click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['confirmed']}")
+
+
+EXPORT_COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
+                  "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
+                  "consent_version")
+
+
+def _csv_cell(value: object) -> object:
+    # A cell starting with = + - @ (or a tab / carriage return) is a formula to spreadsheet programs.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@pledge.command("export")
+@click.option("--site", "site_key", default=None, help="Only the sign-ons that came through this site.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@with_appcontext
+def export(site_key: str | None, fmt: str) -> None:
+    """Write the confirmed sign-ons to standard output."""
+    rows = []
+    for s in state().store.confirmed_signons(site_key):
+        row = {"id": s.id, "campaign": s.campaign, "site_key": s.site_key, "email": s.email, "lang": s.lang,
+               "created_at": s.created_at, "confirmed_at": s.confirmed_at, "consent_at": s.consent_at,
+               "consent_version": s.consent_version}
+        row.update(s.answers)
+        rows.append({column: row.get(column) for column in EXPORT_COLUMNS})
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    writer = csv.writer(sys.stdout)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_cell(row[column]) for column in EXPORT_COLUMNS])
+
+
+@pledge.group("mail", help="The outbox of e-mails.")
+def mail() -> None:
+    pass
+
+
+@mail.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due now, then stop.")
+@with_appcontext
+def mail_worker(once: bool) -> None:
+    """Deliver queued e-mail until stopped (SIGINT or SIGTERM)."""
+    pledge_state = state()
+    if once:
+        sent, failed = pledge_state.sender.deliver_due()
+        click.echo(f"sent {sent}, failed {failed}")
+        return
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo("mail worker: delivering the outbox (Ctrl+C to stop)", err=True)
+    pledge_state.sender.run(stop, current_app.config["PLEDGE_MAIL_POLL_SECONDS"])
+
+
+@mail.command("status")
+@with_appcontext
+def mail_status() -> None:
+    """How many e-mails are queued, sent, and failed for good."""
+    click.echo(json.dumps(state().store.outbox_stats()))
+
+
+@pledge.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete unconfirmed sign-ons older than PLEDGE_PENDING_DAYS."""
+    days = current_app.config["PLEDGE_PENDING_DAYS"]
+    removed = state().store.purge_pending(time.time() - days * 86400)
+    click.echo(f"purged {removed} unconfirmed sign-on(s) older than {days} day(s)")
+
+
+@pledge.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@with_appcontext
+def run(host: str, port: int) -> None:
+    """Run the development server; e-mail goes out from the same process."""
+    app = current_app._get_current_object()
+    pledge_state = state()
+    public = app.config.get("PLEDGE_PUBLIC_URL")
+    own_origins = sorted({f"http://{host}:{port}", f"http://localhost:{port}", f"http://127.0.0.1:{port}"})
+    if public:
+        parts = urlsplit(public)
+        own_origins.insert(0, f"{parts.scheme}://{parts.netloc}")
+    if not pledge_state.store.has_sites():
+        pledge_state.store.add_site("Demo", own_origins, "demo@localhost", app.config["PLEDGE_DEFAULT_CAMPAIGN"], key=DEMO_SITE_KEY)
+        click.echo(f"Created the demo site (key {DEMO_SITE_KEY!r}).", err=True)
+    if not app.config.get("PLEDGE_SMTP_URL"):
+        click.echo("PLEDGE_SMTP_URL is not set: e-mails are printed here.", err=True)
+    click.echo(f"Pledge widget on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    pledge_state.ensure_sender()
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    """The ``pledge-widget`` console script."""
+    from . import create_app
+
+    cli = FlaskGroup(name="pledge-widget", create_app=lambda: create_app(), add_default_commands=False,
+                     add_version_option=False, load_dotenv=False, set_debug_flag=False,
+                     help="The pledge widget service.")
+    for command in pledge.commands.values():
+        cli.add_command(command)
+    cli.main(prog_name="pledge-widget")

@@ -1,0 +1,101 @@
+"""The PLEDGE_* configuration keys: their defaults, and how they are read from the environment."""
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+PREFIX = "PLEDGE_"
+
+#: Every configuration key with its default. ``docs/configuration.md`` documents each one
+#: (a test checks that), and :func:`read_environment` parses values of the same type.
+DEFAULTS: dict[str, Any] = {
+    "PLEDGE_DATABASE": None,  # sqlite:/// + instance/pledge.db
+    "PLEDGE_SECRET_KEY": None,  # SECRET_KEY, else a generated key kept in the instance folder
+    "PLEDGE_SMTP_URL": None,  # unset: mail is printed to stderr
+    "PLEDGE_MAIL_FROM": "pledge@localhost",
+    "PLEDGE_PUBLIC_URL": None,  # taken from the request
+    "PLEDGE_URL_PREFIX": "",
+    "PLEDGE_CAMPAIGNS_FILE": None,  # the built-in 4p1000 campaign only
+    "PLEDGE_RATELIMIT_STORAGE_URI": "memory://",
+    "PLEDGE_DEFAULT_CAMPAIGN": "4p1000",
+    "PLEDGE_CONFIRM_MAX_AGE": 3 * 24 * 3600,  # seconds a confirmation link stays valid
+    "PLEDGE_FORM_MAX_AGE": 24 * 3600,  # seconds a widget form may stay open before submitting
+    "PLEDGE_PENDING_DAYS": 7,  # unconfirmed sign-ons are purged after this many days
+    "PLEDGE_MAIL_IN_PROCESS": True,  # deliver the outbox from a thread of the web process
+    "PLEDGE_MAIL_POLL_SECONDS": 2.0,
+    "PLEDGE_SQLITE_BUSY_TIMEOUT": 10.0,  # seconds a writer waits for the lock
+}
+
+_INT_KEYS = {"PLEDGE_CONFIRM_MAX_AGE", "PLEDGE_FORM_MAX_AGE", "PLEDGE_PENDING_DAYS"}
+_FLOAT_KEYS = {"PLEDGE_MAIL_POLL_SECONDS", "PLEDGE_SQLITE_BUSY_TIMEOUT"}
+_BOOL_KEYS = {"PLEDGE_MAIL_IN_PROCESS"}
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Return every ``PLEDGE_*`` variable of the environment, parsed to its key's type."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(PREFIX):
+            continue
+        values[name] = parse_value(name, raw)
+    return values
+
+
+def parse_value(name: str, raw: str) -> Any:
+    """Turn the text of an environment variable into the value its config key expects."""
+    if name in _INT_KEYS:
+        return int(raw)
+    if name in _FLOAT_KEYS:
+        return float(raw)
+    if name in _BOOL_KEYS:
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return raw
+
+
+def apply_defaults(app: Flask) -> None:
+    """Fill in every missing PLEDGE_* key, in one place, before anything reads them."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if not app.config["PLEDGE_DATABASE"]:
+        app.config["PLEDGE_DATABASE"] = "sqlite:///" + str(Path(app.instance_path) / "pledge.db")
+    prefix = (app.config["PLEDGE_URL_PREFIX"] or "").rstrip("/")
+    if prefix and not prefix.startswith("/"):
+        prefix = "/" + prefix
+    app.config["PLEDGE_URL_PREFIX"] = prefix
+
+
+def secret_keys(app: Flask, generate: bool) -> list[str]:
+    """The signing keys, newest first: PLEDGE_SECRET_KEY (a list or comma-separated), else SECRET_KEY.
+
+    With neither and ``generate`` (standalone service), a key is generated once and kept in the
+    instance folder so links in mails sent before a restart keep working.
+    """
+    value = app.config.get("PLEDGE_SECRET_KEY") or app.config.get("SECRET_KEY")
+    if isinstance(value, str):
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+    elif value:
+        keys = [str(k) for k in value if str(k)]
+    else:
+        keys = []
+    if keys:
+        return keys
+    if not generate:
+        raise RuntimeError("flask-pledge-widget needs PLEDGE_SECRET_KEY or SECRET_KEY to sign its links")
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        warnings.warn(
+            f"No PLEDGE_SECRET_KEY set: generated one and saved it in {path}. "
+            "Set PLEDGE_SECRET_KEY in production.",
+            stacklevel=2,
+        )
+    return [path.read_text().strip()]

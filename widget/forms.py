@@ -1,0 +1,167 @@
+"""The sign-on form, built for one campaign, validated by Flask-WTF without any cookie.
+
+Inside a cross-site iframe Safari and Firefox send no third-party cookie, so Flask-WTF's
+session-based CSRF token can never work there. The form carries instead a signed, time-stamped
+token of its own (``form_token``): it proves the form came from us for this site, and says when
+it was handed out.
+"""
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.csrf.core import CSRF
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from . import countries
+from .campaigns import Campaign
+from .tokens import TokenExpired, TokenInvalid, Tokens
+
+#: Longest answer accepted per field (characters, after normalisation).
+MAX_LENGTHS = {
+    "name": 200,
+    "email": 254,
+    "organization": 300,
+    "goal": 2000,
+    "actions": 2000,
+    "timetable": 200,
+    "resources": 2000,
+}
+
+LABELS = {
+    "name": _l("Your name"),
+    "email": _l("E-mail address"),
+    "organization": _l("Organisation"),
+    "org_type": _l("Type of organisation"),
+    "country": _l("Country"),
+    "goal": _l("Our goal"),
+    "actions": _l("Types of action"),
+    "timetable": _l("Timetable"),
+    "resources": _l("Resources dedicated"),
+}
+MULTILINE = {"goal", "actions", "resources"}
+
+
+class FormTokenCSRF(CSRF):
+    """A CSRF implementation that signs ``{site, lang, nonce}`` with the form salt instead of using a session."""
+
+    def setup_form(self, form: FlaskForm) -> Any:
+        self.context: dict[str, Any] = form.meta.csrf_context
+        return super().setup_form(form)
+
+    def generate_csrf_token(self, csrf_token_field: Any) -> str:
+        tokens: Tokens = self.context["tokens"]
+        payload = {"s": self.context["site_key"], "l": self.context["lang"], "n": secrets.token_hex(4)}
+        return tokens.dumps("form", payload)
+
+    def validate_csrf_token(self, form: FlaskForm, field: Any) -> None:
+        tokens: Tokens = self.context["tokens"]
+        try:
+            payload, issued_at = tokens.loads("form", field.data or "")
+        except TokenExpired:
+            raise ValidationError(_l("This form was open for too long. Please check your answers and send it again."))
+        except TokenInvalid:
+            raise ValidationError(_l("This form could not be checked. Please send it again."))
+        if not isinstance(payload, dict) or payload.get("s") != self.context["site_key"]:
+            raise ValidationError(_l("This form could not be checked. Please send it again."))
+        form.issued_at = issued_at
+
+
+def clean_text(value: Any) -> Any:
+    """Normalise Unicode (NFC) and trim, so the same text is stored the same way whatever the keyboard."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value).strip()
+    return value
+
+
+def no_control_characters(form: FlaskForm, field: Any) -> None:
+    """Refuse invisible control characters (tabs and new lines are fine in multi-line answers)."""
+    allowed = {"\n", "\r", "\t"} if field.name in MULTILINE else set()
+    for char in field.data or "":
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co") and char not in allowed:
+            raise ValidationError(_l("Please remove the invisible control characters from this answer."))
+
+
+def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, formdata: Any = None) -> FlaskForm:
+    """An instance of the sign-on form of ``campaign`` in ``lang``, for the widget of ``site_key``."""
+
+    class Meta:
+        csrf = True  # our own token, not Flask-WTF's session one: always on
+        csrf_class = FormTokenCSRF
+        csrf_field_name = "form_token"
+        csrf_context = {"tokens": tokens, "site_key": site_key, "lang": lang}
+
+    attrs: dict[str, Any] = {"Meta": Meta}
+    for name in campaign.fields:
+        attrs[name] = _field(campaign, name, lang)
+    form_class = type("SignOnForm", (FlaskForm,), attrs)
+    kwargs: dict[str, Any] = {} if formdata is None else {"formdata": formdata}
+    form = form_class(**kwargs)
+    form.issued_at = None
+    return form
+
+
+def _required(campaign: Campaign, name: str) -> list[Any]:
+    if campaign.is_required(name):
+        return [InputRequired(message=_l("Please fill in this field."))]
+    return [Optional()]
+
+
+def _field(campaign: Campaign, name: str, lang: str) -> Any:
+    label = campaign.text(f"label.{name}") or LABELS.get(name, name)
+    description = campaign.text(f"help.{name}")
+    filters = [clean_text]
+    if name == "consent":
+        validators = [InputRequired(message=_l("Please tick this box to sign."))] if campaign.is_required(name) else []
+        return BooleanField(campaign.text("consent"), validators=validators)
+    if name == "email":
+        return EmailField(
+            label,
+            filters=filters,
+            validators=[
+                InputRequired(message=_l("Please enter your e-mail address.")),
+                Length(max=MAX_LENGTHS["email"], message=_l("Please use at most %(max)d characters.")),
+                Email(message=_l("Please enter a valid e-mail address, such as name@example.org."), check_deliverability=False),
+            ],
+            render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+        )
+    if name in ("org_type", "country"):
+        if name == "org_type":
+            options = [(code, campaign.text(f"org_type.{code}", code)) for code in campaign.org_types]
+        else:
+            options = list(countries.choices(lang))
+        message = _l("Please choose one of the options.")
+        return _select(label, description, options, campaign.is_required(name), message)
+    field_class = TextAreaField if name in MULTILINE else StringField
+    render_kw = {"autocomplete": {"name": "name", "organization": "organization"}.get(name, "off")}
+    return field_class(
+        label,
+        description=description,
+        filters=filters,
+        validators=_required(campaign, name)
+        + [
+            Length(max=MAX_LENGTHS[name], message=_l("Please use at most %(max)d characters.")),
+            no_control_characters,
+        ],
+        render_kw=render_kw,
+    )
+
+
+def _select(label: Any, description: str, options: list[tuple[str, str]], required: bool, message: Any) -> SelectField:
+    valid = {code for code, _ in options}
+
+    def one_of_the_options(form: FlaskForm, field: Any) -> None:
+        if field.data and field.data not in valid:
+            raise ValidationError(message)
+
+    return SelectField(
+        label,
+        choices=[("", _l("Choose…"))] + options,
+        description=description,
+        validators=([InputRequired(message=message)] if required else [Optional()]) + [one_of_the_options],
+        validate_choice=False,
+    )

@@ -1,0 +1,65 @@
+"""Languages: which ones we ship, how a request's language is chosen, and how it is written."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel import Locale
+from flask import g, has_request_context, request
+
+#: Languages with a complete catalogue in ``translations/``; English is the source language.
+LANGUAGES = ("en", "fr", "es", "pt", "de", "it", "ar", "sw")
+RTL = frozenset({"ar"})
+DEFAULT = "en"
+
+
+def normalise(value: str | None) -> str | None:
+    """``"fr-CA"`` → ``"fr"``; anything that is not one of our languages → None (never an error).
+
+    Languages are whitelisted before Babel sees them: ``Locale.parse`` raises on junk.
+    """
+    if not value or len(value) > 35:
+        return None
+    primary = value.strip().replace("_", "-").split("-")[0].lower()
+    return primary if primary in LANGUAGES else None
+
+
+def pick(*candidates: str | None) -> str | None:
+    """The first candidate that is one of our languages."""
+    for candidate in candidates:
+        lang = normalise(candidate)
+        if lang:
+            return lang
+    return None
+
+
+def request_language(default: str = DEFAULT) -> str:
+    """The language of this request, by the rules of the widget:
+
+    1. one a view fixed (``g.pledge_lang``: a sign-on's stored language, a signed form token's);
+    2. an explicit ``?lang=`` (``data-lang`` on the snippet, or the visitor's own choice);
+    3. the host page's ``<html lang>``, passed on by the loader as ``?hl=``;
+    4. the visitor's Accept-Language;
+    5. ``default`` (the campaign's language).
+    """
+    if not has_request_context():
+        return default
+    fixed = g.get("pledge_lang")
+    if fixed:
+        return fixed
+    chosen = pick(request.args.get("lang"), request.args.get("hl"))
+    if chosen:
+        return chosen
+    best = request.accept_languages.best_match(LANGUAGES)
+    return best or pick(default) or DEFAULT
+
+
+def direction(lang: str) -> str:
+    """``"rtl"`` or ``"ltr"``, for ``<html dir>``."""
+    return "rtl" if lang in RTL else "ltr"
+
+
+@lru_cache(maxsize=None)
+def autonym(lang: str) -> str:
+    """A language's name in itself ("Français", "العربية"), for the language switcher."""
+    name = Locale.parse(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]

@@ -1,0 +1,1 @@
+"""E-mail: composing localised messages, the SMTP (or console) transport, and the outbox sender."""

@@ -1,0 +1,78 @@
+"""The outbox sender: takes due e-mails from the store and delivers them, retrying with back-off.
+
+It runs as a thread of the web process (``PLEDGE_MAIL_IN_PROCESS``) or on its own with
+``pledge-widget mail worker``; several senders may run at once, since each claims its batch.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from .transport import PermanentFailure, Transport
+
+log = logging.getLogger("widget.mail")
+
+#: Seconds before retry number n (the last value repeats): a down server is tried again
+#: for as long as it takes, and nothing queued is ever dropped for being late.
+BACKOFF = (10, 30, 60, 300, 900, 1800, 3600)
+LEASE_SECONDS = 120.0
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds to wait after ``attempts`` failed attempts."""
+    return BACKOFF[min(attempts, len(BACKOFF) - 1)]
+
+
+class OutboxSender:
+    """Delivers the outbox of one store through one transport."""
+
+    def __init__(self, store, transport: Transport, batch: int = 50):
+        self.store = store
+        self.transport = transport
+        self.batch = batch
+        self.wake = threading.Event()
+
+    def deliver_due(self) -> tuple[int, int]:
+        """Deliver every e-mail due now; return ``(sent, failed)``."""
+        sent = failed = 0
+        while True:
+            mails = self.store.claim_mail(self.batch, LEASE_SECONDS)
+            if not mails:
+                return sent, failed
+            for mail in mails:
+                try:
+                    self.transport.send(mail)
+                except PermanentFailure as exc:
+                    log.warning("mail %s refused for good: %s", mail.id, exc)
+                    self.store.mark_attempt_failed(mail.id, str(exc), None)
+                    failed += 1
+                except Exception as exc:  # noqa: BLE001 - any transport error means "try later"
+                    delay = retry_delay(mail.attempts)
+                    log.warning("mail %s not delivered (%s); retrying in %ss", mail.id, exc.__class__.__name__, delay)
+                    self.store.mark_attempt_failed(mail.id, f"{exc.__class__.__name__}: {exc}", time.time() + delay)
+                    failed += 1
+                else:
+                    self.store.mark_sent(mail.id)
+                    sent += 1
+            if failed:
+                # The server is probably down: leave the rest of the queue for the next round.
+                return sent, failed
+
+    def run(self, stop: threading.Event, poll_seconds: float) -> None:
+        """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""
+        while not stop.is_set():
+            try:
+                self.deliver_due()
+            except Exception:  # noqa: BLE001 - a locked or missing database must not kill the sender
+                log.exception("outbox round failed")
+            self.wake.wait(poll_seconds)
+            self.wake.clear()
+
+    def start_thread(self, poll_seconds: float) -> threading.Thread:
+        """Run :meth:`run` in a daemon thread (the web process's in-process sender)."""
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run, args=(stop, poll_seconds), name="pledge-mail", daemon=True)
+        thread.stop = stop  # type: ignore[attr-defined]
+        thread.start()
+        return thread

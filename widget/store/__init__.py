@@ -1,0 +1,76 @@
+"""The storage contract: the only code that speaks SQL lives below this package.
+
+``open_store(url)`` picks the back-end from ``PLEDGE_DATABASE``. Records are plain dataclasses so
+the views and the CLI never see a row or a cursor.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Site:
+    """A host site: a web site allowed to embed the widget of one campaign."""
+
+    key: str
+    name: str
+    owner_email: str
+    campaign: str
+    origins: tuple[str, ...]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class SignOn:
+    """One sign-on: who signed which campaign, through which site, and whether it is confirmed."""
+
+    id: str
+    campaign: str
+    site_key: str
+    email: str
+    lang: str
+    status: str  # "pending" or "confirmed"
+    created_at: float
+    confirmed_at: float | None
+    consent_at: float
+    consent_version: str
+    answers: dict[str, str] = field(default_factory=dict)  # name, organization, goal, ...
+
+
+@dataclass(frozen=True)
+class Mail:
+    """An e-mail waiting in (or taken from) the outbox."""
+
+    to: str
+    subject: str
+    text: str
+    html: str
+    id: int | None = None
+    attempts: int = 0
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """What confirming a sign-on did: ``confirmed`` (counted now), ``already`` (counted before, or the
+    address had already signed through another link) or ``unknown`` (no such pending sign-on)."""
+
+    status: str
+    signon: SignOn | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Confirmed sign-ons of one site and of its whole campaign."""
+
+    site: int
+    total: int
+
+
+def open_store(url: str, **options: Any):
+    """Return the store for a ``PLEDGE_DATABASE`` URL."""
+    if url.startswith("sqlite:///"):
+        from .sqlite import SQLiteStore
+
+        return SQLiteStore(url[len("sqlite:///") :], **options)
+    raise ValueError(f"PLEDGE_DATABASE must be sqlite:///PATH (PostgreSQL is planned), got {url!r}")

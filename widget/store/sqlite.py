@@ -1,0 +1,377 @@
+"""The SQLite store, on sqlite-utils.
+
+Habits that keep it correct under many writers:
+- WAL mode, an explicit ``synchronous`` and a busy timeout on every connection;
+- every write takes the lock up front with ``BEGIN IMMEDIATE``: a deferred transaction that
+  reads and then writes fails at once with "database is locked", whatever the busy timeout;
+- one connection per thread, opened lazily and never shared across a fork (gunicorn);
+- counters kept in their own table, moved in the same transaction as the row they count.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from . import ConfirmResult, Counts, Mail, SignOn, Site
+
+ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
+TOTAL = ""  # the site_key of a campaign's total in the counts table
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db["sites"].create(
+        {"key": str, "name": str, "owner_email": str, "campaign": str, "origins": str, "created_at": float},
+        pk="key",
+    )
+    columns: dict[str, Any] = {"id": str, "campaign": str, "site_key": str, "email": str}
+    columns.update({name: str for name in ANSWER_FIELDS})
+    columns.update(
+        {
+            "lang": str,
+            "status": str,
+            "created_at": float,
+            "confirmed_at": float,
+            "consent_at": float,
+            "consent_version": str,
+        }
+    )
+    db["signons"].create(columns, pk="id", not_null={"campaign", "site_key", "email", "status", "created_at"})
+    db["signons"].create_index(["campaign", "email"])
+    db["signons"].create_index(["status", "created_at"])
+    # One address signs a campaign once: the database itself refuses a second confirmed sign-on.
+    db.execute(
+        "CREATE UNIQUE INDEX signons_one_confirmed ON signons(campaign, email) WHERE status = 'confirmed'"
+    )
+    db["counts"].create({"campaign": str, "site_key": str, "confirmed": int}, pk=("campaign", "site_key"))
+    db["outbox"].create(
+        {
+            "id": int,
+            "signon_id": str,
+            "to_addr": str,
+            "subject": str,
+            "text_body": str,
+            "html_body": str,
+            "created_at": float,
+            "attempts": int,
+            "next_attempt_at": float,
+            "claimed_until": float,
+            "sent_at": float,
+            "failed_at": float,
+            "last_error": str,
+        },
+        pk="id",
+        not_null={"to_addr", "created_at", "attempts", "next_attempt_at"},
+    )
+    db["outbox"].create_index(["sent_at", "next_attempt_at"])
+
+
+#: Schema migrations, applied in order; ``PRAGMA user_version`` records how many have run.
+MIGRATIONS = [_migration_1]
+
+
+class SQLiteStore:
+    """Sites, sign-ons, counters and the outbox in one SQLite file."""
+
+    def __init__(self, path: str, busy_timeout: float = 10.0, synchronous: str = "FULL"):
+        self.path = path
+        self.busy_timeout = busy_timeout
+        self.synchronous = synchronous
+        self._local = threading.local()
+
+    # -- connections -------------------------------------------------------------------------
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection (a new one after a fork: connections must not cross processes)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.db = self._connect()
+            local.pid = os.getpid()
+        return local.db
+
+    def _connect(self) -> sqlite_utils.Database:
+        if self.path not in ("", ":memory:"):
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: Python opens no implicit (deferred) transactions; we BEGIN ourselves.
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed sign-on survives a power cut, at the price of one fsync per commit.
+        conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return sqlite_utils.Database(conn, execute_plugins=False)
+
+    def close(self) -> None:
+        """Close this thread's connection (the next use opens a new one)."""
+        db = getattr(self._local, "db", None)
+        if db is not None and getattr(self._local, "pid", None) == os.getpid():
+            db.close()
+        self._local = threading.local()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction that holds the write lock from its first statement."""
+        db = self.db
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Bring the schema up to date; return its version."""
+        with self.write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                migration(db)
+                db.execute(f"PRAGMA user_version={number}")
+            return len(MIGRATIONS)
+
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- sites ---------------------------------------------------------------------------------
+
+    def add_site(
+        self, name: str, origins: list[str], owner_email: str, campaign: str, key: str | None = None
+    ) -> Site:
+        """Register a host site and return it, with a new random key unless ``key`` is given."""
+        site = Site(
+            key=key or secrets.token_urlsafe(12),
+            name=name,
+            owner_email=owner_email,
+            campaign=campaign,
+            origins=tuple(origins),
+            created_at=time.time(),
+        )
+        with self.write() as db:
+            db["sites"].insert(
+                {
+                    "key": site.key,
+                    "name": site.name,
+                    "owner_email": site.owner_email,
+                    "campaign": site.campaign,
+                    "origins": json.dumps(list(site.origins)),
+                    "created_at": site.created_at,
+                }
+            )
+        return site
+
+    def get_site(self, key: str) -> Site | None:
+        row = self.db.execute("SELECT * FROM sites WHERE key = ?", [key]).fetchone()
+        return self._site(row) if row else None
+
+    def list_sites(self) -> list[Site]:
+        return [self._site(row) for row in self.db.execute("SELECT * FROM sites ORDER BY created_at")]
+
+    def has_sites(self) -> bool:
+        return self.db.execute("SELECT 1 FROM sites LIMIT 1").fetchone() is not None
+
+    @staticmethod
+    def _site(row: tuple) -> Site:
+        key, name, owner_email, campaign, origins, created_at = row
+        return Site(key, name, owner_email, campaign, tuple(json.loads(origins)), created_at)
+
+    # -- sign-ons --------------------------------------------------------------------------------
+
+    def create_signon(self, signon: SignOn, mail: Mail) -> None:
+        """Store a pending sign-on and its confirmation e-mail together, or neither."""
+        row = {
+            "id": signon.id,
+            "campaign": signon.campaign,
+            "site_key": signon.site_key,
+            "email": signon.email,
+            "lang": signon.lang,
+            "status": "pending",
+            "created_at": signon.created_at,
+            "confirmed_at": None,
+            "consent_at": signon.consent_at,
+            "consent_version": signon.consent_version,
+        }
+        row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
+        with self.write() as db:
+            db["signons"].insert(row)
+            self._enqueue(db, mail, signon.id)
+
+    def is_signed(self, campaign: str, email: str) -> bool:
+        """True when ``email`` has a confirmed sign-on of ``campaign``."""
+        query = "SELECT 1 FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'"
+        return self.db.execute(query, [campaign, email]).fetchone() is not None
+
+    def get_signon(self, signon_id: str) -> SignOn | None:
+        cursor = self.db.execute("SELECT * FROM signons WHERE id = ?", [signon_id])
+        row = cursor.fetchone()
+        return self._signon(cursor.description, row) if row else None
+
+    def confirm_signon(self, signon_id: str) -> ConfirmResult:
+        """Confirm a pending sign-on and count it, once: a second call changes nothing."""
+        with self.write() as db:
+            cursor = db.execute("SELECT * FROM signons WHERE id = ?", [signon_id])
+            row = cursor.fetchone()
+            if row is None:
+                return ConfirmResult("unknown")
+            signon = self._signon(cursor.description, row)
+            if signon.status == "confirmed":
+                return ConfirmResult("already", signon)
+            if self.is_signed(signon.campaign, signon.email):
+                # The address signed through another link first: that one keeps its site.
+                return ConfirmResult("already", signon)
+            now = time.time()
+            db.execute(
+                "UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ?", [now, signon_id]
+            )
+            for site_key in (signon.site_key, TOTAL):
+                db.execute(
+                    "INSERT INTO counts (campaign, site_key, confirmed) VALUES (?, ?, 1) "
+                    "ON CONFLICT (campaign, site_key) DO UPDATE SET confirmed = confirmed + 1",
+                    [signon.campaign, site_key],
+                )
+        return ConfirmResult("confirmed", self.get_signon(signon_id))
+
+    def counts(self, campaign: str, site_key: str) -> Counts:
+        """Confirmed sign-ons of a site and of its campaign, read from the counters (O(1))."""
+        rows = dict(
+            self.db.execute(
+                "SELECT site_key, confirmed FROM counts WHERE campaign = ? AND site_key IN (?, ?)",
+                [campaign, site_key, TOTAL],
+            ).fetchall()
+        )
+        return Counts(site=rows.get(site_key, 0), total=rows.get(TOTAL, 0))
+
+    def all_counts(self) -> list[tuple[str, str, int]]:
+        """``(campaign, site_key, confirmed)`` for every site with a count; ``site_key`` "" is the total."""
+        return [tuple(row) for row in self.db.execute("SELECT * FROM counts ORDER BY campaign, site_key")]
+
+    def recount(self) -> list[tuple[str, str, int, int]]:
+        """Compare the counters with the rows: ``(campaign, site_key, counter, rows)`` where they differ.
+
+        For audits and tests only: requests read the counters.
+        """
+        actual: dict[tuple[str, str], int] = {}
+        query = "SELECT campaign, site_key, COUNT(*) FROM signons WHERE status = 'confirmed' GROUP BY 1, 2"
+        for campaign, site_key, n in self.db.execute(query):
+            actual[(campaign, site_key)] = n
+            actual[(campaign, TOTAL)] = actual.get((campaign, TOTAL), 0) + n
+        counters = {(c, s): n for c, s, n in self.all_counts()}
+        return [
+            (c, s, counters.get((c, s), 0), actual.get((c, s), 0))
+            for c, s in sorted(set(actual) | set(counters))
+            if counters.get((c, s), 0) != actual.get((c, s), 0)
+        ]
+
+    def confirmed_signons(self, site_key: str | None = None) -> Iterator[SignOn]:
+        """Every confirmed sign-on, oldest first, of one site or of all."""
+        query = "SELECT * FROM signons WHERE status = 'confirmed'"
+        params: list[Any] = []
+        if site_key is not None:
+            query += " AND site_key = ?"
+            params.append(site_key)
+        cursor = self.db.execute(query + " ORDER BY confirmed_at", params)
+        for row in cursor:
+            yield self._signon(cursor.description, row)
+
+    def purge_pending(self, older_than: float) -> int:
+        """Delete unconfirmed sign-ons created before ``older_than`` (and their unsent mail)."""
+        with self.write() as db:
+            db.execute(
+                "DELETE FROM outbox WHERE sent_at IS NULL AND signon_id IN "
+                "(SELECT id FROM signons WHERE status = 'pending' AND created_at < ?)",
+                [older_than],
+            )
+            return db.execute(
+                "DELETE FROM signons WHERE status = 'pending' AND created_at < ?", [older_than]
+            ).rowcount
+
+    @staticmethod
+    def _signon(description: Any, row: tuple) -> SignOn:
+        data = dict(zip([d[0] for d in description], row))
+        return SignOn(
+            id=data["id"],
+            campaign=data["campaign"],
+            site_key=data["site_key"],
+            email=data["email"],
+            lang=data["lang"],
+            status=data["status"],
+            created_at=data["created_at"],
+            confirmed_at=data["confirmed_at"],
+            consent_at=data["consent_at"],
+            consent_version=data["consent_version"],
+            answers={name: data[name] for name in ANSWER_FIELDS if data[name] is not None},
+        )
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def enqueue_mail(self, mail: Mail, signon_id: str | None = None) -> None:
+        with self.write() as db:
+            self._enqueue(db, mail, signon_id)
+
+    @staticmethod
+    def _enqueue(db: sqlite_utils.Database, mail: Mail, signon_id: str | None) -> None:
+        now = time.time()
+        db["outbox"].insert(
+            {
+                "signon_id": signon_id,
+                "to_addr": mail.to,
+                "subject": mail.subject,
+                "text_body": mail.text,
+                "html_body": mail.html,
+                "created_at": now,
+                "attempts": 0,
+                "next_attempt_at": now,
+            }
+        )
+
+    def claim_mail(self, limit: int, lease: float) -> list[Mail]:
+        """Take up to ``limit`` due e-mails for ``lease`` seconds.
+
+        A sender that dies mid-batch loses nothing: once the lease runs out another sender takes the
+        mail again (so a mail may go out twice, never zero times).
+        """
+        now = time.time()
+        with self.write() as db:
+            rows = db.execute(
+                "SELECT id, to_addr, subject, text_body, html_body, attempts FROM outbox "
+                "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? "
+                "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
+                [now, now, limit],
+            ).fetchall()
+            if rows:
+                db.execute(
+                    f"UPDATE outbox SET claimed_until = ? WHERE id IN ({','.join('?' * len(rows))})",
+                    [now + lease, *[row[0] for row in rows]],
+                )
+        return [Mail(to=r[1], subject=r[2], text=r[3], html=r[4], id=r[0], attempts=r[5]) for r in rows]
+
+    def mark_sent(self, mail_id: int) -> None:
+        with self.write() as db:
+            db.execute("UPDATE outbox SET sent_at = ?, claimed_until = NULL WHERE id = ?", [time.time(), mail_id])
+
+    def mark_attempt_failed(self, mail_id: int, error: str, retry_at: float | None) -> None:
+        """Record a failed delivery: try again at ``retry_at``, or never (permanent failure) if None."""
+        with self.write() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, "
+                "next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ? WHERE id = ?",
+                [error[:500], retry_at, None if retry_at is not None else time.time(), mail_id],
+            )
+
+    def outbox_stats(self) -> dict[str, int]:
+        """How many e-mails are queued, sent and failed for good."""
+        row = self.db.execute(
+            "SELECT SUM(sent_at IS NULL AND failed_at IS NULL), SUM(sent_at IS NOT NULL), "
+            "SUM(failed_at IS NOT NULL) FROM outbox"
+        ).fetchone()
+        return {"queued": row[0] or 0, "sent": row[1] or 0, "failed": row[2] or 0}

@@ -1,0 +1,64 @@
+"""Every signed token of the service: one itsdangerous salt and one maximum age per purpose.
+
+Payloads are readable by anyone holding the token, so they carry opaque ids, never an e-mail
+address. A signature is not single use: the store consumes confirm tokens (a sign-on is confirmed
+once), which is what makes a confirmation link single use.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+SALTS = {
+    "form": "pledge-widget/form",
+    "confirm": "pledge-widget/confirm",
+    "withdraw": "pledge-widget/withdraw",
+    "host-login": "pledge-widget/host-login",
+}
+
+
+class TokenInvalid(Exception):
+    """The token was tampered with, made for another purpose, or is not a token at all."""
+
+
+class TokenExpired(Exception):
+    """The token is genuine but older than its maximum age; ``payload`` is still trustworthy."""
+
+    def __init__(self, payload: Any, issued_at: float | None):
+        super().__init__("token expired")
+        self.payload = payload
+        self.issued_at = issued_at
+
+
+@dataclass
+class Tokens:
+    """Signs and checks tokens. ``keys`` are newest first: the first signs, all of them verify."""
+
+    keys: list[str]
+    max_ages: dict[str, int]
+
+    def _serializer(self, purpose: str) -> URLSafeTimedSerializer:
+        # itsdangerous signs with the *last* key of the list and tries all of them.
+        return URLSafeTimedSerializer(list(reversed(self.keys)), salt=SALTS[purpose])
+
+    def dumps(self, purpose: str, payload: Any) -> str:
+        """Sign ``payload`` for one purpose."""
+        return self._serializer(purpose).dumps(payload)
+
+    def loads(self, purpose: str, token: str) -> tuple[Any, float]:
+        """Return ``(payload, issued_at)`` or raise :class:`TokenInvalid` / :class:`TokenExpired`."""
+        serializer = self._serializer(purpose)
+        try:
+            payload, issued = serializer.loads(token, max_age=self.max_ages[purpose], return_timestamp=True)
+        except SignatureExpired as exc:
+            issued_at = exc.date_signed.timestamp() if exc.date_signed else None
+            try:
+                payload = serializer.load_payload(exc.payload)
+            except BadSignature:
+                raise TokenInvalid() from None
+            raise TokenExpired(payload, issued_at) from None
+        except (BadSignature, UnicodeError, ValueError, TypeError):
+            raise TokenInvalid() from None
+        return payload, issued.timestamp()

@@ -1,0 +1,14 @@
+"""The blueprint: thin views that call the store, the tokens and the mail composer."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+blueprint = Blueprint(
+    "pledge",
+    __name__,
+    template_folder="../templates",
+    static_folder="../static",
+    static_url_path="/pledge-static",
+)
+
+from . import api, common, confirm, front, widget  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,76 @@
+"""What every view shares: the page renderer, public URLs and the security headers."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, render_template, request, url_for
+from flask_babel import force_locale, format_decimal
+from werkzeug.wrappers import Response
+
+from .. import i18n
+from ..extension import state
+from . import blueprint
+
+#: Pages may not be framed, except the widget, which widens this to its site's origins.
+DEFAULT_CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def current_language(default: str | None = None) -> str:
+    """The language of this request (see :func:`widget.i18n.request_language`)."""
+    if default is None:
+        default = state().campaign(current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]).default_lang
+    return i18n.request_language(default)
+
+
+def render_page(template: str, lang: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render in ``lang`` whatever locale selector the host app has."""
+    g.pledge_lang = lang
+    with force_locale(lang):
+        body = render_template(
+            template, lang=lang, dir=i18n.direction(lang), languages=i18n.LANGUAGES, autonym=i18n.autonym, **context
+        )
+    return body, status
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL for e-mails and snippets: PLEDGE_PUBLIC_URL when set, else the request's."""
+    base = current_app.config.get("PLEDGE_PUBLIC_URL")
+    if base:
+        path = url_for(endpoint, **values)
+        script_root = request.script_root if request else ""
+        return base.rstrip("/") + path[len(script_root) :]
+    return url_for(endpoint, _external=True, **values)
+
+
+def number(value: int) -> str:
+    """A count written for the current locale: 12,345 in English, 12 345 in French."""
+    return format_decimal(value)
+
+
+@blueprint.app_template_global("pledge_number")
+def _number_global(value: int) -> str:
+    return number(value)
+
+
+@blueprint.before_request
+def _start_sender() -> None:
+    state().ensure_sender()
+
+
+@blueprint.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+@blueprint.errorhandler(404)
+def _not_found(error: Exception) -> tuple[str, int]:
+    body, status = render_page("not_found.html", current_language(), 404, campaign=None)
+    return body, status

@@ -1,0 +1,37 @@
+"""The front page (what this is, a live demo and its snippet) and the loader script."""
+from __future__ import annotations
+
+from flask import current_app, request, send_file
+from werkzeug.wrappers import Response
+
+from ..extension import state
+from ..resources import embed_dir
+from ..snippet import snippet
+from . import blueprint
+from .common import current_language, render_page
+
+DEMO_SITE_KEY = "demo"
+
+
+@blueprint.get("/")
+def front() -> tuple[str, int]:
+    lang = current_language()
+    store = state().store
+    demo = store.get_site(DEMO_SITE_KEY)
+    base = current_app.config.get("PLEDGE_PUBLIC_URL") or request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
+    demo_snippet = None
+    if demo is not None:
+        campaign = state().campaign(demo.campaign)
+        demo_snippet = snippet(base, demo.key, campaign.text("title"))
+    body, status = render_page("front.html", lang, demo=demo, demo_snippet=demo_snippet, base_url=base)
+    return body, status
+
+
+@blueprint.get("/embed.js")
+def embed_js() -> Response:
+    response = send_file(embed_dir() / "loader.js", mimetype="text/javascript", max_age=3600)
+    # Any page may load the loader; it sets no cookie and reads nothing from the host page but <html lang>.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+

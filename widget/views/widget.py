@@ -1,0 +1,120 @@
+"""The widget page inside the host's iframe: the campaign, the live count and the sign-on form."""
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from email_validator import EmailNotValidError, validate_email
+from flask import abort, current_app, request
+from werkzeug.wrappers import Response
+
+from ..extension import state
+from ..forms import build_form
+from ..mail import compose
+from ..store import SignOn, Site
+from . import blueprint
+from .common import current_language, public_url, render_page
+
+SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ANSWERS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
+
+
+def find_site(site_key: str) -> Site:
+    site = state().store.get_site(site_key) if SITE_KEY.match(site_key) else None
+    if site is None:
+        abort(404)
+    return site
+
+
+def host_origin(site: Site) -> str | None:
+    """The embedding page's origin, as the loader reports it, if it is one the site registered.
+
+    The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``.
+    """
+    origin = request.args.get("origin", "")
+    return origin if origin in site.origins else None
+
+
+@blueprint.route("/w/<site_key>", methods=["GET", "POST"])
+def widget(site_key: str) -> Response:
+    site = find_site(site_key)
+    pledge = state()
+    campaign = pledge.campaign(site.campaign)
+    lang = current_language(campaign.default_lang)
+    form = build_form(campaign, lang, site.key, pledge.tokens)
+    sent = False
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            sign_on(site, campaign, lang, form)
+            sent = True
+        else:
+            status = 400
+    counts = pledge.store.counts(campaign.slug, site.key)
+    body, status = render_page(
+        "widget.html",
+        lang,
+        status,
+        site=site,
+        campaign=campaign,
+        form=form,
+        sent=sent,
+        counts=counts,
+        host_origin=host_origin(site),
+        query={k: v for k, v in request.args.items() if k in ("lang", "hl", "origin")},
+    )
+    response = current_app.make_response((body, status))
+    # Only the site's registered origins may frame its widget; the browser enforces it.
+    ancestors = " ".join(site.origins) or "'none'"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        f"form-action 'self'; base-uri 'none'; frame-ancestors 'self' {ancestors}"
+    )
+    # The count is live and the form token is time-stamped: never serve a stored copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def sign_on(site: Site, campaign, lang: str, form) -> None:
+    """Store the sign-on and its confirmation e-mail in one transaction, then wake the sender."""
+    pledge = state()
+    email = normalise_email(form.email.data)
+    if pledge.store.is_signed(campaign.slug, email):
+        # Same answer on the page (no enumeration); the mail says they have signed already.
+        pledge.store.enqueue_mail(compose.already_signed(email, lang, campaign))
+        pledge.mail_queued()
+        return
+    now = time.time()
+    signon = SignOn(
+        id=secrets.token_urlsafe(18),
+        campaign=campaign.slug,
+        site_key=site.key,
+        email=email,
+        lang=lang,
+        status="pending",
+        created_at=now,
+        confirmed_at=None,
+        consent_at=now,
+        consent_version=f"{campaign.consent_version}/{lang}",
+        answers={name: getattr(form, name).data for name in ANSWERS if name in form and getattr(form, name).data},
+    )
+    token = pledge.tokens.dumps("confirm", signon.id)
+    mail = compose.confirmation(
+        email,
+        lang,
+        campaign,
+        signon.answers.get("organization", ""),
+        public_url("pledge.confirm", token=token),
+        max_age_hours=current_app.config["PLEDGE_CONFIRM_MAX_AGE"] // 3600,
+    )
+    pledge.store.create_signon(signon, mail)
+    pledge.mail_queued()
+
+
+def normalise_email(address: str) -> str:
+    """One spelling per mailbox, so one address signs a campaign once."""
+    try:
+        return validate_email(address, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:  # the form validated it already; keep the visitor's spelling
+        return address.strip().lower()
