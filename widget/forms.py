@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.csrf.core import CSRF
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from . import countries
@@ -160,7 +161,7 @@ def _select(label: Any, description: str, options: list[tuple[str, str]], requir
 
     return SelectField(
         label,
-        choices=[("", _l("Choose…"))] + options,
+        choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(code, text) for code, text in options],
         description=description,
         validators=([InputRequired(message=message)] if required else [Optional()]) + [one_of_the_options],
         validate_choice=False,

@@ -10,7 +10,9 @@ from ..i18n import direction
 from ..store import Mail
 
 
-def confirmation(to: str, lang: str, campaign: Campaign, organization: str, confirm_url: str, max_age_hours: int) -> Mail:
+def confirmation(
+    to: str, lang: str, campaign: Campaign, organization: str, confirm_url: str, withdraw_url: str, max_age_hours: int
+) -> Mail:
     """The e-mail with the one link that confirms a sign-on."""
     context = {
         "lang": lang,
@@ -18,6 +20,7 @@ def confirmation(to: str, lang: str, campaign: Campaign, organization: str, conf
         "campaign": campaign,
         "organization": organization,
         "confirm_url": confirm_url,
+        "withdraw_url": withdraw_url,
         "max_age_hours": max_age_hours,
     }
     with force_locale(lang):
@@ -29,9 +32,9 @@ def confirmation(to: str, lang: str, campaign: Campaign, organization: str, conf
         )
 
 
-def already_signed(to: str, lang: str, campaign: Campaign) -> Mail:
+def already_signed(to: str, lang: str, campaign: Campaign, withdraw_url: str) -> Mail:
     """Sent instead of a confirmation link when the address has already signed: nothing to confirm."""
-    context = {"lang": lang, "dir": direction(lang), "campaign": campaign}
+    context = {"lang": lang, "dir": direction(lang), "campaign": campaign, "withdraw_url": withdraw_url}
     with force_locale(lang):
         return Mail(
             to=to,

@@ -208,8 +208,15 @@ class SQLiteStore:
 
     def is_signed(self, campaign: str, email: str) -> bool:
         """True when ``email`` has a confirmed sign-on of ``campaign``."""
-        query = "SELECT 1 FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'"
-        return self.db.execute(query, [campaign, email]).fetchone() is not None
+        return self.find_confirmed(campaign, email) is not None
+
+    def find_confirmed(self, campaign: str, email: str) -> SignOn | None:
+        """The confirmed sign-on of ``email`` for ``campaign``, if any."""
+        cursor = self.db.execute(
+            "SELECT * FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'", [campaign, email]
+        )
+        row = cursor.fetchone()
+        return self._signon(cursor.description, row) if row else None
 
     def get_signon(self, signon_id: str) -> SignOn | None:
         cursor = self.db.execute("SELECT * FROM signons WHERE id = ?", [signon_id])
@@ -240,6 +247,27 @@ class SQLiteStore:
                     [signon.campaign, site_key],
                 )
         return ConfirmResult("confirmed", self.get_signon(signon_id))
+
+    def withdraw_signon(self, signon_id: str) -> SignOn | None:
+        """Delete a sign-on and its unsent mail; a confirmed one leaves the counts. None if unknown."""
+        with self.write() as db:
+            cursor = db.execute("SELECT * FROM signons WHERE id = ?", [signon_id])
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            signon = self._signon(cursor.description, row)
+            self._delete_signons(db, [signon])
+        return signon
+
+    def _delete_signons(self, db: sqlite_utils.Database, signons: list[SignOn]) -> None:
+        for signon in signons:
+            if signon.status == "confirmed":
+                db.execute(
+                    "UPDATE counts SET confirmed = confirmed - 1 WHERE campaign = ? AND site_key IN (?, ?)",
+                    [signon.campaign, signon.site_key, TOTAL],
+                )
+            db.execute("DELETE FROM outbox WHERE signon_id = ?", [signon.id])
+            db.execute("DELETE FROM signons WHERE id = ?", [signon.id])
 
     def counts(self, campaign: str, site_key: str) -> Counts:
         """Confirmed sign-ons of a site and of its campaign, read from the counters (O(1))."""

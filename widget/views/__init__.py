@@ -11,4 +11,4 @@ blueprint = Blueprint(
     static_url_path="/pledge-static",
 )
 
-from . import api, common, confirm, front, widget  # noqa: E402,F401  (routes register on import)
+from . import api, common, confirm, errors, front, widget, withdraw  # noqa: E402,F401  (routes register on import)

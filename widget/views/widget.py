@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from ..extension import state
 from ..forms import build_form
 from ..mail import compose
-from ..store import SignOn, Site
+from ..store import Mail, SignOn, Site
 from . import blueprint
 from .common import current_language, public_url, render_page
 
@@ -80,9 +80,11 @@ def sign_on(site: Site, campaign, lang: str, form) -> None:
     """Store the sign-on and its confirmation e-mail in one transaction, then wake the sender."""
     pledge = state()
     email = normalise_email(form.email.data)
-    if pledge.store.is_signed(campaign.slug, email):
+    earlier = pledge.store.find_confirmed(campaign.slug, email)
+    if earlier is not None:
         # Same answer on the page (no enumeration); the mail says they have signed already.
-        pledge.store.enqueue_mail(compose.already_signed(email, lang, campaign))
+        withdraw_url = public_url("pledge.withdraw", token=pledge.tokens.dumps("withdraw", earlier.id))
+        pledge.store.enqueue_mail(compose.already_signed(email, lang, campaign, withdraw_url), earlier.id)
         pledge.mail_queued()
         return
     now = time.time()
@@ -99,17 +101,22 @@ def sign_on(site: Site, campaign, lang: str, form) -> None:
         consent_version=f"{campaign.consent_version}/{lang}",
         answers={name: getattr(form, name).data for name in ANSWERS if name in form and getattr(form, name).data},
     )
-    token = pledge.tokens.dumps("confirm", signon.id)
-    mail = compose.confirmation(
-        email,
-        lang,
-        campaign,
+    pledge.store.create_signon(signon, confirmation_mail(signon))
+    pledge.mail_queued()
+
+
+def confirmation_mail(signon: SignOn) -> Mail:
+    """The e-mail with a fresh confirmation link (and a withdraw link) for a pending sign-on."""
+    pledge = state()
+    return compose.confirmation(
+        signon.email,
+        signon.lang,
+        pledge.campaign(signon.campaign),
         signon.answers.get("organization", ""),
-        public_url("pledge.confirm", token=token),
+        public_url("pledge.confirm", token=pledge.tokens.dumps("confirm", signon.id)),
+        public_url("pledge.withdraw", token=pledge.tokens.dumps("withdraw", signon.id)),
         max_age_hours=current_app.config["PLEDGE_CONFIRM_MAX_AGE"] // 3600,
     )
-    pledge.store.create_signon(signon, mail)
-    pledge.mail_queued()
 
 
 def normalise_email(address: str) -> str:

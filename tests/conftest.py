@@ -1,0 +1,189 @@
+"""Fixtures: the app on a temporary SQLite file, a real SMTP server on loopback, and (for browser
+tests) one live server, one host-page server and one headless Chromium for the whole session."""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from widget import create_app, state
+
+
+@pytest.fixture(autouse=True)
+def _no_pledge_environment(monkeypatch):
+    """The operator's PLEDGE_* variables must not leak into the tests' apps."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("PLEDGE_"):
+            monkeypatch.delenv(name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- a real SMTP server ----------------------------------------------------------------------
+
+
+@dataclass
+class Inbox:
+    """What the SMTP server on loopback received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address]
+
+    def wait_for(self, address: str, count: int = 1, timeout: float = 15.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.to(address)
+            if len(found) >= count:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"{count} mail(s) to {address} expected, got {len(self.to(address))}")
+
+
+class SMTPServer:
+    """aiosmtpd on a free loopback port; ``stop()`` and ``start()`` simulate an outage."""
+
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self.controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture(scope="session")
+def smtp_server():
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def inbox(smtp_server) -> Inbox:
+    if smtp_server.controller is None:  # a test stopped it and failed before restarting it
+        smtp_server.start()
+    return smtp_server.inbox
+
+
+# -- the app ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_app(tmp_path, smtp_server):
+    """Build an app from the factory on a fresh SQLite file; keyword arguments override config."""
+
+    def factory(**config):
+        settings = {
+            "TESTING": True,
+            "PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'pledge.db'}",
+            "PLEDGE_SECRET_KEY": "test-secret",
+            "PLEDGE_SMTP_URL": smtp_server.url,
+            "PLEDGE_MAIL_IN_PROCESS": False,  # tests deliver the outbox themselves, when they choose
+        }
+        settings.update(config)
+        return create_app(settings)
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def site(app):
+    return state(app).store.add_site("Lycée Jean Moulin", ["https://lycee.example"], "webmaster@lycee.example", "4p1000")
+
+
+# -- helpers shared by the HTTP tests -----------------------------------------------------------
+
+VALID_ANSWERS = {
+    "name": "Amina Diallo",
+    "organization": "Coopérative des Sols Vivants",
+    "org_type": "producers_group",
+    "country": "SN",
+    "goal": "Raise soil organic carbon on 2,000 ha of member farms.",
+    "actions": "Cover crops, agroforestry, training of members.",
+    "timetable": "2026 to 2030",
+    "resources": "Two agronomists and a seed fund.",
+    "consent": "y",
+}
+
+TOKEN_INPUT = re.compile(r'<input[^>]*name="form_token"[^>]*value="([^"]+)"')
+
+
+def form_token(client, site_key: str, query: str = "") -> str:
+    page = client.get(f"/w/{site_key}{query}").get_data(as_text=True)
+    return TOKEN_INPUT.search(page).group(1)
+
+
+def post_sign_on(client, site_key: str, email_address: str, query: str = "", **overrides):
+    """Load the widget (for its form token) and submit a sign-on, as a browser without JavaScript would."""
+    data = dict(VALID_ANSWERS, email=email_address, form_token=form_token(client, site_key, query))
+    data.update(overrides)
+    data = {k: v for k, v in data.items() if v is not None}
+    return client.post(f"/w/{site_key}{query}", data=data)
+
+
+def deliver(app) -> tuple[int, int]:
+    """Run the outbox sender once, as the mail worker would."""
+    return state(app).sender.deliver_due()
+
+
+LINK = re.compile(r"https?://[^\s\"<>]+/(confirm|withdraw)/[A-Za-z0-9_.\-]+")
+
+
+def links(message: EmailMessage, kind: str = "confirm") -> list[str]:
+    """The distinct links of one kind in the plain-text part of a mail."""
+    text = message.get_body(("plain",)).get_content()
+    return sorted({m.group(0) for m in LINK.finditer(text) if m.group(1) == kind})
+
+
+def path_of(url: str) -> str:
+    return "/" + url.split("/", 3)[3]

@@ -1,0 +1,33 @@
+"""Error pages in the visitor's language for what goes wrong inside our blueprint."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from . import blueprint
+from .common import current_language, render_page
+
+MESSAGES = {
+    400: (_l("This request could not be understood"), _l("Please go back, reload the page and try again.")),
+    405: (_l("This request could not be understood"), _l("Please go back, reload the page and try again.")),
+    413: (_l("Too much text"), _l("Please shorten your answers and try again.")),
+    429: (
+        _l("Too many requests"),
+        _l("You have sent too many requests in a short time. Please wait a few minutes and try again."),
+    ),
+    500: (_l("Something went wrong"), _l("An error occurred on our side. Please try again in a few minutes.")),
+}
+
+
+def error_page(code: int) -> tuple[str, int]:
+    """The error page for an HTTP status code we have words for."""
+    heading, message = MESSAGES[code]
+    return render_page("error.html", current_language(), code, heading=heading, message=message, campaign=None)
+
+
+def _handler(error: HTTPException) -> tuple[str, int]:
+    return error_page(getattr(error, "code", None) or 500)
+
+
+for _code in MESSAGES:
+    blueprint.register_error_handler(_code, _handler)

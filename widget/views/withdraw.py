@@ -1,0 +1,26 @@
+"""The withdraw link of every e-mail: GET shows a button, POST deletes the sign-on and its data."""
+from __future__ import annotations
+
+from werkzeug.wrappers import Response
+
+from ..extension import state
+from . import blueprint
+from .confirm import page, signon_from_token
+
+
+@blueprint.get("/withdraw/<token>")
+def withdraw(token: str) -> Response:
+    signon, error, _expired = signon_from_token("withdraw", token)
+    if error:
+        return error
+    campaign = state().campaign(signon.campaign)
+    return page("withdraw.html", signon.lang, token=token, campaign=campaign, signon=signon)
+
+
+@blueprint.post("/withdraw/<token>")
+def withdraw_post(token: str) -> Response:
+    signon, error, _expired = signon_from_token("withdraw", token)
+    if error:
+        return error
+    state().store.withdraw_signon(signon.id)
+    return page("withdraw_done.html", signon.lang, campaign=state().campaign(signon.campaign))
