@@ -187,3 +187,125 @@ def links(message: EmailMessage, kind: str = "confirm") -> list[str]:
 
 def path_of(url: str) -> str:
     return "/" + url.split("/", 3)[3]
+
+
+# -- one live service, one host-page server and one browser for the whole session --------------
+
+
+class ServerThread:
+    """A WSGI app served by werkzeug in a thread, on a free loopback port."""
+
+    def __init__(self, wsgi_app, host: str = "127.0.0.1") -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server(host, free_port(), wsgi_app, threaded=True)
+        self.port = self.server.server_port
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+class HostPages:
+    """The host web site: pages registered by the tests, served at http://localhost:<port>/<name>."""
+
+    def __init__(self) -> None:
+        from flask import Flask, abort
+
+        self.pages: dict[str, str] = {}
+        self.app = Flask("host")
+
+        @self.app.get("/<name>")
+        def page(name):
+            if name not in self.pages:
+                abort(404)
+            return self.pages[name]
+
+        self.server = ServerThread(self.app)
+        self.origin = f"http://localhost:{self.server.port}"
+
+    def add(self, name: str, body: str, lang: str = "en") -> str:
+        """Serve ``body`` inside a page whose ``<html lang>`` is ``lang``; return its URL."""
+        self.pages[name] = (
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host page</title></head>'
+            f"<body><h1>Our school supports the 4 per 1000 initiative</h1>{body}</body></html>"
+        )
+        return f"{self.origin}/{name}"
+
+
+@dataclass
+class Live:
+    app: object
+    url: str  # the service, at http://127.0.0.1:<port>
+    host: HostPages  # the host site, at http://localhost:<other port>: another site
+    site_key: str
+
+    @property
+    def store(self):
+        return state(self.app).store
+
+    def snippet(self, site_key: str | None = None, **attributes: str) -> str:
+        extra = "".join(f' data-{k}="{v}"' for k, v in attributes.items())
+        key = site_key or self.site_key
+        return (
+            f'<a class="pledge-widget" href="{self.url}/w/{key}"{extra}>Sign the 4 per 1000 Declaration</a>\n'
+            f'<script async src="{self.url}/embed.js"></script>'
+        )
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory, smtp_server):
+    host = HostPages()
+    folder = tmp_path_factory.mktemp("live")
+    port = free_port()
+    app = create_app(
+        {
+            "PLEDGE_DATABASE": f"sqlite:///{folder / 'pledge.db'}",
+            "PLEDGE_SECRET_KEY": "live-secret",
+            "PLEDGE_SMTP_URL": smtp_server.url,
+            "PLEDGE_MAIL_IN_PROCESS": True,  # as in `pledge-widget run`
+            "PLEDGE_MAIL_POLL_SECONDS": 0.5,
+        }
+    )
+    site = state(app).store.add_site("Lycée Jean Moulin", [host.origin], "webmaster@lycee.example", "4p1000")
+    service = ServerThread(app)
+    yield Live(app=app, url=f"http://127.0.0.1:{service.port}", host=host, site_key=site.key)
+    service.stop()
+    host.server.stop()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(locale="en-GB")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page

@@ -1,0 +1,87 @@
+"""The whole journey in a real browser: a host page on one site embeds the widget served by another."""
+from __future__ import annotations
+
+import itertools
+import re
+
+from conftest import links
+
+_numbers = itertools.count(1)
+
+
+def fill_sign_on(frame, address: str) -> None:
+    def field(label: str):
+        return frame.get_by_label(re.compile("^" + label))
+
+    field("Your name").fill("Jeanne Martin")
+    field("E-mail address").fill(address)
+    field("Organisation").fill("Lycée Jean Moulin")
+    field("Type of organisation").select_option("research")
+    field("Country").select_option("FR")
+    field("Our goal").fill("Teach soil carbon to every pupil.")
+    field("Types of action").fill("Training, a school garden.")
+    field("Timetable").fill("2026 to 2028")
+    field("I sign this Declaration").check()
+
+
+def test_sign_on_in_third_party_iframe_confirm_by_mail_and_count(live, page, context, inbox):
+    url = live.host.add("journey", live.snippet())
+    page.goto(url)
+    iframe = page.locator("iframe")
+    assert iframe.get_attribute("title") == "Sign the 4 per 1000 Declaration"
+    src = iframe.get_attribute("src")
+    assert src.startswith(f"{live.url}/w/{live.site_key}?")
+    assert "origin=" + live.host.origin.replace(":", "%3A").replace("/", "%2F") in src
+
+    frame = page.frame_locator("iframe")
+    counts = live.store.counts("4p1000", live.site_key)
+    frame.locator("#count").get_by_text(f"{counts.site} through this site").wait_for()
+    # The iframe takes its content's height, told by postMessage (not the loader's default 40rem).
+    page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")
+
+    address = f"browser{next(_numbers)}@lycee.example"
+    fill_sign_on(frame, address)
+    frame.get_by_role("button", name="Sign").click()
+    frame.get_by_role("heading", name="Check your inbox").wait_for()
+
+    [mail] = inbox.wait_for(address)
+    [confirm_url] = links(mail)
+    assert confirm_url.startswith(live.url + "/confirm/")
+
+    confirm_page = context.new_page()
+    confirm_page.goto(confirm_url)
+    assert live.store.counts("4p1000", live.site_key).site == counts.site  # the GET confirmed nothing
+    confirm_page.get_by_role("button", name="Confirm my signature").click()
+    confirm_page.get_by_role("heading", name=re.compile("your signature is confirmed")).wait_for()
+
+    page.reload()
+    frame = page.frame_locator("iframe")
+    frame.locator("#count").get_by_text(f"{counts.site + 1} through this site").wait_for()
+    assert frame.locator("progress").get_attribute("value") == str(counts.total + 1)
+    # Nothing was stored in the visitor's browser, for the host page or for us.
+    assert context.cookies() == []
+
+
+def test_errors_in_the_iframe_keep_input_and_take_focus(live, page):
+    page.goto(live.host.add("errors", live.snippet()))
+    frame = page.frame_locator("iframe")
+    frame.get_by_label(re.compile("^E-mail address")).fill("not an address")
+    frame.get_by_label(re.compile("^Your name")).fill("Kofi")
+    frame.get_by_role("button", name="Sign").click()
+    frame.get_by_role("alert").wait_for()
+    assert frame.get_by_label(re.compile("^Your name")).input_value() == "Kofi"
+    # Focus moves to the first field in error, whose message is tied to it.
+    focused = frame.locator(":focus")
+    assert focused.get_attribute("aria-invalid") == "true"
+    email_field = frame.get_by_label(re.compile("^E-mail address"))
+    assert email_field.input_value() == "not an address"
+    assert "email-error" in email_field.get_attribute("aria-describedby")
+
+
+def test_front_page_shows_the_demo_widget_working(live, page):
+    live.store.add_site("Demo", [live.url], "demo@localhost", "4p1000", key="demo")
+    page.goto(live.url + "/")
+    assert page.locator("pre code").first.inner_text().startswith('<a class="pledge-widget"')
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="Sign").wait_for()
+    page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")

@@ -1,0 +1,78 @@
+"""The loader (embed/loader.js): how it reads snippets, run in the real browser on a host page."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from widget.resources import embed_dir
+
+
+def iframe_sources(page) -> list[dict]:
+    page.wait_for_load_state("load")
+    sources = page.eval_on_selector_all("iframe", "els => els.map(e => e.getAttribute('src'))")
+    return [{"path": urlsplit(s).path, **{k: v[0] for k, v in parse_qs(urlsplit(s).query).items()}} for s in sources]
+
+
+def test_snippet_becomes_iframe_with_language_and_origin(live, page):
+    page.goto(live.host.add("fr-host", live.snippet(), lang="fr-FR"))
+    [src] = iframe_sources(page)
+    assert src == {"path": f"/w/{live.site_key}", "hl": "fr-FR", "origin": live.host.origin}
+
+
+def test_data_lang_is_passed_explicitly(live, page):
+    page.goto(live.host.add("data-lang", live.snippet(lang="ar"), lang="en"))
+    [src] = iframe_sources(page)
+    assert src["lang"] == "ar" and src["hl"] == "en"
+
+
+def test_page_without_html_lang_passes_none(live, page):
+    page.goto(live.host.add("no-lang", live.snippet(), lang=""))
+    [src] = iframe_sources(page)
+    assert "hl" not in src and "lang" not in src
+
+
+def test_several_widgets_on_one_page(live, page):
+    other = live.store.add_site("Mairie", [live.host.origin], "m@mairie.example", "4p1000")
+    body = live.snippet() + live.snippet(other.key)
+    page.goto(live.host.add("two", body))
+    paths = [s["path"] for s in iframe_sources(page)]
+    assert paths == [f"/w/{live.site_key}", f"/w/{other.key}"]
+
+
+def test_links_to_other_services_are_left_alone(live, page):
+    body = '<a class="pledge-widget" href="https://elsewhere.example/w/abc">Elsewhere</a>' + live.snippet()
+    page.goto(live.host.add("foreign", body))
+    assert len(iframe_sources(page)) == 1
+    assert page.locator("a.pledge-widget").get_attribute("href") == "https://elsewhere.example/w/abc"
+
+
+def test_without_javascript_the_snippet_is_a_working_link(live, browser):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(live.host.add("nojs", live.snippet()))
+        link = page.get_by_role("link", name="Sign the 4 per 1000 Declaration")
+        assert page.locator("iframe").count() == 0
+        link.click()
+        page.wait_for_url(f"{live.url}/w/{live.site_key}")
+        # The widget page works on its own too: the form is there, no script needed to submit it.
+        assert page.get_by_role("button", name="Sign").count() == 1
+    finally:
+        context.close()
+
+
+def test_height_messages_from_other_origins_are_ignored(live, page):
+    page.goto(live.host.add("spoof", live.snippet()))
+    page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")
+    before = page.eval_on_selector("iframe", "e => e.style.height")
+    # The host page itself (another origin than the service) posts a fake height.
+    page.evaluate("window.postMessage({pledgeHeight: 5}, '*')")
+    page.wait_for_timeout(200)
+    assert page.eval_on_selector("iframe", "e => e.style.height") == before
+
+
+def test_loader_is_small(client):
+    response = client.get("/embed.js")
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Set-Cookie" not in response.headers
+    assert response.data == (embed_dir() / "loader.js").read_bytes()
