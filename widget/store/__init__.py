@@ -6,7 +6,7 @@ the views and the CLI never see a row or a cursor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,7 @@ class ConfirmResult:
     signon: SignOn | None = None
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     """Confirmed sign-ons of one site and of its whole campaign."""
 
     site: int

@@ -8,13 +8,13 @@ from ..extension import state
 from ..resources import embed_dir
 from ..snippet import snippet
 from . import blueprint
-from .common import current_language, render_page
+from .common import DEFAULT_CSP, current_language, render_page
 
 DEMO_SITE_KEY = "demo"
 
 
 @blueprint.get("/")
-def front() -> tuple[str, int]:
+def front() -> Response:
     lang = current_language()
     store = state().store
     demo = store.get_site(DEMO_SITE_KEY)
@@ -24,7 +24,10 @@ def front() -> tuple[str, int]:
         campaign = state().campaign(demo.campaign)
         demo_snippet = snippet(base, demo.key, campaign.text("title"))
     body, status = render_page("front.html", lang, demo=demo, demo_snippet=demo_snippet, base_url=base)
-    return body, status
+    response = current_app.make_response((body, status))
+    # The page frames its own demo widget, and may not be framed itself.
+    response.headers["Content-Security-Policy"] = DEFAULT_CSP + "; frame-src 'self'"
+    return response
 
 
 @blueprint.get("/embed.js")

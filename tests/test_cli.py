@@ -1,0 +1,87 @@
+"""The command line an operator uses: sites, counts, export, the outbox, purge."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+from conftest import deliver, links, path_of, post_sign_on
+
+from widget import state
+
+
+def add_site(runner, *extra):
+    result = runner.invoke(
+        args=["pledge", "site", "add", "--name", "Lycée Jean Moulin", "--origin", "https://lycee.example",
+              "--email", "webmaster@lycee.example", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_site_add_prints_key_and_ready_snippet(app, runner):
+    app.config["PLEDGE_PUBLIC_URL"] = "https://pledge.example"
+    site = json.loads(add_site(runner, "--json").stdout)
+    assert site["key"] and site["origins"] == ["https://lycee.example"]
+    assert site["snippet"] == (
+        f'<a class="pledge-widget" href="https://pledge.example/w/{site["key"]}">'
+        "4 per 1000: Declaration of Intent for soils, food security and the climate</a>\n"
+        '<script async src="https://pledge.example/embed.js"></script>'
+    )
+    assert state(app).store.get_site(site["key"]).name == "Lycée Jean Moulin"
+
+
+def test_site_add_refuses_what_is_not_an_origin(runner, app):
+    result = runner.invoke(args=["pledge", "site", "add", "--name", "X", "--origin", "lycee.example/page",
+                                 "--email", "w@x.example"])
+    assert result.exit_code != 0 and "is not an origin" in result.output
+    result = runner.invoke(args=["pledge", "site", "add", "--name", "X", "--origin", "https://x.example",
+                                 "--email", "w@x.example", "--campaign", "nope"])
+    assert result.exit_code != 0 and "unknown campaign" in result.output
+    assert state(app).store.list_sites() == []
+
+
+def test_site_list_and_counts(app, runner, client, inbox):
+    key = json.loads(add_site(runner, "--json").stdout)["key"]
+    listed = json.loads(runner.invoke(args=["pledge", "site", "list", "--json"]).stdout)
+    assert [s["key"] for s in listed] == [key]
+    post_sign_on(client, key, "count@example.org")
+    deliver(app)
+    client.post(path_of(links(inbox.wait_for("count@example.org")[0])[0]))
+    counts = json.loads(runner.invoke(args=["pledge", "counts", "--site", key, "--json"]).stdout)
+    assert counts == [{"campaign": "4p1000", "site": key, "confirmed": 1, "total": 1}]
+
+
+def test_export_csv_neutralises_spreadsheet_formulas(app, runner, client, inbox):
+    key = json.loads(add_site(runner, "--json").stdout)["key"]
+    post_sign_on(client, key, "csv@example.org", organization="=HYPERLINK(\"http://evil\")", name="@SUM(A1)")
+    deliver(app)
+    client.post(path_of(links(inbox.wait_for("csv@example.org")[0])[0]))
+    output = runner.invoke(args=["pledge", "export", "--format", "csv"]).stdout
+    [row] = list(csv.DictReader(io.StringIO(output)))
+    assert row["email"] == "csv@example.org"
+    assert row["organization"] == "'=HYPERLINK(\"http://evil\")"
+    assert row["name"] == "'@SUM(A1)"
+    as_json = json.loads(runner.invoke(args=["pledge", "export", "--format", "json", "--site", key]).stdout)
+    assert as_json[0]["organization"] == "=HYPERLINK(\"http://evil\")"  # JSON is data, not a sheet
+
+
+def test_mail_worker_once_and_status(app, runner, client, site, inbox):
+    post_sign_on(client, site.key, "worker@example.org")
+    assert json.loads(runner.invoke(args=["pledge", "mail", "status"]).stdout)["queued"] == 1
+    result = runner.invoke(args=["pledge", "mail", "worker", "--once"])
+    assert "sent 1" in result.stdout
+    assert inbox.wait_for("worker@example.org")
+    assert json.loads(runner.invoke(args=["pledge", "mail", "status"]).stdout) == {"queued": 0, "sent": 1, "failed": 0}
+
+
+def test_purge_drops_only_old_unconfirmed_sign_ons(app, runner, client, site, monkeypatch):
+    post_sign_on(client, site.key, "old@example.org")
+    monkeypatch.setattr(time, "time", lambda real=time.time: real() + 8 * 86400)
+    result = runner.invoke(args=["pledge", "purge"])
+    monkeypatch.undo()
+    assert "purged 1" in result.stdout
+    assert state(app).store.outbox_stats()["queued"] == 0
+    post_sign_on(client, site.key, "new@example.org")
+    assert "purged 0" in runner.invoke(args=["pledge", "purge"]).stdout
