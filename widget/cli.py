@@ -206,14 +206,21 @@ def run(host: str, port: int) -> None:
     if public:
         parts = urlsplit(public)
         own_origins.insert(0, f"{parts.scheme}://{parts.netloc}")
-    if not pledge_state.store.has_sites():
-        pledge_state.store.add_site("Demo", own_origins, "demo@localhost", app.config["PLEDGE_DEFAULT_CAMPAIGN"], key=DEMO_SITE_KEY)
+    store = pledge_state.store
+    if not store.has_sites():
+        store.add_site("Demo", own_origins, "demo@localhost", app.config["PLEDGE_DEFAULT_CAMPAIGN"], key=DEMO_SITE_KEY)
         click.echo(f"Created the demo site (key {DEMO_SITE_KEY!r}).", err=True)
+    elif store.get_site(DEMO_SITE_KEY) is not None:
+        # The demo lives on the front page: follow the service to whatever host and port it runs on now.
+        store.set_origins(DEMO_SITE_KEY, own_origins)
     if not app.config.get("PLEDGE_SMTP_URL"):
         click.echo("PLEDGE_SMTP_URL is not set: e-mails are printed here.", err=True)
     click.echo(f"Pledge widget on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
     pledge_state.ensure_sender()
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): Flask ignores it inside a CLI command.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 def main() -> None:

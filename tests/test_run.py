@@ -1,0 +1,56 @@
+"""`pledge-widget run`, the README's start command: a working service on an empty database."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "pledge-widget run exited"
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
+def test_run_creates_the_demo_and_prints_mail_with_its_link(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
+    env.update({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'pledge.db'}", "PLEDGE_SECRET_KEY": "k",
+                "PLEDGE_MAIL_POLL_SECONDS": "0.2"})
+    log = (tmp_path / "stderr.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from widget.cli import main; main()", "run", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base + "/", process)
+        front = urllib.request.urlopen(base + "/").read().decode()
+        assert f'href="{base}/w/demo"' in front and "/embed.js" in front
+        widget = urllib.request.urlopen(base + "/w/demo").read().decode()
+        data = dict(VALID_ANSWERS, email="newcomer@example.org", form_token=TOKEN_INPUT.search(widget).group(1))
+        body = urllib.parse.urlencode(data).encode()
+        answer = urllib.request.urlopen(base + "/w/demo", data=body).read().decode()
+        assert "Check your inbox" in answer
+        deadline = time.monotonic() + 10
+        printed = ""
+        while time.monotonic() < deadline and "/confirm/" not in printed:
+            time.sleep(0.1)
+            printed = (tmp_path / "stderr.log").read_text()
+        assert "E-mail to newcomer@example.org" in printed
+        assert re.search(re.escape(base) + r"/confirm/\S+", printed)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
