@@ -1,10 +1,11 @@
 """What every view shares: the page renderer, public URLs and the security headers."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app, g, render_template, request, url_for
-from flask_babel import force_locale, format_decimal
+from flask_babel import force_locale, format_date, format_decimal
 from werkzeug.wrappers import Response
 
 from .. import i18n
@@ -48,6 +49,16 @@ def public_url(endpoint: str, **values: Any) -> str:
 def number(value: int) -> str:
     """A count written for the current locale: 12,345 in English, 12 345 in French."""
     return format_decimal(value)
+
+
+def date(timestamp: float) -> str:
+    """A day written for the current locale: 25 November 2026, 25 novembre 2026."""
+    return format_date(datetime.fromtimestamp(timestamp, tz=timezone.utc), format="long")
+
+
+@blueprint.app_template_global("pledge_date")
+def _date_global(timestamp: float) -> str:
+    return date(timestamp)
 
 
 @blueprint.app_template_global("pledge_number")

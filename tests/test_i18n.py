@@ -1,0 +1,86 @@
+"""Every visitor in their language: how the language is chosen, and what follows it."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import deliver, links, path_of, post_sign_on
+
+from widget import state
+
+
+def page_lang(response) -> tuple[str, str]:
+    match = re.search(r'<html lang="([^"]+)" dir="([^"]+)"', response.get_data(as_text=True))
+    return match.group(1), match.group(2)
+
+
+@pytest.mark.parametrize(
+    "query, accept, expected",
+    [
+        ("?lang=fr&hl=de", "es", "fr"),  # an explicit choice wins
+        ("?hl=de-AT", "es", "de"),  # then the host page's <html lang>
+        ("", "pt-BR,pt;q=0.9,en;q=0.5", "pt"),  # then the browser's
+        ("", "", "en"),  # then the campaign's default
+        ("?lang=xx&hl=ar", "", "ar"),  # unknown values fall through to the next rule...
+        ("?lang=!!<script>&hl=zz-ZZ", "sw", "sw"),  # ...never to an error
+        ("?lang=" + "x" * 500, "", "en"),
+    ],
+)
+def test_language_is_chosen_in_order(client, site, query, accept, expected):
+    response = client.get(f"/w/{site.key}{query}", headers={"Accept-Language": accept} if accept else {})
+    assert response.status_code == 200
+    assert page_lang(response)[0] == expected
+
+
+def test_arabic_is_right_to_left_and_translated(client, site):
+    response = client.get(f"/w/{site.key}?lang=ar")
+    assert page_lang(response) == ("ar", "rtl")
+    html = response.get_data(as_text=True)
+    assert "في الألف" in html and "Declaration of Intent" not in html
+
+
+def test_visitor_can_switch_language_inside_the_widget(client, site):
+    html = client.get(f"/w/{site.key}?hl=en&origin=https://lycee.example").get_data(as_text=True)
+    nav = re.search(r'<nav class="languages".*?</nav>', html, re.S).group(0)
+    link = re.search(r'href="([^"]+)"[^>]*lang="fr"', nav).group(1).replace("&amp;", "&")
+    assert "origin=https://lycee.example" in link or "origin=https%3A%2F%2Flycee.example" in link
+    assert page_lang(client.get(link))[0] == "fr"
+    assert 'aria-current="true" lang="en"' in nav
+
+
+def test_numbers_and_dates_follow_the_locale(app, client, site):
+    store = state(app).store
+    store.db.execute("INSERT INTO counts VALUES ('4p1000', ?, 12345), ('4p1000', '', 12345)", [site.key])
+    english = client.get(f"/w/{site.key}?lang=en").get_data(as_text=True)
+    french = client.get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
+    assert "12,345 signatures" in english
+    assert "12\u202f345 signatures" in french  # narrow no-break space, as French writes it
+    assert "100\u202f000" in french
+
+
+def test_french_visitor_gets_french_mail_pages_and_errors(app, client, site, inbox):
+    bad = post_sign_on(client, site.key, "pas-une-adresse", query="?hl=fr")
+    assert "Veuillez" in bad.get_data(as_text=True) and "Please" not in bad.get_data(as_text=True)
+
+    post_sign_on(client, site.key, "claire@ecole.example", query="?hl=fr")
+    deliver(app)
+    [mail] = inbox.wait_for("claire@ecole.example")
+    assert "Bonjour" in mail.get_body(("plain",)).get_content()
+    assert 'lang="fr"' in mail.get_body(("html",)).get_content()
+    assert state(app).store.get_signon(
+        state(app).store.db.execute("SELECT id FROM signons").fetchone()[0]
+    ).lang == "fr"
+    # The confirm pages follow the sign-on's language, whatever the browser says.
+    url = path_of(links(mail)[0])
+    page = client.get(url, headers={"Accept-Language": "de"})
+    assert page_lang(page)[0] == "fr" and "Confirmer ma signature" in page.get_data(as_text=True)
+    done = client.post(url, headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert re.search(r"Confirmée le \d{1,2} \w+ \d{4}", done)
+
+
+def test_error_pages_are_localised(client):
+    invalid = client.get("/confirm/garbage", headers={"Accept-Language": "fr"})
+    assert invalid.status_code == 400 and "Ce lien n’est pas valide" in invalid.get_data(as_text=True)
+    not_found = client.get("/w/unknown-site", headers={"Accept-Language": "es"})
+    assert not_found.status_code == 404 and page_lang(not_found)[0] == "es"
