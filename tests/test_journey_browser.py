@@ -85,3 +85,43 @@ def test_front_page_shows_the_demo_widget_working(live, page):
     frame = page.frame_locator("iframe")
     frame.get_by_role("button", name="Sign").wait_for()
     page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")
+
+
+def test_french_host_page_gets_french_widget_and_french_mail(live, page, context, inbox):
+    page.goto(live.host.add("fr-journey", live.snippet(), lang="fr"))
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("heading", name=re.compile("Déclaration d’intention")).wait_for()
+    address = f"navigateur{next(_numbers)}@ecole.example"
+    frame.locator("#name").fill("Jeanne Martin")
+    frame.locator("#email").fill(address)
+    frame.locator("#organization").fill("École du Sol")
+    frame.locator("#org_type").select_option("civil_society")
+    frame.locator("#country").select_option("FR")
+    for field_id in ("goal", "actions", "timetable"):
+        frame.locator(f"#{field_id}").fill("Oui")
+    frame.locator("#consent").check()
+    frame.get_by_role("button", name="Signer").click()
+    frame.get_by_role("heading", name="Consultez votre messagerie").wait_for()
+    [mail] = inbox.wait_for(address)
+    assert "Bonjour" in mail.get_body(("plain",)).get_content()
+    confirm_page = context.new_page()
+    confirm_page.goto(links(mail)[0])
+    confirm_page.get_by_role("button", name="Confirmer ma signature").click()
+    assert confirm_page.locator("html").get_attribute("lang") == "fr"
+
+
+def test_arabic_host_page_gets_right_to_left_widget(live, page):
+    page.goto(live.host.add("ar-journey", live.snippet(), lang="ar"))
+    frame = page.frame_locator("iframe")
+    frame.locator("h1").wait_for()
+    html = frame.locator("html")
+    assert html.get_attribute("lang") == "ar" and html.get_attribute("dir") == "rtl"
+    # Mirrored layout: the text starts at the right edge of the form.
+    assert frame.locator("label[for=name]").evaluate("e => getComputedStyle(e).direction") == "rtl"
+    text = frame.locator("label[for=name]").evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e); const b = r.getBoundingClientRect();"
+        " return {left: b.left, right: b.right}; }"
+    )
+    field = frame.locator("#name").bounding_box()
+    assert abs(text["right"] - (field["x"] + field["width"])) < 12  # the words end near the field's right edge
+    assert text["left"] - field["x"] > 50  # and leave the left side free

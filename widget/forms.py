@@ -166,3 +166,18 @@ def _select(label: Any, description: str, options: list[tuple[str, str]], requir
         validators=([InputRequired(message=message)] if required else [Optional()]) + [one_of_the_options],
         validate_choice=False,
     )
+
+
+def aria_attributes(field: Any, required: bool) -> dict[str, str]:
+    """The ARIA attributes that tie a field to its help and error texts (only those that apply)."""
+    described = [f"{field.id}-{part}" for part, present in (("help", field.description), ("error", field.errors)) if present]
+    attributes = {}
+    if described:
+        attributes["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attributes["aria-invalid"] = "true"
+    if required and field.type != "BooleanField":
+        attributes["aria-required"] = "true"
+    elif required:
+        attributes["required"] = True  # a checkbox takes no aria-required; "required" is its native twin
+    return attributes

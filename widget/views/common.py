@@ -9,6 +9,7 @@ from flask_babel import force_locale, format_date, format_decimal
 from werkzeug.wrappers import Response
 
 from .. import i18n
+from ..forms import aria_attributes
 from ..extension import state
 from . import blueprint
 
@@ -59,6 +60,11 @@ def date(timestamp: float) -> str:
 @blueprint.app_template_global("pledge_date")
 def _date_global(timestamp: float) -> str:
     return date(timestamp)
+
+
+@blueprint.app_template_global("pledge_aria")
+def _aria_global(field: Any, required: bool) -> dict[str, str]:
+    return aria_attributes(field, required)
 
 
 @blueprint.app_template_global("pledge_number")

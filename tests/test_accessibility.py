@@ -1,0 +1,128 @@
+"""WCAG 2.2 A/AA: axe-core finds no violation in the widget and the confirm pages, in English and
+Arabic, light and dark; and a sign-on can be completed with the keyboard alone."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import links
+
+AXE_VERSION = "4.14.1"
+AXE_DIR = Path(__file__).resolve().parent / ".axe"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core from the npm registry, installed once beside the tests (tests/.axe, not committed)."""
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        subprocess.run(
+            ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR),
+             f"axe-core@{AXE_VERSION}"],
+            check=True, capture_output=True,
+        )
+    return script.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe_page(browser, axe_source):
+    # bypass_csp: our strict CSP would (rightly) refuse the injected axe script.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+
+    def check(url: str, scheme: str = "light", before=None) -> None:
+        page.emulate_media(color_scheme=scheme)
+        page.goto(url)
+        if before:
+            before(page)
+        page.evaluate(axe_source)
+        result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+        violations = [
+            {"id": v["id"], "help": v["help"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]}
+            for v in result["violations"]
+        ]
+        assert violations == [], f"{url} ({scheme}):\n" + json.dumps(violations, indent=1, ensure_ascii=False)
+
+    yield check
+    context.close()
+
+
+def submit_empty(page) -> None:
+    page.get_by_role("button", name=re.compile(".")).last.click()
+    page.locator("#error-summary").wait_for()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_widget_has_no_violations(live, axe_page, lang, scheme):
+    url = f"{live.url}/w/{live.site_key}?lang={lang}"
+    axe_page(url, scheme)
+    axe_page(url, scheme, before=submit_empty)  # with every error message shown
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_confirm_pages_have_no_violations(live, axe_page, lang, inbox):
+    from conftest import VALID_ANSWERS, TOKEN_INPUT
+    import urllib.parse
+    import urllib.request
+
+    address = f"axe-{lang}@example.org"
+    widget = urllib.request.urlopen(f"{live.url}/w/{live.site_key}?lang={lang}").read().decode()
+    data = dict(VALID_ANSWERS, email=address, form_token=TOKEN_INPUT.search(widget).group(1))
+    urllib.request.urlopen(f"{live.url}/w/{live.site_key}?lang={lang}", data=urllib.parse.urlencode(data).encode())
+    [url] = links(inbox.wait_for(address)[0])
+    axe_page(url)
+    axe_page(url, "dark")
+    axe_page(url, before=lambda page: page.locator("form button").click())  # the "confirmed" page
+    axe_page(f"{live.url}/confirm/not-a-token?lang={lang}")
+
+
+def test_host_page_and_front_page_have_no_violations(live, axe_page):
+    axe_page(live.host.add("a11y-host", live.snippet()), before=lambda page: page.frame_locator("iframe").locator("h1").wait_for())
+    axe_page(live.url + "/")
+
+
+def test_sign_on_with_the_keyboard_alone(live, page, inbox):
+    page.goto(live.host.add("keyboard", live.snippet()))
+    frame = page.frame_locator("iframe")
+    frame.locator("h1").wait_for()
+
+    def focused_id() -> str:
+        return frame.locator(":focus").evaluate("e => e.id") if frame.locator(":focus").count() else ""
+
+    def tab_to(element_id: str, limit: int = 12) -> None:
+        for _ in range(limit):
+            page.keyboard.press("Tab")
+            if focused_id() == element_id:
+                return
+        raise AssertionError(f"Tab never reached #{element_id}")
+
+    address = "keyboard@lycee.example"
+    tab_to("name")
+    page.keyboard.type("Kwame Mensah")
+    for field_id, keys in [("email", address), ("organization", "Soil Lab"), ("org_type", "Research"),
+                           ("country", "Ghana"), ("goal", "Map soil carbon."), ("actions", "Research."),
+                           ("timetable", "2027")]:
+        tab_to(field_id, limit=3)
+        page.keyboard.type(keys)
+    tab_to("consent", limit=4)
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    assert frame.locator(":focus").inner_text() == "Sign"
+    page.keyboard.press("Enter")
+    frame.get_by_role("heading", name="Check your inbox").wait_for()
+    assert focused_id() == "sent"  # focus follows the answer, so a screen reader reads it
+
+    [url] = links(inbox.wait_for(address)[0])
+    page.goto(url)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name=re.compile("your signature is confirmed")).wait_for()
+    signon = live.store.find_confirmed("4p1000", address)
+    assert signon.answers["org_type"] == "research" and signon.answers["country"] == "GH"
