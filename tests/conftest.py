@@ -114,6 +114,7 @@ def make_app(tmp_path, smtp_server):
             "PLEDGE_SECRET_KEY": "test-secret",
             "PLEDGE_SMTP_URL": smtp_server.url,
             "PLEDGE_MAIL_IN_PROCESS": False,  # tests deliver the outbox themselves, when they choose
+            "PLEDGE_MIN_FILL_SECONDS": 0,  # test clients fill forms faster than people (tested on its own)
         }
         settings.update(config)
         return create_app(settings)
@@ -266,6 +267,8 @@ def live(tmp_path_factory, smtp_server):
             "PLEDGE_SMTP_URL": smtp_server.url,
             "PLEDGE_MAIL_IN_PROCESS": True,  # as in `pledge-widget run`
             "PLEDGE_MAIL_POLL_SECONDS": 0.5,
+            "PLEDGE_MIN_FILL_SECONDS": 0,
+            "PLEDGE_RATELIMIT_SIGNON": "1000 per minute",  # every browser test comes from 127.0.0.1
         }
     )
     site = state(app).store.add_site("Lycée Jean Moulin", [host.origin], "webmaster@lycee.example", "4p1000")

@@ -80,7 +80,7 @@ def test_tampered_link_gets_a_clear_error_page(app, client, site, inbox):
 
 
 def test_expired_link_offers_a_new_one(make_app, monkeypatch, inbox):
-    app = make_app(PLEDGE_CONFIRM_MAX_AGE=3600)
+    app = make_app(PLEDGE_CONFIRM_MAX_AGE=3600, PLEDGE_RESEND_COOLDOWN=0)
     client = app.test_client()
     site = state(app).store.add_site("S", ["https://s.example"], "s@s.example", "4p1000")
     post_sign_on(client, site.key, "late@example.org")

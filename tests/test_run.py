@@ -28,7 +28,7 @@ def test_run_creates_the_demo_and_prints_mail_with_its_link(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
     env.update({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'pledge.db'}", "PLEDGE_SECRET_KEY": "k",
-                "PLEDGE_MAIL_POLL_SECONDS": "0.2"})
+                "PLEDGE_MAIL_POLL_SECONDS": "0.2", "PLEDGE_MIN_FILL_SECONDS": "0"})
     log = (tmp_path / "stderr.log").open("w+")
     process = subprocess.Popen(
         [sys.executable, "-c", "from widget.cli import main; main()", "run", "--port", str(port)],

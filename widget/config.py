@@ -29,11 +29,27 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_MAIL_IN_PROCESS": True,  # deliver the outbox from a thread of the web process
     "PLEDGE_MAIL_POLL_SECONDS": 2.0,
     "PLEDGE_SQLITE_BUSY_TIMEOUT": 10.0,  # seconds a writer waits for the lock
+    "PLEDGE_SQLITE_SYNCHRONOUS": "FULL",  # FULL: a confirmed write survives a power cut
+    "PLEDGE_PROXY_FIX": 0,  # number of trusted reverse proxies in front of the service
+    # Request rates per client IP (Flask-Limiter syntax; storage: PLEDGE_RATELIMIT_STORAGE_URI).
+    "PLEDGE_RATELIMIT_ENABLED": True,
+    "PLEDGE_RATELIMIT_SIGNON": "10 per minute;100 per hour",
+    "PLEDGE_RATELIMIT_CONFIRM": "20 per minute",
+    "PLEDGE_RATELIMIT_RESEND": "5 per minute",
+    # Sign-ons over these are kept aside ("held"), answered as usual, not mailed, not counted (0: no limit).
+    "PLEDGE_LIMIT_EMAIL_PER_DAY": 3,
+    "PLEDGE_LIMIT_SITE_PER_HOUR": 600,
+    "PLEDGE_LIMIT_IP_PER_DAY": 50,
+    "PLEDGE_MAILS_PER_ADDRESS_PER_DAY": 5,  # every kind of e-mail to one address, all sites together
+    "PLEDGE_RESEND_COOLDOWN": 300,  # seconds between two confirmation links for one sign-on
+    "PLEDGE_MIN_FILL_SECONDS": 3,  # faster than this from form to submission: a bot
+    "PLEDGE_MAIL_LEASE_SECONDS": 120.0,  # a sender's claim on a batch; after it, another sender retries
+    "PLEDGE_MAX_REQUEST_BYTES": 64 * 1024,
 }
 
-_INT_KEYS = {"PLEDGE_CONFIRM_MAX_AGE", "PLEDGE_FORM_MAX_AGE", "PLEDGE_PENDING_DAYS"}
-_FLOAT_KEYS = {"PLEDGE_MAIL_POLL_SECONDS", "PLEDGE_SQLITE_BUSY_TIMEOUT"}
-_BOOL_KEYS = {"PLEDGE_MAIL_IN_PROCESS"}
+_INT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)}
+_FLOAT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, float)}
+_BOOL_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}
 
 
 def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import Babel
 
-from . import config, i18n
+from . import config, i18n, logs
+from .abuse import limits_from_config
 from .builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN
 from .campaigns import Campaign, load_file
 from .mail.sender import OutboxSender
 from .mail.transport import make_transport
 from .resources import translations_dir
-from .store import open_store
+from .ratelimit import init_rate_limits
+from .store import Limits, open_store
 from .tokens import Tokens
 
 
@@ -29,6 +32,7 @@ class PledgeState:
     sender: OutboxSender
     send_in_process: bool
     poll_seconds: float
+    limits: Limits = field(default_factory=Limits)
     _sender_pid: int | None = None
     _sender_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,7 +80,11 @@ class PledgeWidget:
             campaigns.update(load_file(cfg["PLEDGE_CAMPAIGNS_FILE"], i18n.LANGUAGES))
         if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in campaigns:
             raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
-        store = open_store(cfg["PLEDGE_DATABASE"], busy_timeout=cfg["PLEDGE_SQLITE_BUSY_TIMEOUT"])
+        store = open_store(
+            cfg["PLEDGE_DATABASE"],
+            busy_timeout=cfg["PLEDGE_SQLITE_BUSY_TIMEOUT"],
+            synchronous=cfg["PLEDGE_SQLITE_SYNCHRONOUS"],
+        )
         store.migrate()
         store.close()  # this may run before gunicorn forks: no connection may cross the fork
         tokens = Tokens(
@@ -89,13 +97,22 @@ class PledgeWidget:
             },
         )
         transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"])
+        pending_days = cfg["PLEDGE_PENDING_DAYS"]
+        sender = OutboxSender(
+            store,
+            transport,
+            lease=cfg["PLEDGE_MAIL_LEASE_SECONDS"],
+            # Every sender also purges stale unconfirmed sign-ons once a day (idempotent, so several may).
+            housekeeping=lambda: store.purge_pending(time.time() - pending_days * 86400),
+        )
         app.extensions["pledge"] = PledgeState(
             store=store,
             tokens=tokens,
             campaigns=campaigns,
-            sender=OutboxSender(store, transport),
+            sender=sender,
             send_in_process=cfg["PLEDGE_MAIL_IN_PROCESS"],
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
+            limits=limits_from_config(cfg),
         )
         self._init_babel(app)
         from .cli import pledge
@@ -108,6 +125,13 @@ class PledgeWidget:
             # our forms carry their own signed tokens instead.
             csrf.exempt(blueprint)
         app.cli.add_command(pledge)
+        init_rate_limits(app)
+        if cfg["PLEDGE_PROXY_FIX"]:
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            hops = int(cfg["PLEDGE_PROXY_FIX"])
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        logs.install()
 
     @staticmethod
     def _init_babel(app: Flask) -> None:

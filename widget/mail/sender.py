@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Callable
 
 from .transport import PermanentFailure, Transport
 
@@ -17,6 +18,7 @@ log = logging.getLogger("widget.mail")
 #: for as long as it takes, and nothing queued is ever dropped for being late.
 BACKOFF = (10, 30, 60, 300, 900, 1800, 3600)
 LEASE_SECONDS = 120.0
+HOUSEKEEPING_SECONDS = 24 * 3600.0
 
 
 def retry_delay(attempts: int) -> float:
@@ -27,17 +29,26 @@ def retry_delay(attempts: int) -> float:
 class OutboxSender:
     """Delivers the outbox of one store through one transport."""
 
-    def __init__(self, store, transport: Transport, batch: int = 50):
+    def __init__(
+        self,
+        store,
+        transport: Transport,
+        batch: int = 50,
+        lease: float = LEASE_SECONDS,
+        housekeeping: Callable[[], object] | None = None,
+    ):
         self.store = store
         self.transport = transport
         self.batch = batch
+        self.lease = lease
+        self.housekeeping = housekeeping
         self.wake = threading.Event()
 
     def deliver_due(self) -> tuple[int, int]:
         """Deliver every e-mail due now; return ``(sent, failed)``."""
         sent = failed = 0
         while True:
-            mails = self.store.claim_mail(self.batch, LEASE_SECONDS)
+            mails = self.store.claim_mail(self.batch, self.lease)
             if not mails:
                 return sent, failed
             for mail in mails:
@@ -61,9 +72,13 @@ class OutboxSender:
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""
+        next_housekeeping = 0.0
         while not stop.is_set():
             try:
                 self.deliver_due()
+                if self.housekeeping is not None and time.monotonic() >= next_housekeeping:
+                    self.housekeeping()
+                    next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
             except Exception:  # noqa: BLE001 - a locked or missing database must not kill the sender
                 log.exception("outbox round failed")
             self.wake.wait(poll_seconds)

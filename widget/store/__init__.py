@@ -59,6 +59,16 @@ class ConfirmResult:
     signon: SignOn | None = None
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How much one address, site or client may do before its sign-ons are kept aside (None: no limit)."""
+
+    per_email_per_day: int | None = None
+    per_site_per_hour: int | None = None
+    per_ip_per_day: int | None = None
+    mails_per_address_per_day: int | None = None
+
+
 class Counts(NamedTuple):
     """Confirmed sign-ons of one site and of its whole campaign."""
 

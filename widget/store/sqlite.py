@@ -21,10 +21,12 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
-from . import ConfirmResult, Counts, Mail, SignOn, Site
+from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 TOTAL = ""  # the site_key of a campaign's total in the counts table
+HOUR = 3600
+DAY = 24 * HOUR
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -74,8 +76,19 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["sent_at", "next_attempt_at"])
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    # Sign-on limits per address, site and client are computed from the rows themselves (as
+    # e-petitions does): the same answer for every worker, with no counter to drift.
+    db["signons"].add_column("ip_hash", str)
+    db["signons"].create_index(["email", "created_at"])
+    db["signons"].create_index(["site_key", "created_at"])
+    db["signons"].create_index(["ip_hash", "created_at"])
+    db["outbox"].create_index(["to_addr", "created_at"])
+    db["outbox"].create_index(["signon_id"])
+
+
 #: Schema migrations, applied in order; ``PRAGMA user_version`` records how many have run.
-MIGRATIONS = [_migration_1]
+MIGRATIONS = [_migration_1, _migration_2]
 
 
 class SQLiteStore:
@@ -192,8 +205,14 @@ class SQLiteStore:
 
     # -- sign-ons --------------------------------------------------------------------------------
 
-    def create_signon(self, signon: SignOn, mail: Mail) -> None:
-        """Store a pending sign-on and its confirmation e-mail together, or neither."""
+    def create_signon(self, signon: SignOn, mail: Mail, limits: Limits | None = None, ip_hash: str | None = None) -> str:
+        """Store a sign-on and its confirmation e-mail together, or neither; return its status.
+
+        Over one of ``limits`` the sign-on is kept aside as ``held`` (not counted, no e-mail) for the
+        operator to review. The limits are counted inside the write transaction, so they are exact
+        however many workers write at once.
+        """
+        limits = limits or Limits()
         row = {
             "id": signon.id,
             "campaign": signon.campaign,
@@ -205,11 +224,39 @@ class SQLiteStore:
             "confirmed_at": None,
             "consent_at": signon.consent_at,
             "consent_version": signon.consent_version,
+            "ip_hash": ip_hash,
         }
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
         with self.write() as db:
+            if self._over_limits(db, signon, ip_hash, limits):
+                row["status"] = "held"
             db["signons"].insert(row)
-            self._enqueue(db, mail, signon.id)
+            if row["status"] == "pending" and self._mail_allowed(db, mail.to, limits):
+                self._enqueue(db, mail, signon.id)
+        return row["status"]
+
+    @staticmethod
+    def _recent(db: sqlite_utils.Database, column: str, value: Any, seconds: float) -> int:
+        # A time-bounded range of an index (column, created_at): cheap, and exact under the write lock.
+        query = f"SELECT COUNT(*) FROM signons WHERE {column} = ? AND created_at > ?"
+        return db.execute(query, [value, time.time() - seconds]).fetchone()[0]
+
+    def _over_limits(self, db: sqlite_utils.Database, signon: SignOn, ip_hash: str | None, limits: Limits) -> bool:
+        checks = [("email", signon.email, DAY, limits.per_email_per_day),
+                  ("site_key", signon.site_key, HOUR, limits.per_site_per_hour)]
+        if ip_hash:
+            checks.append(("ip_hash", ip_hash, DAY, limits.per_ip_per_day))
+        return any(limit is not None and self._recent(db, column, value, window) >= limit
+                   for column, value, window, limit in checks)
+
+    @staticmethod
+    def _mail_allowed(db: sqlite_utils.Database, address: str, limits: Limits) -> bool:
+        if limits.mails_per_address_per_day is None:
+            return True
+        sent = db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE to_addr = ? AND created_at > ?", [address, time.time() - DAY]
+        ).fetchone()[0]
+        return sent < limits.mails_per_address_per_day
 
     def is_signed(self, campaign: str, email: str) -> bool:
         """True when ``email`` has a confirmed sign-on of ``campaign``."""
@@ -263,6 +310,40 @@ class SQLiteStore:
             signon = self._signon(cursor.description, row)
             self._delete_signons(db, [signon])
         return signon
+
+    def held_signons(self) -> list[SignOn]:
+        """Sign-ons kept aside by the limits, oldest first."""
+        cursor = self.db.execute("SELECT * FROM signons WHERE status = 'held' ORDER BY created_at")
+        return [self._signon(cursor.description, row) for row in cursor.fetchall()]
+
+    def release_held(self, signon_id: str, mail: Mail) -> bool:
+        """Make a held sign-on pending and queue its confirmation e-mail; False if it is not held."""
+        with self.write() as db:
+            changed = db.execute(
+                "UPDATE signons SET status = 'pending' WHERE id = ? AND status = 'held'", [signon_id]
+            ).rowcount
+            if changed:
+                self._enqueue(db, mail, signon_id)
+            return bool(changed)
+
+    def signons_of(self, email: str) -> list[SignOn]:
+        """Every sign-on of one address, whatever its status (for access requests)."""
+        cursor = self.db.execute("SELECT * FROM signons WHERE email = ? ORDER BY created_at", [email])
+        return [self._signon(cursor.description, row) for row in cursor.fetchall()]
+
+    def forget(self, email: str) -> int:
+        """Erase an address: its sign-ons (out of the counts) and every e-mail to it. Returns sign-ons deleted."""
+        with self.write() as db:
+            cursor = db.execute("SELECT * FROM signons WHERE email = ?", [email])
+            signons = [self._signon(cursor.description, row) for row in cursor.fetchall()]
+            self._delete_signons(db, signons)
+            db.execute("DELETE FROM outbox WHERE to_addr = ?", [email])
+        return len(signons)
+
+    def discard_held(self, signon_id: str) -> bool:
+        """Delete a held sign-on without ever mailing it."""
+        with self.write() as db:
+            return bool(db.execute("DELETE FROM signons WHERE id = ? AND status = 'held'", [signon_id]).rowcount)
 
     def _delete_signons(self, db: sqlite_utils.Database, signons: list[SignOn]) -> None:
         for signon in signons:
@@ -347,9 +428,17 @@ class SQLiteStore:
 
     # -- outbox --------------------------------------------------------------------------------
 
-    def enqueue_mail(self, mail: Mail, signon_id: str | None = None) -> None:
+    def enqueue_mail(self, mail: Mail, signon_id: str | None = None, limits: Limits | None = None) -> bool:
+        """Queue an e-mail unless its address had its share of mail today; True if queued."""
         with self.write() as db:
+            if not self._mail_allowed(db, mail.to, limits or Limits()):
+                return False
             self._enqueue(db, mail, signon_id)
+            return True
+
+    def last_mail_at(self, signon_id: str) -> float | None:
+        """When the newest e-mail about a sign-on was queued."""
+        return self.db.execute("SELECT MAX(created_at) FROM outbox WHERE signon_id = ?", [signon_id]).fetchone()[0]
 
     @staticmethod
     def _enqueue(db: sqlite_utils.Database, mail: Mail, signon_id: str | None) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import current_app, g, render_template, request, url_for
+from flask import abort, current_app, g, render_template, request, url_for
 from flask_babel import force_locale, format_date, format_decimal
 from werkzeug.wrappers import Response
 
@@ -73,7 +73,10 @@ def _number_global(value: int) -> str:
 
 
 @blueprint.before_request
-def _start_sender() -> None:
+def _before() -> None:
+    limit = current_app.config["PLEDGE_MAX_REQUEST_BYTES"]
+    if request.content_length is not None and request.content_length > limit:
+        abort(413)
     state().ensure_sender()
 
 

@@ -89,6 +89,11 @@ def renew(token: str) -> Response:
     if signon.status == "confirmed":
         return page("confirm_done.html", signon.lang, already=True, **_context(signon))
     pledge = state()
-    pledge.store.enqueue_mail(confirmation_mail(signon), signon.id)
-    pledge.mail_queued()
-    return page("link_renewed.html", signon.lang, sent_at=time.time(), **_context(signon))
+    last = pledge.store.last_mail_at(signon.id)
+    cooling_down = last is not None and time.time() - last < current_app.config["PLEDGE_RESEND_COOLDOWN"]
+    if not cooling_down:
+        # Over the day's share of mail for this address, the page says the same as a cool-down.
+        cooling_down = not pledge.store.enqueue_mail(confirmation_mail(signon), signon.id, limits=pledge.limits)
+    if not cooling_down:
+        pledge.mail_queued()
+    return page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app, request
 from werkzeug.wrappers import Response
 
+from ..abuse import client_hash, looks_like_a_bot
 from ..extension import state
 from ..forms import build_form
 from ..mail import compose
@@ -77,15 +78,23 @@ def widget(site_key: str) -> Response:
 
 
 def sign_on(site: Site, campaign, lang: str, form) -> None:
-    """Store the sign-on and its confirmation e-mail in one transaction, then wake the sender."""
+    """Store the sign-on and its confirmation e-mail in one transaction, then wake the sender.
+
+    Bots, floods and repeated addresses get the same answer as everyone (the caller shows "check
+    your inbox" whatever happens here); only what is stored and mailed differs.
+    """
     pledge = state()
+    config = current_app.config
+    if looks_like_a_bot(request.form, form.issued_at, config["PLEDGE_MIN_FILL_SECONDS"]):
+        return
     email = normalise_email(form.email.data)
     earlier = pledge.store.find_confirmed(campaign.slug, email)
     if earlier is not None:
-        # Same answer on the page (no enumeration); the mail says they have signed already.
+        # The mail, not the page, says they have signed already: the page tells nobody who signed.
         withdraw_url = public_url("pledge.withdraw", token=pledge.tokens.dumps("withdraw", earlier.id))
-        pledge.store.enqueue_mail(compose.already_signed(email, lang, campaign, withdraw_url), earlier.id)
-        pledge.mail_queued()
+        mail = compose.already_signed(email, lang, campaign, withdraw_url)
+        if pledge.store.enqueue_mail(mail, earlier.id, limits=pledge.limits):
+            pledge.mail_queued()
         return
     now = time.time()
     signon = SignOn(
@@ -101,8 +110,10 @@ def sign_on(site: Site, campaign, lang: str, form) -> None:
         consent_version=f"{campaign.consent_version}/{lang}",
         answers={name: getattr(form, name).data for name in ANSWERS if name in form and getattr(form, name).data},
     )
-    pledge.store.create_signon(signon, confirmation_mail(signon))
-    pledge.mail_queued()
+    ip_hash = client_hash(pledge.tokens.keys[0], request.remote_addr)
+    status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash)
+    if status == "pending":
+        pledge.mail_queued()
 
 
 def confirmation_mail(signon: SignOn) -> Mail:

@@ -1,0 +1,37 @@
+"""Request-rate limits per client IP with Flask-Limiter, on the routes that send mail or write.
+
+Limits live in ``PLEDGE_RATELIMIT_STORAGE_URI``. With several worker processes use Redis
+(``redis://host:6379``): the ``memory://`` storage keeps one count per process, so N workers would
+allow N times the limit.
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+#: endpoint → (config key of its limit, methods it applies to)
+LIMITED = {
+    "pledge.widget": ("PLEDGE_RATELIMIT_SIGNON", ["POST"]),
+    "pledge.confirm_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
+    "pledge.withdraw_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
+    "pledge.renew": ("PLEDGE_RATELIMIT_RESEND", ["POST"]),
+}
+
+
+def init_rate_limits(app: Flask) -> Limiter | None:
+    """Limit our write routes per client IP; None when ``PLEDGE_RATELIMIT_ENABLED`` is off."""
+    if not app.config["PLEDGE_RATELIMIT_ENABLED"]:
+        return None
+    limiter = Limiter(
+        get_remote_address,  # the real client behind PLEDGE_PROXY_FIX trusted proxies, never a header
+        app=app,
+        storage_uri=app.config["PLEDGE_RATELIMIT_STORAGE_URI"],
+        strategy="moving-window",
+        key_prefix="pledge",
+        headers_enabled=True,
+    )
+    for endpoint, (key, methods) in LIMITED.items():
+        view = app.view_functions[endpoint]
+        app.view_functions[endpoint] = limiter.limit(app.config[key], methods=methods)(view)
+    return limiter
