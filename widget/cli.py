@@ -133,26 +133,99 @@ def _csv_cell(value: object) -> object:
     return value
 
 
+def _signon_row(s) -> dict:
+    row = {"id": s.id, "campaign": s.campaign, "site_key": s.site_key, "email": s.email, "lang": s.lang,
+           "status": s.status, "created_at": s.created_at, "confirmed_at": s.confirmed_at,
+           "consent_at": s.consent_at, "consent_version": s.consent_version}
+    row.update(s.answers)
+    return row
+
+
 @pledge.command("export")
 @click.option("--site", "site_key", default=None, help="Only the sign-ons that came through this site.")
+@click.option("--email", default=None, help="Everything stored about one address, whatever its status (access requests).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @with_appcontext
-def export(site_key: str | None, fmt: str) -> None:
-    """Write the confirmed sign-ons to standard output."""
-    rows = []
-    for s in state().store.confirmed_signons(site_key):
-        row = {"id": s.id, "campaign": s.campaign, "site_key": s.site_key, "email": s.email, "lang": s.lang,
-               "created_at": s.created_at, "confirmed_at": s.confirmed_at, "consent_at": s.consent_at,
-               "consent_version": s.consent_version}
-        row.update(s.answers)
-        rows.append({column: row.get(column) for column in EXPORT_COLUMNS})
+def export(site_key: str | None, email: str | None, fmt: str) -> None:
+    """Write the confirmed sign-ons (or all of one address's) to standard output."""
+    store = state().store
+    if email:
+        signons = store.signons_of(email.strip().lower())
+        columns = ("status", *EXPORT_COLUMNS)
+    else:
+        signons = list(store.confirmed_signons(site_key))
+        columns = EXPORT_COLUMNS
+    rows = [{column: _signon_row(s).get(column) for column in columns} for s in signons]
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     writer = csv.writer(sys.stdout)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_cell(row[column]) for column in EXPORT_COLUMNS])
+        writer.writerow([_csv_cell(row[column]) for column in columns])
+
+
+@pledge.command("forget")
+@click.option("--email", required=True, help="The address to erase.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def forget(email: str, yes: bool) -> None:
+    """Erase an address (erasure requests): its sign-ons leave the counts, its e-mails are deleted."""
+    address = email.strip().lower()
+    if not yes:
+        click.confirm(f"Delete every sign-on and e-mail of {address}?", abort=True)
+    removed = state().store.forget(address)
+    click.echo(f"forgot {removed} sign-on(s) of {address}")
+
+
+@pledge.group("held", help="Sign-ons kept aside by the limits: review, release or discard them.")
+def held() -> None:
+    pass
+
+
+@held.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def held_list(as_json: bool) -> None:
+    """Sign-ons kept aside, oldest first."""
+    rows = [_signon_row(s) for s in state().store.held_signons()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\t{row['site_key']}\t{row['email']}\t{row.get('organization', '')}")
+
+
+@held.command("release")
+@click.argument("ids", nargs=-1)
+@click.option("--all", "release_all", is_flag=True, help="Release every held sign-on.")
+@with_appcontext
+def held_release(ids: tuple[str, ...], release_all: bool) -> None:
+    """Send held sign-ons their confirmation e-mail, as if they had never been held."""
+    from .views.widget import confirmation_mail
+
+    store = state().store
+    wanted = {s.id: s for s in store.held_signons()}
+    chosen = list(wanted) if release_all else list(ids)
+    released = 0
+    with current_app.test_request_context(base_url=_base_url()):
+        for signon_id in chosen:
+            signon = wanted.get(signon_id)
+            if signon is None:
+                click.echo(f"{signon_id}: not held", err=True)
+            elif store.release_held(signon.id, confirmation_mail(signon)):
+                released += 1
+    click.echo(f"released {released} sign-on(s)")
+
+
+@held.command("discard")
+@click.argument("ids", nargs=-1, required=True)
+@with_appcontext
+def held_discard(ids: tuple[str, ...]) -> None:
+    """Delete held sign-ons without mailing them."""
+    store = state().store
+    discarded = sum(store.discard_held(signon_id) for signon_id in ids)
+    click.echo(f"discarded {discarded} sign-on(s)")
 
 
 @pledge.group("mail", help="The outbox of e-mails.")
