@@ -1,7 +1,9 @@
 """The front page (what this is, a live demo and its snippet) and the loader script."""
 from __future__ import annotations
 
-from flask import current_app, request, send_file
+from functools import lru_cache
+
+from flask import current_app, request
 from werkzeug.wrappers import Response
 
 from ..extension import state
@@ -30,9 +32,22 @@ def front() -> Response:
     return response
 
 
+@lru_cache(maxsize=1)
+def minified_loader() -> bytes:
+    """``embed/loader.js`` without its comment and indentation: every host page downloads it.
+
+    The source keeps one statement per line, each ending in ``;`` or a brace, so joining lines is safe.
+    """
+    source = (embed_dir() / "loader.js").read_text(encoding="utf-8")
+    lines = [line.strip() for line in source.splitlines()]
+    return "".join(line for line in lines if line and not line.startswith("/*")).encode()
+
+
 @blueprint.get("/embed.js")
 def embed_js() -> Response:
-    response = send_file(embed_dir() / "loader.js", mimetype="text/javascript", max_age=3600)
+    response = current_app.response_class(minified_loader(), mimetype="text/javascript")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
     # Any page may load the loader; it sets no cookie and reads nothing from the host page but <html lang>.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
