@@ -11,11 +11,14 @@ import secrets
 import unicodedata
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import Select
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from . import countries
@@ -152,6 +155,25 @@ def _field(campaign: Campaign, name: str, lang: str) -> Any:
     )
 
 
+class FastSelect(Select):
+    """A select rendered once per language while nothing is chosen (the usual widget load), then reused:
+    the country list alone is 249 options on every page view."""
+
+    _cache: dict[tuple, Markup] = {}
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        if field.data:
+            return super().__call__(field, **kwargs)
+        key = (field.name, field.id, str(get_locale()), tuple(sorted((k, str(v)) for k, v in kwargs.items())),
+               tuple((choice.value, str(choice.label)) for choice in field.choices))
+        html = self._cache.get(key)
+        if html is None:
+            html = super().__call__(field, **kwargs)
+            if len(self._cache) < 512:  # languages x campaigns x (error or not): a small, bounded set
+                self._cache[key] = html
+        return html
+
+
 def _select(label: Any, description: str, options: list[tuple[str, str]], required: bool, message: Any) -> SelectField:
     valid = {code for code, _ in options}
 
@@ -165,6 +187,7 @@ def _select(label: Any, description: str, options: list[tuple[str, str]], requir
         description=description,
         validators=([InputRequired(message=message)] if required else [Optional()]) + [one_of_the_options],
         validate_choice=False,
+        widget=FastSelect(),
     )
 
 
