@@ -77,26 +77,26 @@ def test_withdraw_uncounts_and_deletes(store):
 
 def test_claimed_mail_is_not_handed_out_twice_until_its_lease_ends(store):
     store.enqueue_mail(MAIL)
-    [mail] = store.claim_mail(10, lease=60)
-    assert store.claim_mail(10, lease=60) == []
+    [mail] = store.claim_mail(10, lease=60, claimer="a")
+    assert store.claim_mail(10, lease=60, claimer="a") == []
     store.db.execute("UPDATE outbox SET claimed_until = 0")  # the sender died; its lease ran out
-    [again] = store.claim_mail(10, lease=60)
+    [again] = store.claim_mail(10, lease=60, claimer="a")
     assert again.id == mail.id
     store.mark_sent(mail.id)
-    assert store.claim_mail(10, lease=60) == []
+    assert store.claim_mail(10, lease=60, claimer="a") == []
 
 
 def test_failed_mail_waits_for_its_retry_time(store):
     store.enqueue_mail(MAIL)
-    [mail] = store.claim_mail(10, lease=60)
+    [mail] = store.claim_mail(10, lease=60, claimer="a")
     store.mark_attempt_failed(mail.id, "connection refused", time.time() + 30)
-    assert store.claim_mail(10, lease=60) == []
+    assert store.claim_mail(10, lease=60, claimer="a") == []
     store.db.execute("UPDATE outbox SET next_attempt_at = 0")
-    [retry] = store.claim_mail(10, lease=60)
+    [retry] = store.claim_mail(10, lease=60, claimer="a")
     assert retry.attempts == 1
     store.mark_attempt_failed(retry.id, "550 no such user", None)
     store.db.execute("UPDATE outbox SET next_attempt_at = 0")
-    assert store.claim_mail(10, lease=60) == []
+    assert store.claim_mail(10, lease=60, claimer="a") == []
     assert store.outbox_stats() == {"queued": 0, "sent": 0, "failed": 1}
 
 

@@ -6,6 +6,8 @@ It runs as a thread of the web process (``PLEDGE_MAIL_IN_PROCESS``) or on its ow
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import threading
 import time
 from typing import Callable
@@ -47,11 +49,14 @@ class OutboxSender:
     def deliver_due(self) -> tuple[int, int]:
         """Deliver every e-mail due now; return ``(sent, failed)``."""
         sent = failed = 0
+        claimer = f"{os.getpid()}-{secrets.token_hex(6)}"
         while True:
-            mails = self.store.claim_mail(self.batch, self.lease)
+            mails = self.store.claim_mail(self.batch, self.lease, claimer)
             if not mails:
                 return sent, failed
-            for mail in mails:
+            for index, mail in enumerate(mails):
+                if not self.store.renew_claim(mail.id, claimer, self.lease):
+                    continue  # this batch took longer than the lease and another sender has this mail
                 try:
                     self.transport.send(mail)
                 except PermanentFailure as exc:
@@ -62,13 +67,12 @@ class OutboxSender:
                     delay = retry_delay(mail.attempts)
                     log.warning("mail %s not delivered (%s); retrying in %ss", mail.id, exc.__class__.__name__, delay)
                     self.store.mark_attempt_failed(mail.id, f"{exc.__class__.__name__}: {exc}", time.time() + delay)
-                    failed += 1
+                    # The server is probably down: give the rest back for the next round, untried.
+                    self.store.release_claims([m.id for m in mails[index + 1 :]], claimer)
+                    return sent, failed + 1
                 else:
                     self.store.mark_sent(mail.id)
                     sent += 1
-            if failed:
-                # The server is probably down: leave the rest of the queue for the next round.
-                return sent, failed
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""

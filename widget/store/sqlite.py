@@ -87,8 +87,14 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["outbox"].create_index(["signon_id"])
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    # Who holds a claim on a mail: a sender renews its claim before each send, and skips a mail that
+    # another sender took over when the first one was too slow (no mail sent twice by two live senders).
+    db["outbox"].add_column("claimed_by", str)
+
+
 #: Schema migrations, applied in order; ``PRAGMA user_version`` records how many have run.
-MIGRATIONS = [_migration_1, _migration_2]
+MIGRATIONS = [_migration_1, _migration_2, _migration_3]
 
 
 class SQLiteStore:
@@ -456,8 +462,8 @@ class SQLiteStore:
             }
         )
 
-    def claim_mail(self, limit: int, lease: float) -> list[Mail]:
-        """Take up to ``limit`` due e-mails for ``lease`` seconds.
+    def claim_mail(self, limit: int, lease: float, claimer: str) -> list[Mail]:
+        """Take up to ``limit`` due e-mails for ``lease`` seconds on behalf of ``claimer``.
 
         A sender that dies mid-batch loses nothing: once the lease runs out another sender takes the
         mail again (so a mail may go out twice, never zero times).
@@ -472,20 +478,45 @@ class SQLiteStore:
             ).fetchall()
             if rows:
                 db.execute(
-                    f"UPDATE outbox SET claimed_until = ? WHERE id IN ({','.join('?' * len(rows))})",
-                    [now + lease, *[row[0] for row in rows]],
+                    f"UPDATE outbox SET claimed_until = ?, claimed_by = ? WHERE id IN ({','.join('?' * len(rows))})",
+                    [now + lease, claimer, *[row[0] for row in rows]],
                 )
         return [Mail(to=r[1], subject=r[2], text=r[3], html=r[4], id=r[0], attempts=r[5]) for r in rows]
 
+    def renew_claim(self, mail_id: int, claimer: str, lease: float) -> bool:
+        """Extend ``claimer``'s claim on a mail right before sending it; False if another sender took it
+        over (the claim ran out) or it went out already."""
+        with self.write() as db:
+            return bool(
+                db.execute(
+                    "UPDATE outbox SET claimed_until = ? WHERE id = ? AND claimed_by = ? "
+                    "AND sent_at IS NULL AND failed_at IS NULL",
+                    [time.time() + lease, mail_id, claimer],
+                ).rowcount
+            )
+
+    def release_claims(self, mail_ids: list[int], claimer: str) -> None:
+        """Give back mails a sender claimed but will not try now, so the next round need not wait for the lease."""
+        if not mail_ids:
+            return
+        with self.write() as db:
+            db.execute(
+                f"UPDATE outbox SET claimed_until = NULL, claimed_by = NULL WHERE claimed_by = ? "
+                f"AND id IN ({','.join('?' * len(mail_ids))})",
+                [claimer, *mail_ids],
+            )
+
     def mark_sent(self, mail_id: int) -> None:
         with self.write() as db:
-            db.execute("UPDATE outbox SET sent_at = ?, claimed_until = NULL WHERE id = ?", [time.time(), mail_id])
+            db.execute(
+                "UPDATE outbox SET sent_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id = ?", [time.time(), mail_id]
+            )
 
     def mark_attempt_failed(self, mail_id: int, error: str, retry_at: float | None) -> None:
         """Record a failed delivery: try again at ``retry_at``, or never (permanent failure) if None."""
         with self.write() as db:
             db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, "
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, claimed_until = NULL, claimed_by = NULL, "
                 "next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ? WHERE id = ?",
                 [error[:500], retry_at, None if retry_at is not None else time.time(), mail_id],
             )
