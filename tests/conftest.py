@@ -259,7 +259,6 @@ class Live:
 def live(tmp_path_factory, smtp_server):
     host = HostPages()
     folder = tmp_path_factory.mktemp("live")
-    port = free_port()
     app = create_app(
         {
             "PLEDGE_DATABASE": f"sqlite:///{folder / 'pledge.db'}",

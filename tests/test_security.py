@@ -7,7 +7,6 @@ import json
 import logging
 import time
 
-import pytest
 
 from conftest import deliver, links, path_of, post_sign_on
 

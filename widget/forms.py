@@ -19,7 +19,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from . import countries
 from .campaigns import Campaign
@@ -110,8 +110,9 @@ def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, for
 
 
 def _required(campaign: Campaign, name: str) -> list[Any]:
+    # DataRequired, not InputRequired: it checks the answer after trimming, so "   " is no answer.
     if campaign.is_required(name):
-        return [InputRequired(message=_l("Please fill in this field."))]
+        return [DataRequired(message=_l("Please fill in this field."))]
     return [Optional()]
 
 
@@ -120,14 +121,15 @@ def _field(campaign: Campaign, name: str, lang: str) -> Any:
     description = campaign.text(f"help.{name}")
     filters = [clean_text]
     if name == "consent":
-        validators = [InputRequired(message=_l("Please tick this box to sign."))] if campaign.is_required(name) else []
+        # DataRequired: "consent=false" is a box left unticked, however non-empty the raw value is.
+        validators = [DataRequired(message=_l("Please tick this box to sign."))] if campaign.is_required(name) else []
         return BooleanField(campaign.text("consent"), validators=validators)
     if name == "email":
         return EmailField(
             label,
             filters=filters,
             validators=[
-                InputRequired(message=_l("Please enter your e-mail address.")),
+                DataRequired(message=_l("Please enter your e-mail address.")),
                 Length(max=MAX_LENGTHS["email"], message=_l("Please use at most %(max)d characters.")),
                 Email(message=_l("Please enter a valid e-mail address, such as name@example.org."), check_deliverability=False),
             ],
@@ -185,7 +187,7 @@ def _select(label: Any, description: str, options: list[tuple[str, str]], requir
         label,
         choices=[SelectChoice("", _l("Choose…"))] + [SelectChoice(code, text) for code, text in options],
         description=description,
-        validators=([InputRequired(message=message)] if required else [Optional()]) + [one_of_the_options],
+        validators=([DataRequired(message=message)] if required else [Optional()]) + [one_of_the_options],
         validate_choice=False,
         widget=FastSelect(),
     )

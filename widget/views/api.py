@@ -9,7 +9,7 @@ from . import blueprint
 from .widget import SITE_KEY
 
 
-@blueprint.get("/api/v1/sites/<site_key>/count")
+@blueprint.get("/api/v1/sites/<site_key>/count", merge_slashes=False)
 def site_count(site_key: str) -> Response:
     pledge = state()
     site = pledge.store.get_site(site_key) if SITE_KEY.match(site_key) else None

@@ -57,7 +57,7 @@ def _context(signon: SignOn) -> dict:
     }
 
 
-@blueprint.get("/confirm/<token>")
+@blueprint.get("/confirm/<token>", merge_slashes=False)
 def confirm(token: str) -> Response:
     signon, error, expired = signon_from_token("confirm", token)
     if error:
@@ -69,7 +69,7 @@ def confirm(token: str) -> Response:
     return page("confirm.html", signon.lang, token=token, **_context(signon))
 
 
-@blueprint.post("/confirm/<token>")
+@blueprint.post("/confirm/<token>", merge_slashes=False)
 def confirm_post(token: str) -> Response:
     signon, error, expired = signon_from_token("confirm", token)
     if error:
@@ -80,7 +80,7 @@ def confirm_post(token: str) -> Response:
     return page("confirm_done.html", signon.lang, already=result.status != "confirmed", **_context(result.signon or signon))
 
 
-@blueprint.post("/confirm/<token>/renew")
+@blueprint.post("/confirm/<token>/renew", merge_slashes=False)
 def renew(token: str) -> Response:
     """An expired but genuine link: send a fresh one to the same address."""
     signon, error, _expired = signon_from_token("confirm", token)

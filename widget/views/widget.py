@@ -37,7 +37,7 @@ def host_origin(site: Site) -> str | None:
     return origin if origin in site.origins else None
 
 
-@blueprint.route("/w/<site_key>", methods=["GET", "POST"])
+@blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
 def widget(site_key: str) -> Response:
     site = find_site(site_key)
     pledge = state()

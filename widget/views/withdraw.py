@@ -8,7 +8,7 @@ from . import blueprint
 from .confirm import page, signon_from_token
 
 
-@blueprint.get("/withdraw/<token>")
+@blueprint.get("/withdraw/<token>", merge_slashes=False)
 def withdraw(token: str) -> Response:
     signon, error, _expired = signon_from_token("withdraw", token)
     if error:
@@ -17,7 +17,7 @@ def withdraw(token: str) -> Response:
     return page("withdraw.html", signon.lang, token=token, campaign=campaign, signon=signon)
 
 
-@blueprint.post("/withdraw/<token>")
+@blueprint.post("/withdraw/<token>", merge_slashes=False)
 def withdraw_post(token: str) -> Response:
     signon, error, _expired = signon_from_token("withdraw", token)
     if error:
