@@ -103,7 +103,8 @@ def test_four_gunicorn_workers_on_one_sqlite_file_lose_and_miscount_nothing(tmp_
     log_path = tmp_path / "gunicorn.log"
     log = log_path.open("w")
     gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "4", "-b", f"127.0.0.1:{port}", "widget:create_app()"],
+        # --preload: the app is built before the fork, so no connection may be opened before it.
+        [sys.executable, "-m", "gunicorn", "-w", "4", "--preload", "-b", f"127.0.0.1:{port}", "widget:create_app()"],
         env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=log,
     )
     try:

@@ -160,3 +160,28 @@ def test_the_widget_loads_nothing_from_third_parties(live, page):
     page.frame_locator("iframe").get_by_role("button", name="Sign").wait_for()
     page.wait_for_load_state("networkidle")
     assert requested and all(url.startswith((live.url, live.host.origin)) for url in requested), requested
+
+
+def test_a_json_body_is_a_bad_request_not_a_crash(app, client, site):
+    for body in ("0", "[1, 2]", '{"email": "j@example.org"}', "not json"):
+        response = client.post(f"/w/{site.key}", data=body, content_type="application/json")
+        assert response.status_code == 400, body
+    assert state(app).store.outbox_stats()["queued"] == 0
+
+
+def test_ids_and_keys_never_look_like_command_line_options():
+    from widget.store import new_id
+
+    assert not any(new_id(12).startswith("-") for _ in range(2000))
+
+
+def test_text_is_stored_in_one_unicode_form(app, client, site):
+    decomposed = "Coope\u0301rative  "  # "é" typed as e + combining accent, and trailing spaces
+    post_sign_on(client, site.key, "nfc@example.org", organization=decomposed)
+    [signon] = state(app).store.signons_of("nfc@example.org")
+    assert signon.answers["organization"] == "Coopérative"  # NFC, trimmed
+
+
+def test_no_database_connection_is_open_after_the_app_is_built(app):
+    """gunicorn may fork after create_app(): a connection opened before the fork must not exist."""
+    assert getattr(state(app).store._local, "db", None) is None

@@ -103,8 +103,7 @@ def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, for
     for name in campaign.fields:
         attrs[name] = _field(campaign, name, lang)
     form_class = type("SignOnForm", (FlaskForm,), attrs)
-    kwargs: dict[str, Any] = {} if formdata is None else {"formdata": formdata}
-    form = form_class(**kwargs)
+    form = form_class(formdata=formdata)
     form.issued_at = None
     return form
 

@@ -5,6 +5,7 @@ the views and the CLI never see a row or a cursor.
 """
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -74,6 +75,14 @@ class Counts(NamedTuple):
 
     site: int
     total: int
+
+
+def new_id(nbytes: int) -> str:
+    """A random URL-safe id that never starts with "-" (a command line would read it as an option)."""
+    while True:
+        value = secrets.token_urlsafe(nbytes)
+        if not value.startswith("-"):
+            return value
 
 
 def open_store(url: str, **options: Any):

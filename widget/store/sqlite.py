@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -21,7 +20,7 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
-from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site
+from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 TOTAL = ""  # the site_key of a campaign's total in the counts table
@@ -169,7 +168,7 @@ class SQLiteStore:
     ) -> Site:
         """Register a host site and return it, with a new random key unless ``key`` is given."""
         site = Site(
-            key=key or secrets.token_urlsafe(12),
+            key=key or new_id(12),
             name=name,
             owner_email=owner_email,
             campaign=campaign,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 import time
 
 from email_validator import EmailNotValidError, validate_email
@@ -13,7 +12,7 @@ from ..abuse import client_hash, looks_like_a_bot
 from ..extension import state
 from ..forms import build_form
 from ..mail import compose
-from ..store import Mail, SignOn, Site
+from ..store import Mail, SignOn, Site, new_id
 from . import blueprint
 from .common import current_language, public_url, render_page
 
@@ -43,7 +42,9 @@ def widget(site_key: str) -> Response:
     pledge = state()
     campaign = pledge.campaign(site.campaign)
     lang = current_language(campaign.default_lang)
-    form = build_form(campaign, lang, site.key, pledge.tokens)
+    # The form reads request.form only: Flask-WTF would also take a JSON body, which is not ours to parse.
+    formdata = request.form if request.method == "POST" else None
+    form = build_form(campaign, lang, site.key, pledge.tokens, formdata)
     sent = False
     status = 200
     if request.method == "POST":
@@ -98,7 +99,7 @@ def sign_on(site: Site, campaign, lang: str, form) -> None:
         return
     now = time.time()
     signon = SignOn(
-        id=secrets.token_urlsafe(18),
+        id=new_id(18),
         campaign=campaign.slug,
         site_key=site.key,
         email=email,
