@@ -76,12 +76,21 @@ def test_mail_worker_once_and_status(app, runner, client, site, inbox):
     assert json.loads(runner.invoke(args=["pledge", "mail", "status"]).stdout) == {"queued": 0, "sent": 1, "failed": 0}
 
 
-def test_purge_drops_only_old_unconfirmed_sign_ons(app, runner, client, site, monkeypatch):
+def test_purge_drops_only_old_unconfirmed_sign_ons_and_old_mail(app, runner, client, site, monkeypatch, inbox):
+    store = state(app).store
     post_sign_on(client, site.key, "old@example.org")
+    for _ in range(4):  # the fourth is over PLEDGE_LIMIT_EMAIL_PER_DAY: held
+        post_sign_on(client, site.key, "held@example.org")
+    post_sign_on(client, site.key, "kept@example.org")
+    deliver(app)
+    client.post(path_of(links(inbox.wait_for("kept@example.org")[0])[0]))
+    assert [s.status for s in store.signons_of("held@example.org")].count("held") == 1
     monkeypatch.setattr(time, "time", lambda real=time.time: real() + 8 * 86400)
     result = runner.invoke(args=["pledge", "purge"])
     monkeypatch.undo()
-    assert "purged 1" in result.stdout
-    assert state(app).store.outbox_stats()["queued"] == 0
+    assert "purged 5" in result.stdout
+    assert store.signons_of("old@example.org") == [] and store.signons_of("held@example.org") == []
+    assert [s.status for s in store.signons_of("kept@example.org")] == ["confirmed"]  # confirmed: kept
+    assert store.outbox_stats() == {"queued": 0, "sent": 0, "failed": 0}  # no old mail left behind
     post_sign_on(client, site.key, "new@example.org")
     assert "purged 0" in runner.invoke(args=["pledge", "purge"]).stdout

@@ -403,15 +403,15 @@ class SQLiteStore:
             yield self._signon(cursor.description, row)
 
     def purge_pending(self, older_than: float) -> int:
-        """Delete unconfirmed sign-ons created before ``older_than`` (and their unsent mail)."""
+        """Delete sign-ons never confirmed (pending or held) created before ``older_than``, every e-mail
+        about them, and sent e-mails older than that (the mail limits look back one day only).
+        Returns how many sign-ons were deleted."""
         with self.write() as db:
-            db.execute(
-                "DELETE FROM outbox WHERE sent_at IS NULL AND signon_id IN "
-                "(SELECT id FROM signons WHERE status = 'pending' AND created_at < ?)",
-                [older_than],
-            )
+            stale = "SELECT id FROM signons WHERE status IN ('pending', 'held') AND created_at < ?"
+            db.execute(f"DELETE FROM outbox WHERE signon_id IN ({stale})", [older_than])
+            db.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < ?", [older_than])
             return db.execute(
-                "DELETE FROM signons WHERE status = 'pending' AND created_at < ?", [older_than]
+                "DELETE FROM signons WHERE status IN ('pending', 'held') AND created_at < ?", [older_than]
             ).rowcount
 
     @staticmethod

@@ -13,11 +13,17 @@ from ..forms import aria_attributes
 from ..extension import state
 from . import blueprint
 
-#: Pages may not be framed, except the widget, which widens this to its site's origins.
-DEFAULT_CSP = (
-    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | None = None) -> str:
+    """Our pages load only our own files, run no inline script, and may not be framed, except the
+    widget, which the caller widens to its site's origins."""
+    policy = (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        f"form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
+    )
+    return policy + (f"; frame-src {frame_src}" if frame_src else "")
+
+
+DEFAULT_CSP = content_security_policy()
 
 
 def current_language(default: str | None = None) -> str:

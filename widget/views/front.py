@@ -10,7 +10,7 @@ from ..extension import state
 from ..resources import embed_dir
 from ..snippet import snippet
 from . import blueprint
-from .common import DEFAULT_CSP, current_language, render_page
+from .common import content_security_policy, current_language, render_page
 
 DEMO_SITE_KEY = "demo"
 
@@ -28,7 +28,7 @@ def front() -> Response:
     body, status = render_page("front.html", lang, demo=demo, demo_snippet=demo_snippet, base_url=base)
     response = current_app.make_response((body, status))
     # The page frames its own demo widget, and may not be framed itself.
-    response.headers["Content-Security-Policy"] = DEFAULT_CSP + "; frame-src 'self'"
+    response.headers["Content-Security-Policy"] = content_security_policy(frame_src="'self'")
     return response
 
 

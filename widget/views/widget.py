@@ -14,7 +14,7 @@ from ..forms import build_form
 from ..mail import compose
 from ..store import Mail, SignOn, Site, new_id
 from . import blueprint
-from .common import current_language, public_url, render_page
+from .common import content_security_policy, current_language, public_url, render_page
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ANSWERS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
@@ -67,12 +67,8 @@ def widget(site_key: str) -> Response:
         query={k: v for k, v in request.args.items() if k in ("lang", "hl", "origin")},
     )
     response = current_app.make_response((body, status))
-    # Only the site's registered origins may frame its widget; the browser enforces it.
-    ancestors = " ".join(site.origins) or "'none'"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
-        f"form-action 'self'; base-uri 'none'; frame-ancestors 'self' {ancestors}"
-    )
+    # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
+    response.headers["Content-Security-Policy"] = content_security_policy(" ".join(["'self'", *site.origins]))
     # The count is live and the form token is time-stamped: never serve a stored copy.
     response.headers["Cache-Control"] = "no-store"
     return response
