@@ -25,4 +25,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     PledgeWidget(app, generate_secret=True)
+    # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if not app.secret_key:
+        app.secret_key = app.extensions["pledge"].tokens.keys[0]
     return app

@@ -1,7 +1,6 @@
 """The command line: ``flask pledge ...`` inside a host app, ``pledge-widget ...`` standalone."""
 from __future__ import annotations
 
-import csv
 import json
 import signal
 import sys
@@ -13,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from . import export
 from .extension import state
 from .snippet import snippet
 
@@ -121,48 +121,25 @@ def counts(site_key: str | None, as_json: bool) -> None:
         click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['confirmed']}")
 
 
-EXPORT_COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
-                  "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
-                  "consent_version")
-
-
-def _csv_cell(value: object) -> object:
-    # A cell starting with = + - @ (or a tab / carriage return) is a formula to spreadsheet programs.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _signon_row(s) -> dict:
-    row = {"id": s.id, "campaign": s.campaign, "site_key": s.site_key, "email": s.email, "lang": s.lang,
-           "status": s.status, "created_at": s.created_at, "confirmed_at": s.confirmed_at,
-           "consent_at": s.consent_at, "consent_version": s.consent_version}
-    row.update(s.answers)
-    return row
-
-
 @pledge.command("export")
 @click.option("--site", "site_key", default=None, help="Only the sign-ons that came through this site.")
 @click.option("--email", default=None, help="Everything stored about one address, whatever its status (access requests).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @with_appcontext
-def export(site_key: str | None, email: str | None, fmt: str) -> None:
+def export_command(site_key: str | None, email: str | None, fmt: str) -> None:
     """Write the confirmed sign-ons (or all of one address's) to standard output."""
     store = state().store
     if email:
         signons = store.signons_of(email.strip().lower())
-        columns = ("status", *EXPORT_COLUMNS)
+        columns = ("status", *export.COLUMNS)
     else:
         signons = list(store.confirmed_signons(site_key))
-        columns = EXPORT_COLUMNS
-    rows = [{column: _signon_row(s).get(column) for column in columns} for s in signons]
+        columns = export.COLUMNS
     if fmt == "json":
+        rows = [{column: export.row(s).get(column) for column in columns} for s in signons]
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    writer = csv.writer(sys.stdout)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_csv_cell(row[column]) for column in columns])
+    export.write_csv(signons, columns, sys.stdout)
 
 
 @pledge.command("forget")
@@ -188,7 +165,7 @@ def held() -> None:
 @with_appcontext
 def held_list(as_json: bool) -> None:
     """Sign-ons kept aside, oldest first."""
-    rows = [_signon_row(s) for s in state().store.held_signons()]
+    rows = [export.row(s) for s in state().store.held_signons()]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return

@@ -35,3 +35,10 @@ def _sort_key(name: str) -> str:
     # Without accents, so that Åland sorts with the As and Émirats with the Es.
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def name(code: str, lang: str) -> str:
+    """A country's name in ``lang`` (the code itself if it is not one we know)."""
+    if code not in CODES:
+        return code
+    return Locale.parse(lang).territories.get(code) or Locale("en").territories[code]

@@ -16,6 +16,8 @@ LIMITED = {
     "pledge.confirm_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.withdraw_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.renew": ("PLEDGE_RATELIMIT_RESEND", ["POST"]),
+    "pledge.host": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    "pledge.host_login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
 }
 
 

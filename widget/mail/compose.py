@@ -42,3 +42,15 @@ def already_signed(to: str, lang: str, campaign: Campaign, withdraw_url: str) ->
             text=render_template("mail/already_signed.txt", **context),
             html=render_template("mail/already_signed.html", **context),
         )
+
+
+def host_login(to: str, lang: str, login_url: str) -> Mail:
+    """The one-time link that signs a site's owner in to the host dashboard."""
+    context = {"lang": lang, "dir": direction(lang), "login_url": login_url}
+    with force_locale(lang):
+        return Mail(
+            to=to,
+            subject=_("Your link to the host dashboard"),
+            text=render_template("mail/host_login.txt", **context),
+            html=render_template("mail/host_login.html", **context),
+        )

@@ -92,8 +92,15 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["outbox"].add_column("claimed_by", str)
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    # Host logins by e-mailed link: the link carries this row's opaque id; the row makes it single use.
+    db["host_logins"].create({"id": str, "email": str, "created_at": float, "used_at": float}, pk="id")
+    db["sites"].create_index(["owner_email"])
+    db["signons"].create_index(["site_key", "status", "confirmed_at"])
+
+
 #: Schema migrations, applied in order; ``PRAGMA user_version`` records how many have run.
-MIGRATIONS = [_migration_1, _migration_2, _migration_3]
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
 
 
 class SQLiteStore:
@@ -390,6 +397,48 @@ class SQLiteStore:
             for c, s in sorted(set(actual) | set(counters))
             if counters.get((c, s), 0) != actual.get((c, s), 0)
         ]
+
+    def sites_of(self, owner_email: str) -> list[Site]:
+        """The sites an address owns (case-insensitive)."""
+        query = "SELECT * FROM sites WHERE lower(owner_email) = ? ORDER BY created_at"
+        return [self._site(row) for row in self.db.execute(query, [owner_email.lower()])]
+
+    def create_host_login(self, email: str) -> str:
+        """Record a login link for a host's address; return its opaque id."""
+        login_id = new_id(18)
+        with self.write() as db:
+            db["host_logins"].insert({"id": login_id, "email": email.lower(), "created_at": time.time()})
+        return login_id
+
+    def use_host_login(self, login_id: str) -> str | None:
+        """Use a login link once: the address it was made for, or None if unknown or used before."""
+        with self.write() as db:
+            row = db.execute("SELECT email FROM host_logins WHERE id = ? AND used_at IS NULL", [login_id]).fetchone()
+            if row is None:
+                return None
+            db.execute("UPDATE host_logins SET used_at = ? WHERE id = ?", [time.time(), login_id])
+            return row[0]
+
+    def breakdown(self, site_key: str, days: int = 30) -> dict[str, list[tuple[str, int]]]:
+        """A site's confirmed sign-ons by day (the last ``days``), by organisation type and by country.
+
+        For the host dashboard, one site at a time, on indexed columns; the public counts never come from here.
+        """
+        since = time.time() - days * 86400
+        by_day = self.db.execute(
+            "SELECT date(confirmed_at, 'unixepoch') AS day, COUNT(*) FROM signons "
+            "WHERE site_key = ? AND status = 'confirmed' AND confirmed_at >= ? GROUP BY day ORDER BY day",
+            [site_key, since],
+        ).fetchall()
+        result = {"by_day": [tuple(row) for row in by_day]}
+        for column in ("org_type", "country"):
+            rows = self.db.execute(
+                f"SELECT COALESCE({column}, ''), COUNT(*) FROM signons WHERE site_key = ? AND status = 'confirmed' "
+                "GROUP BY 1 ORDER BY 2 DESC, 1",
+                [site_key],
+            ).fetchall()
+            result[f"by_{column}"] = [tuple(row) for row in rows]
+        return result
 
     def confirmed_signons(self, site_key: str | None = None) -> Iterator[SignOn]:
         """Every confirmed sign-on, oldest first, of one site or of all."""

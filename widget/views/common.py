@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import abort, current_app, g, render_template, request, url_for
-from flask_babel import force_locale, format_date, format_decimal
+from flask_babel import force_locale, format_date, format_decimal, get_locale
 from werkzeug.wrappers import Response
 
-from .. import i18n
+from .. import countries, i18n
 from ..forms import aria_attributes
 from ..extension import state
 from . import blueprint
@@ -66,6 +66,17 @@ def date(timestamp: float) -> str:
 @blueprint.app_template_global("pledge_date")
 def _date_global(timestamp: float) -> str:
     return date(timestamp)
+
+
+@blueprint.app_template_global("pledge_day")
+def _day_global(day: str) -> str:
+    """A "YYYY-MM-DD" day from SQLite, written for the current locale."""
+    return format_date(datetime.strptime(day, "%Y-%m-%d").date(), format="medium")
+
+
+@blueprint.app_template_global("pledge_country")
+def _country_global(code: str) -> str:
+    return countries.name(code, str(get_locale()))
 
 
 @blueprint.app_template_global("pledge_aria")

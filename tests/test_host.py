@@ -1,0 +1,103 @@
+"""The host's dashboard: sign in by an e-mailed link, see your own sites' counts, nobody else's."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from conftest import deliver, links, path_of, post_sign_on
+
+from widget import state
+
+LOGIN_LINK = re.compile(r"https?://\S+/host/login/[A-Za-z0-9_.\-]+")
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def ask_for_link(client, email: str, lang: str = "en"):
+    page = client.get(f"/host/?lang={lang}").get_data(as_text=True)
+    return client.post(f"/host/?lang={lang}", data={"email": email, "csrf_token": CSRF.search(page).group(1)})
+
+
+def sign_in(app, client, inbox, email: str) -> None:
+    ask_for_link(client, email)
+    deliver(app)
+    [url] = LOGIN_LINK.findall(inbox.wait_for(email)[-1].get_body(("plain",)).get_content())
+    assert "Sign in" in client.get(path_of(url)).get_data(as_text=True)  # a GET signs nobody in
+    assert client.post(path_of(url)).status_code == 303
+
+
+def confirmed(app, client, site, inbox, address, **answers):
+    post_sign_on(client, site.key, address, **answers)
+    deliver(app)
+    client.post(path_of(links(inbox.wait_for(address)[-1])[0]))
+
+
+def test_owner_signs_in_and_sees_counts_breakdowns_and_snippet(app, client, site, inbox):
+    visitor = app.test_client()
+    confirmed(app, visitor, site, inbox, "one@example.org", org_type="research", country="SN")
+    confirmed(app, visitor, site, inbox, "two@example.org", org_type="research", country="FR")
+    post_sign_on(visitor, site.key, "pending@example.org")  # unconfirmed: not counted
+
+    sign_in(app, client, inbox, "webmaster@lycee.example")
+    html = client.get("/host/?lang=fr").get_data(as_text=True)
+    assert "Lycée Jean Moulin" in html
+    assert "2 signatures" in html
+    assert "Organisme de recherche ou établissement de formation" in html  # the type, in French
+    assert "Sénégal" in html and "France" in html  # countries, named in French
+    assert f"/w/{site.key}" in html and "pledge-widget" in html  # the snippet
+    assert "pending@example.org" not in html
+
+
+def test_the_same_answer_for_an_unknown_address_and_no_mail(app, client, site, inbox):
+    response = ask_for_link(client, "stranger@example.org")
+    assert "Check your inbox" in response.get_data(as_text=True)
+    deliver(app)
+    assert inbox.to("stranger@example.org") == []
+
+
+def test_a_login_link_works_once(app, client, site, inbox):
+    ask_for_link(client, "webmaster@lycee.example")
+    deliver(app)
+    [url] = LOGIN_LINK.findall(inbox.wait_for("webmaster@lycee.example")[-1].get_body(("plain",)).get_content())
+    assert client.post(path_of(url)).status_code == 303
+    other = app.test_client()
+    again = other.post(path_of(url))
+    assert again.status_code == 400 and "does not work any more" in again.get_data(as_text=True)
+    assert "Send me a link" in other.get("/host/").get_data(as_text=True)  # not signed in
+
+
+def test_a_host_sees_only_its_own_sites_and_exports(app, client, site, inbox):
+    other = state(app).store.add_site("<script>alert(1)</script> Mairie", ["https://mairie.example"],
+                                      "maire@mairie.example", "4p1000")
+    confirmed(app, app.test_client(), site, inbox, "csv@example.org", organization="=cmd|' /C calc'!A0")
+    assert client.get(f"/host/sites/{site.key}.csv").status_code == 404  # signed out
+
+    sign_in(app, client, inbox, "maire@mairie.example")
+    html = client.get("/host/").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Mairie" in html and "<script>alert" not in html
+    assert "Lycée Jean Moulin" not in html
+    assert client.get(f"/host/sites/{site.key}.csv").status_code == 404  # not theirs
+    assert client.get(f"/host/sites/{other.key}.csv").status_code == 200
+
+    owner = app.test_client()
+    sign_in(app, owner, inbox, "webmaster@lycee.example")
+    response = owner.get(f"/host/sites/{site.key}.csv")
+    [row] = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert row["email"] == "csv@example.org"
+    assert row["organization"] == "'=cmd|' /C calc'!A0"  # no formula for the spreadsheet to run
+    assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_sign_out(app, client, site, inbox):
+    sign_in(app, client, inbox, "webmaster@lycee.example")
+    assert "Your sites" in client.get("/host/").get_data(as_text=True)
+    client.post("/host/logout")
+    assert "Send me a link" in client.get("/host/").get_data(as_text=True)
+
+
+def test_login_form_without_its_csrf_token_changes_nothing(app, client, site, inbox):
+    before = len(inbox.to("webmaster@lycee.example"))
+    response = client.post("/host/", data={"email": "webmaster@lycee.example"})
+    assert response.status_code == 400
+    assert deliver(app) == (0, 0)
+    assert len(inbox.to("webmaster@lycee.example")) == before

@@ -1,0 +1,37 @@
+"""Sign-ons as rows for CSV and JSON exports (the CLI and the host dashboard)."""
+from __future__ import annotations
+
+import csv
+from typing import IO, Any, Iterable
+
+from .store import SignOn
+
+COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
+           "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
+           "consent_version")
+
+
+def row(signon: SignOn) -> dict[str, Any]:
+    """Everything stored about one sign-on, by column name."""
+    values: dict[str, Any] = {"id": signon.id, "campaign": signon.campaign, "site_key": signon.site_key,
+                              "email": signon.email, "lang": signon.lang, "status": signon.status,
+                              "created_at": signon.created_at, "confirmed_at": signon.confirmed_at,
+                              "consent_at": signon.consent_at, "consent_version": signon.consent_version}
+    values.update(signon.answers)
+    return values
+
+
+def csv_cell(value: Any) -> Any:
+    """Neutralise what a spreadsheet would run: a cell starting with = + - @ (or a tab / carriage return)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(signons: Iterable[SignOn], columns: tuple[str, ...], stream: IO[str]) -> None:
+    """Write one header line, then one line per sign-on, every cell neutralised."""
+    writer = csv.writer(stream)
+    writer.writerow(columns)
+    for signon in signons:
+        values = row(signon)
+        writer.writerow([csv_cell(values.get(column)) for column in columns])
