@@ -126,3 +126,40 @@ def test_sign_on_with_the_keyboard_alone(live, page, inbox):
     page.get_by_role("heading", name=re.compile("your signature is confirmed")).wait_for()
     signon = live.store.find_confirmed("4p1000", address)
     assert signon.answers["org_type"] == "research" and signon.answers["country"] == "GH"
+
+
+def test_host_pages_have_no_violations(live, axe_page, inbox):
+    import time
+
+    from widget.store import Mail, SignOn
+
+    owner = "owner-a11y@example.org"
+    school = live.store.add_site("École Jean Jaurès", [live.host.origin], owner, "4p1000")
+    now = time.time()  # one confirmed sign-on, so that the dashboard shows its tables
+    live.store.create_signon(
+        SignOn(id="a11y-host", campaign="4p1000", site_key=school.key, email="t@example.org", lang="en",
+               status="pending", created_at=now, confirmed_at=None, consent_at=now, consent_version="v",
+               answers={"org_type": "research", "country": "KE", "organization": "Soil Lab"}),
+        Mail(to="t@example.org", subject="s", text="t", html="h"),
+    )
+    live.store.confirm_signon("a11y-host")
+    axe_page(f"{live.url}/host/?lang=ar")
+
+    def ask_for_link(page):
+        page.locator("#email").fill(owner)
+        page.locator("form button").click()
+        page.get_by_role("status").wait_for()
+
+    axe_page(f"{live.url}/host/", before=ask_for_link)
+    text = inbox.wait_for(owner)[-1].get_body(("plain",)).get_content()
+    [url] = re.findall(r"https?://\S+/host/login/\S+", text)
+
+    def sign_in(page):
+        page.locator("form button").click()
+        page.get_by_role("heading", name="Your sites").wait_for()
+
+    def sign_in_and_check_tables(page):
+        sign_in(page)
+        assert page.get_by_role("table").count() == 3  # by day, by type, by country
+
+    axe_page(url, before=sign_in_and_check_tables)  # the dashboard itself
