@@ -33,6 +33,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, process, log_path=None, timeout: float = 30.0) -> None:
+    """Wait until a server started as a subprocess answers ``url``; fail early if it exits."""
+    import urllib.request
+
+    def log() -> str:
+        return log_path.read_text() if log_path is not None else ""
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited:\n{log()}"
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer:\n{log()}")
+
+
 # -- a real SMTP server ----------------------------------------------------------------------
 
 

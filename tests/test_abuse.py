@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS, deliver, free_port, links, path_of, post_sign_on
+from conftest import TOKEN_INPUT, VALID_ANSWERS, deliver, free_port, links, path_of, post_sign_on, wait_until_up
 
 from widget import state
 
@@ -173,14 +173,8 @@ def test_rate_limit_holds_for_all_workers_together_with_redis(tmp_path, redis_ur
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                widget = urllib.request.urlopen(f"{base}/w/{key}", timeout=2).read().decode()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.2)
+        wait_until_up(f"{base}/w/{key}", server)
+        widget = urllib.request.urlopen(f"{base}/w/{key}", timeout=2).read().decode()
         token = TOKEN_INPUT.search(widget).group(1)
 
         def sign(n: int) -> int:

@@ -19,7 +19,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port
+from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port, wait_until_up
 
 from widget.store import open_store
 from widget.tokens import Tokens
@@ -57,18 +57,6 @@ def request(url: str, data: dict | None = None) -> tuple[int, str]:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log_path, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer:\n{log_path.read_text()}")
 
 
 def problems(answers: list[tuple[int, str]], expected: str) -> list[str]:

@@ -77,6 +77,12 @@ def test_smtp_outage_keeps_sign_ons_and_delivers_each_mail_once_when_it_is_back(
         server.stop()
 
 
+def delivered(server) -> tuple[Counter, int]:
+    """Mails received per address, and how many of them were second copies."""
+    received = Counter(str(m["To"]) for m in server.inbox.messages)
+    return received, sum(n - 1 for n in received.values())
+
+
 # -- b. the mail worker is killed in the middle of a batch -------------------------------------
 
 
@@ -132,8 +138,7 @@ def test_a_mail_worker_killed_mid_batch_loses_no_mail(make_app, tmp_path, capsys
         assert once.returncode == 0, once.stderr.decode()
         resumed = once.stdout.decode().strip()  # "sent N, failed 0"
 
-        received = Counter(str(m["To"]) for m in server.inbox.messages)
-        duplicates = sum(n - 1 for n in received.values())
+        received, duplicates = delivered(server)
         with capsys.disabled():
             print(
                 f"\n[worker killed mid-batch] queued {len(addresses)}, delivered before the kill {before}, "
@@ -175,8 +180,7 @@ def test_two_live_senders_on_a_slow_smtp_server_send_each_mail_once(make_app, ca
         second.start()
         first.join(timeout=60)
         second.join(timeout=60)
-        received = Counter(str(m["To"]) for m in server.inbox.messages)
-        duplicates = sum(n - 1 for n in received.values())
+        received, duplicates = delivered(server)
         with capsys.disabled():
             print(
                 f"\n[two senders, slow SMTP] queued {len(addresses)}, (sent, failed) per sender {results}, "

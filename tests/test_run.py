@@ -9,19 +9,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "pledge-widget run exited"
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer")
+from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port, wait_until_up
 
 
 def test_run_creates_the_demo_and_prints_mail_with_its_link(tmp_path):
