@@ -68,9 +68,9 @@ def test_form_token_of_another_site_is_refused(app, client, site):
 
 
 def test_tampered_link_gets_a_clear_error_page(app, client, site, inbox):
-    post_sign_on(client, site.key, "t@example.org")
+    post_sign_on(client, site.key, "tampered@example.org")
     deliver(app)
-    [url] = links(inbox.wait_for("t@example.org")[0])
+    [url] = links(inbox.wait_for("tampered@example.org")[0])
     tampered = tamper(path_of(url))
     for method in (client.get, client.post):
         response = method(tampered)

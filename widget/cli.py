@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import export
 from .extension import state
+from .origins import normalise_origin
 from .snippet import snippet
 
 DEMO_SITE_KEY = "demo"
@@ -36,10 +37,10 @@ def _base_url() -> str:
 
 
 def _origin(value: str) -> str:
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") or parts.query:
-        raise click.BadParameter(f"{value!r} is not an origin such as https://school.example", param_hint="--origin")
-    return f"{parts.scheme}://{parts.netloc.lower()}"
+    try:
+        return normalise_origin(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--origin") from None
 
 
 @pledge.group("site", help="Host sites: the web sites allowed to embed a widget.")
@@ -92,6 +93,7 @@ def site_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_site_json(s) for s in sites]))
         return
+    click.echo("key\tcampaign\tname\torigins")
     for s in sites:
         click.echo(f"{s.key}\t{s.campaign}\t{s.name}\t{' '.join(s.origins)}")
 
@@ -117,6 +119,7 @@ def counts(site_key: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows))
         return
+    click.echo("campaign\tsite\tconfirmed")
     for row in rows:
         click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['confirmed']}")
 
@@ -169,6 +172,8 @@ def held_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
+    if not rows:
+        click.echo("no held sign-ons")
     for row in rows:
         click.echo(f"{row['id']}\t{row['site_key']}\t{row['email']}\t{row.get('organization', '')}")
 
@@ -254,15 +259,12 @@ def run(host: str, port: int) -> None:
     public = app.config.get("PLEDGE_PUBLIC_URL")
     own_origins = sorted({f"http://{host}:{port}", f"http://localhost:{port}", f"http://127.0.0.1:{port}"})
     if public:
-        parts = urlsplit(public)
-        own_origins.insert(0, f"{parts.scheme}://{parts.netloc}")
+        own_origins.insert(0, normalise_origin(public))
     store = pledge_state.store
     if not store.has_sites():
         store.add_site("Demo", own_origins, "demo@localhost", app.config["PLEDGE_DEFAULT_CAMPAIGN"], key=DEMO_SITE_KEY)
         click.echo(f"Created the demo site (key {DEMO_SITE_KEY!r}).", err=True)
-    elif store.get_site(DEMO_SITE_KEY) is not None:
-        # The demo lives on the front page: follow the service to whatever host and port it runs on now.
-        store.set_origins(DEMO_SITE_KEY, own_origins)
+    click.echo(f"Database: {app.config['PLEDGE_DATABASE']} (instance folder: {app.instance_path})", err=True)
     if not app.config.get("PLEDGE_SMTP_URL"):
         click.echo("PLEDGE_SMTP_URL is not set: e-mails are printed here.", err=True)
     click.echo(f"Pledge widget on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
@@ -276,8 +278,15 @@ def run(host: str, port: int) -> None:
 def main() -> None:
     """The ``pledge-widget`` console script."""
     from . import create_app
+    from .campaigns import CampaignError
 
-    cli = FlaskGroup(name="pledge-widget", create_app=lambda: create_app(), add_default_commands=False,
+    def make_app():
+        try:
+            return create_app()
+        except CampaignError as exc:  # a message naming the campaign and the problem, not a traceback
+            raise click.ClickException(f"PLEDGE_CAMPAIGNS_FILE: {exc}") from None
+
+    cli = FlaskGroup(name="pledge-widget", create_app=make_app, add_default_commands=False,
                      add_version_option=False, load_dotenv=False, set_debug_flag=False,
                      help="The pledge widget service.")
     for command in pledge.commands.values():

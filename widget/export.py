@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timezone
 from typing import IO, Any, Iterable
 
 from .store import SignOn
@@ -11,12 +12,20 @@ COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_t
            "consent_version")
 
 
+def timestamp(value: float | None) -> str | None:
+    """A moment as ISO 8601 in UTC (``2026-11-25T09:41:02Z``): readable, sortable, spreadsheet-friendly."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def row(signon: SignOn) -> dict[str, Any]:
     """Everything stored about one sign-on, by column name."""
     values: dict[str, Any] = {"id": signon.id, "campaign": signon.campaign, "site_key": signon.site_key,
                               "email": signon.email, "lang": signon.lang, "status": signon.status,
-                              "created_at": signon.created_at, "confirmed_at": signon.confirmed_at,
-                              "consent_at": signon.consent_at, "consent_version": signon.consent_version}
+                              "created_at": timestamp(signon.created_at),
+                              "confirmed_at": timestamp(signon.confirmed_at),
+                              "consent_at": timestamp(signon.consent_at), "consent_version": signon.consent_version}
     values.update(signon.answers)
     return values
 

@@ -132,7 +132,8 @@ def _field(campaign: Campaign, name: str, lang: str) -> Any:
                 Length(max=MAX_LENGTHS["email"], message=_l("Please use at most %(max)d characters.")),
                 Email(message=_l("Please enter a valid e-mail address, such as name@example.org."), check_deliverability=False),
             ],
-            render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false"},
+            # An address reads left to right in every language (Arabic pages included).
+            render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false", "dir": "ltr"},
         )
     if name in ("org_type", "country"):
         if name == "org_type":

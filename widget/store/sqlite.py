@@ -195,11 +195,6 @@ class SQLiteStore:
             )
         return site
 
-    def set_origins(self, key: str, origins: list[str]) -> None:
-        """Replace the origins allowed to frame a site's widget."""
-        with self.write() as db:
-            db.execute("UPDATE sites SET origins = ? WHERE key = ?", [json.dumps(list(origins)), key])
-
     def get_site(self, key: str) -> Site | None:
         row = self.db.execute("SELECT * FROM sites WHERE key = ?", [key]).fetchone()
         return self._site(row) if row else None

@@ -28,12 +28,14 @@ def find_site(site_key: str) -> Site:
 
 
 def host_origin(site: Site) -> str | None:
-    """The embedding page's origin, as the loader reports it, if it is one the site registered.
+    """The embedding page's origin, as the loader reports it, if it is one the site registered or
+    our own (the front page shows the demo on whatever host and port the service runs).
 
     The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``.
     """
     origin = request.args.get("origin", "")
-    return origin if origin in site.origins else None
+    own = request.host_url.rstrip("/")
+    return origin if origin in site.origins or origin == own else None
 
 
 @blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
@@ -123,7 +125,7 @@ def confirmation_mail(signon: SignOn) -> Mail:
         signon.answers.get("organization", ""),
         public_url("pledge.confirm", token=pledge.tokens.dumps("confirm", signon.id)),
         public_url("pledge.withdraw", token=pledge.tokens.dumps("withdraw", signon.id)),
-        max_age_hours=current_app.config["PLEDGE_CONFIRM_MAX_AGE"] // 3600,
+        max_age_hours=max(1, round(current_app.config["PLEDGE_CONFIRM_MAX_AGE"] / 3600)),
     )
 
 
