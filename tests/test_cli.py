@@ -94,3 +94,30 @@ def test_purge_drops_only_old_unconfirmed_sign_ons_and_old_mail(app, runner, cli
     assert store.outbox_stats() == {"queued": 0, "sent": 0, "failed": 0}  # no old mail left behind
     post_sign_on(client, site.key, "new@example.org")
     assert "purged 0" in runner.invoke(args=["pledge", "purge"]).stdout
+
+
+def test_origins_are_stored_as_browsers_report_them(app, runner):
+    from widget.origins import normalise_origin
+
+    assert normalise_origin("HTTPS://Lycée.Example:443/") == "https://xn--lyce-dpa.example"
+    assert normalise_origin("http://localhost:80") == "http://localhost"
+    assert normalise_origin("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+    for bad in ("http://*.example", "https://a.example/page", "ftp://a.example", "a.example"):
+        result = runner.invoke(args=["pledge", "site", "add", "--name", "X", "--origin", bad, "--email", "w@x.example"])
+        assert result.exit_code != 0 and "--origin" in result.output, bad
+
+
+def test_a_broken_campaigns_file_is_reported_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "campaigns.toml"
+    path.write_text("[campaigns.x]\ngoal = 5\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
+    env.update({"PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}",
+                "PLEDGE_SECRET_KEY": "k"})
+    result = subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "site", "list"],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "campaign 'x'" in result.stderr and "Traceback" not in result.stderr

@@ -84,3 +84,8 @@ def test_error_pages_are_localised(client):
     assert invalid.status_code == 400 and "Ce lien n’est pas valide" in invalid.get_data(as_text=True)
     not_found = client.get("/w/unknown-site", headers={"Accept-Language": "es"})
     assert not_found.status_code == 404 and page_lang(not_found)[0] == "es"
+
+
+def test_an_address_is_typed_left_to_right_on_arabic_pages(client, site):
+    html = client.get(f"/w/{site.key}?lang=ar").get_data(as_text=True)
+    assert re.search(r'<input[^>]*dir="ltr"[^>]*id="email"|<input[^>]*id="email"[^>]*dir="ltr"', html)

@@ -185,3 +185,9 @@ def test_withdraw_link_deletes_the_sign_on_and_uncounts_it(app, client, site, in
     assert state(app).store.counts("4p1000", site.key).site == 0
     assert state(app).store.find_confirmed("4p1000", "bye@example.org") is None
     assert client.post(path_of(links(mail)[0])).status_code == 404  # the confirm link now finds nothing
+
+
+def test_the_services_own_pages_get_height_messages_whatever_the_port(client, site):
+    # The test client's pages are at http://localhost: the front page's demo lives there too.
+    html = client.get(f"/w/{site.key}?origin=http://localhost").get_data(as_text=True)
+    assert 'data-host-origin="http://localhost"' in html
