@@ -77,3 +77,17 @@ def test_countries_are_the_iso_3166_list():
                                              ("", None), ("en-" + "x" * 100, None), ("../../etc", None)])
 def test_language_values_are_whitelisted(value, expected):
     assert normalise(value) == expected
+
+
+def test_texts_that_fall_back_to_another_language_say_which(tmp_path):
+    path = tmp_path / "campaigns.toml"
+    path.write_text(TOML, encoding="utf-8")
+    app = create_app({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}", "PLEDGE_SECRET_KEY": "k",
+                      "PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_MAIL_IN_PROCESS": False})
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "open-letter")
+    french = app.test_client().get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
+    assert '<h1>Lettre ouverte' in french  # French text: the page's language
+    assert '<p lang="en">Soil is a classroom.</p>' in french  # English fallback: tagged
+    assert '<span lang="en">I sign this letter.</span>' in french
+    english = app.test_client().get(f"/w/{site.key}?lang=en").get_data(as_text=True)
+    assert 'lang="en">Soil' not in english

@@ -18,10 +18,47 @@ def test_snippet_becomes_iframe_with_language_and_origin(live, page):
     assert src == {"path": f"/w/{live.site_key}", "hl": "fr-FR", "origin": live.host.origin}
 
 
-def test_data_lang_is_passed_explicitly(live, page):
-    page.goto(live.host.add("data-lang", live.snippet(lang="ar"), lang="en"))
+def test_data_lang_and_theme_are_passed_explicitly(live, page):
+    page.goto(live.host.add("data-lang", live.snippet(lang="ar", theme="dark"), lang="en"))
     [src] = iframe_sources(page)
-    assert src["lang"] == "ar" and src["hl"] == "en"
+    assert src["lang"] == "ar" and src["hl"] == "en" and src["theme"] == "dark"
+    frame = page.frame_locator("iframe")
+    assert frame.locator("html").get_attribute("data-theme") == "dark"
+    assert frame.locator("body").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(18, 18, 18)"
+
+
+def test_widget_is_light_by_default_whatever_the_visitors_scheme(live, browser):
+    context = browser.new_context(color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(live.host.add("default-theme", live.snippet()))
+        body = page.frame_locator("iframe").locator("body")
+        assert body.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 255, 255)"
+        page.goto(live.host.add("auto-theme", live.snippet(theme="auto")))
+        body = page.frame_locator("iframe").locator("body")
+        assert body.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(18, 18, 18)"
+    finally:
+        context.close()
+
+
+def test_unregistered_page_gets_the_link_back(live, page):
+    """A page whose origin the site did not register cannot frame the widget (CSP frame-ancestors):
+    rather than an empty box, the visitor gets the plain link again, which opens the form as a page."""
+    stranger = live.store.add_site("Elsewhere", ["https://not-this-host.example"], "e@example.org", "4p1000")
+    page.clock.install()
+    page.goto(live.host.add("unregistered", live.snippet(stranger.key)))
+    assert page.locator("iframe").count() == 1
+    page.clock.run_for(16_000)
+    page.get_by_role("link", name="Sign the 4 per 1000 Declaration").wait_for()
+    assert page.locator("iframe").count() == 0
+
+
+def test_registered_page_keeps_its_widget(live, page):
+    page.clock.install()
+    page.goto(live.host.add("registered", live.snippet()))
+    page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")
+    page.clock.run_for(30_000)
+    assert page.locator("iframe").count() == 1
 
 
 def test_page_without_html_lang_passes_none(live, page):

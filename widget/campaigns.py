@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from flask_babel import get_locale
+from markupsafe import Markup
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,12 +64,25 @@ class Campaign:
         if self.translate is not None:
             msgid = self.texts[self.default_lang].get(key)
             return self.translate(msgid) if msgid else default
-        lang = str(get_locale() or self.default_lang).split("_")[0]
-        for candidate in (lang, self.default_lang):
+        for candidate in self._languages_to_try():
             value = self.texts.get(candidate, {}).get(key)
             if value:
                 return value
         return default
+
+    def lang_attr(self, key: str) -> Markup:
+        """`` lang="xx"`` for an element showing text ``key`` when that text fell back to another
+        language than the page's (screen readers then read it with the right voice); else nothing."""
+        if self.translate is not None:
+            return Markup("")
+        current, *_ = self._languages_to_try()
+        for candidate in self._languages_to_try():
+            if self.texts.get(candidate, {}).get(key):
+                return Markup("") if candidate == current else Markup(' lang="%s"') % candidate
+        return Markup("")
+
+    def _languages_to_try(self) -> tuple[str, str]:
+        return str(get_locale() or self.default_lang).split("_")[0], self.default_lang
 
     def paragraphs(self, key: str) -> list[str]:
         """A long text split into its paragraphs (blank-line separated)."""

@@ -122,7 +122,11 @@ def _field(campaign: Campaign, name: str, lang: str) -> Any:
     if name == "consent":
         # DataRequired: "consent=false" is a box left unticked, however non-empty the raw value is.
         validators = [DataRequired(message=_l("Please tick this box to sign."))] if campaign.is_required(name) else []
-        return BooleanField(campaign.text("consent"), validators=validators)
+        lang = campaign.lang_attr("consent")
+        text = campaign.text("consent")
+        # The consent is the text a person agrees to: tag its language when it is not the page's.
+        label = Markup("<span%s>%s</span>") % (lang, text) if lang else text
+        return BooleanField(label, validators=validators)
     if name == "email":
         return EmailField(
             label,

@@ -38,6 +38,16 @@ def host_origin(site: Site) -> str | None:
     return origin if origin in site.origins or origin == own else None
 
 
+THEMES = ("light", "dark", "auto")
+
+
+def widget_theme() -> str:
+    """The snippet's data-theme: light by default (a dark box on a light page looks broken), or dark,
+    or auto (the visitor's preference)."""
+    theme = request.args.get("theme", "")
+    return theme if theme in THEMES else "light"
+
+
 @blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
 def widget(site_key: str) -> Response:
     site = find_site(site_key)
@@ -66,7 +76,8 @@ def widget(site_key: str) -> Response:
         sent=sent,
         counts=counts,
         host_origin=host_origin(site),
-        query={k: v for k, v in request.args.items() if k in ("lang", "hl", "origin")},
+        theme=widget_theme(),
+        query={k: v for k, v in request.args.items() if k in ("lang", "hl", "origin", "theme")},
     )
     response = current_app.make_response((body, status))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
