@@ -40,13 +40,29 @@ def test_arabic_is_right_to_left_and_translated(client, site):
     assert "في الألف" in html and "Declaration of Intent" not in html
 
 
-def test_visitor_can_switch_language_inside_the_widget(client, site):
-    html = client.get(f"/w/{site.key}?hl=en&origin=https://lycee.example").get_data(as_text=True)
-    nav = re.search(r'<nav class="languages".*?</nav>', html, re.S).group(0)
-    link = re.search(r'href="([^"]+)"[^>]*lang="fr"', nav).group(1).replace("&amp;", "&")
-    assert "origin=https://lycee.example" in link or "origin=https%3A%2F%2Flycee.example" in link
-    assert page_lang(client.get(link))[0] == "fr"
+def test_visitor_can_switch_language_inside_the_widget_and_keep_their_answers(app, client, site):
+    from conftest import TOKEN_INPUT
+
+    page = client.get(f"/w/{site.key}?hl=en&origin=https://lycee.example").get_data(as_text=True)
+    nav = re.search(r'<nav class="languages".*?</nav>', page, re.S).group(0)
     assert 'aria-current="true" lang="en"' in nav
+    assert re.search(r'<button type="submit" form="signon" name="switch_lang" value="fr"[^>]*>Français</button>', nav)
+
+    data = {"form_token": TOKEN_INPUT.search(page).group(1), "name": "Kofi Boateng", "switch_lang": "fr"}
+    switched = client.post(f"/w/{site.key}?hl=en&origin=https://lycee.example", data=data)
+    html = switched.get_data(as_text=True)
+    assert switched.status_code == 200 and page_lang(switched)[0] == "fr"
+    assert 'value="Kofi Boateng"' in html  # what they typed came along
+    assert "Veuillez" not in html  # nothing was checked: no error messages
+    action = re.search(r'<form id="signon" method="post" action="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "lang=fr" in action and "origin=https" in action
+    assert state(app).store.db.execute("SELECT COUNT(*) FROM signons").fetchone()[0] == 0
+
+
+def test_after_signing_the_languages_are_plain_links(client, site):
+    html = post_sign_on(client, site.key, "links@example.org").get_data(as_text=True)
+    nav = re.search(r'<nav class="languages".*?</nav>', html, re.S).group(0)
+    assert "<button" not in nav and 'hreflang="ar"' in nav
 
 
 def test_numbers_and_dates_follow_the_locale(app, client, site):

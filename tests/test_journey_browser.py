@@ -125,3 +125,12 @@ def test_arabic_host_page_gets_right_to_left_widget(live, page):
     field = frame.locator("#name").bounding_box()
     assert abs(text["right"] - (field["x"] + field["width"])) < 12  # the words end near the field's right edge
     assert text["left"] - field["x"] > 50  # and leave the left side free
+
+
+def test_switching_language_keeps_what_was_typed(live, page):
+    page.goto(live.host.add("switch", live.snippet()))
+    frame = page.frame_locator("iframe")
+    frame.locator("#name").fill("Kofi Boateng")
+    frame.get_by_role("button", name="العربية").click()
+    frame.locator("html[lang=ar][dir=rtl]").wait_for()
+    assert frame.locator("#name").input_value() == "Kofi Boateng"

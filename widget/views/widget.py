@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import abort, current_app, request
 from werkzeug.wrappers import Response
 
+from .. import i18n
 from ..abuse import client_hash, looks_like_a_bot
 from ..extension import state
 from ..forms import build_form
@@ -54,12 +55,18 @@ def widget(site_key: str) -> Response:
     pledge = state()
     campaign = pledge.campaign(site.campaign)
     lang = current_language(campaign.default_lang)
+    query = {k: v for k, v in request.args.items() if k in ("lang", "hl", "origin", "theme")}
+    switch = i18n.normalise(request.form.get("switch_lang")) if request.method == "POST" else None
+    if switch:
+        # The visitor changed language with the form half filled: show it again, in that language,
+        # with their answers, and neither check nor store anything.
+        lang = query["lang"] = switch
     # The form reads request.form only: Flask-WTF would also take a JSON body, which is not ours to parse.
     formdata = request.form if request.method == "POST" else None
     form = build_form(campaign, lang, site.key, pledge.tokens, formdata)
     sent = False
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not switch:
         if form.validate():
             sign_on(site, campaign, lang, form)
             sent = True
@@ -77,7 +84,7 @@ def widget(site_key: str) -> Response:
         counts=counts,
         host_origin=host_origin(site),
         theme=widget_theme(),
-        query={k: v for k, v in request.args.items() if k in ("lang", "hl", "origin", "theme")},
+        query=query,
     )
     response = current_app.make_response((body, status))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
