@@ -6,7 +6,6 @@ import signal
 import sys
 import threading
 import time
-from urllib.parse import urlsplit
 
 import click
 from flask import current_app
