@@ -134,3 +134,8 @@ def test_the_console_script_lists_each_command_once(tmp_path):
                             env=env, capture_output=True, text=True, check=True)
     commands = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
     assert commands == ["counts", "export", "forget", "held", "mail", "purge", "run", "site"]
+
+
+def test_snippet_in_the_host_sites_language(app, runner):
+    site = json.loads(add_site(runner, "--lang", "fr", "--json").stdout)
+    assert ">4 pour 1000\u00a0: Déclaration d’intention pour les sols" in site["snippet"]

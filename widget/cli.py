@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from . import export
 from .extension import state
+from .i18n import LANGUAGES
 from .origins import normalise_origin
 from .snippet import snippet
 
@@ -52,9 +53,12 @@ def site() -> None:
 @click.option("--origin", "origins", multiple=True, required=True, help="An origin that may embed the widget (repeatable).")
 @click.option("--email", required=True, help="The site owner's e-mail address (for the host dashboard).")
 @click.option("--campaign", default=None, help="The campaign's slug (default: PLEDGE_DEFAULT_CAMPAIGN).")
+@click.option("--lang", default=None, type=click.Choice(LANGUAGES),
+              help="Language of the snippet's link text, which is also the iframe's title (default: the campaign's).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @with_appcontext
-def site_add(name: str, origins: tuple[str, ...], email: str, campaign: str | None, as_json: bool) -> None:
+def site_add(name: str, origins: tuple[str, ...], email: str, campaign: str | None, lang: str | None,
+             as_json: bool) -> None:
     """Register a host site and print its key and embed snippet."""
     pledge_state = state()
     slug = campaign or current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]
@@ -64,18 +68,19 @@ def site_add(name: str, origins: tuple[str, ...], email: str, campaign: str | No
         raise click.BadParameter(f"{email!r} is not an e-mail address", param_hint="--email")
     new_site = pledge_state.store.add_site(name.strip(), [_origin(o) for o in origins], email.strip(), slug)
     base = _base_url()
-    html = _snippet(base, new_site.key, slug)
+    html = _snippet(base, new_site.key, slug, lang)
     if as_json:
         click.echo(json.dumps({**_site_json(new_site), "snippet": html, "widget_url": f"{base}/w/{new_site.key}"}))
     else:
         click.echo(f"Site key: {new_site.key}\n\nSnippet for {name}:\n\n{html}")
 
 
-def _snippet(base: str, site_key: str, slug: str) -> str:
+def _snippet(base: str, site_key: str, slug: str, lang: str | None = None) -> str:
     from flask_babel import force_locale
 
     campaign = state().campaign(slug)
-    with force_locale(campaign.default_lang):
+    # Babel translates within a request only: a throwaway one carries the snippet's language.
+    with current_app.test_request_context(), force_locale(lang or campaign.default_lang):
         return snippet(base, site_key, campaign.text("title"))
 
 
