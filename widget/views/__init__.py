@@ -11,6 +11,4 @@ blueprint = Blueprint(
     static_url_path="/pledge-static",
 )
 
-# Routes that carry a key or a token say merge_slashes=False: "/w//KEY" is a bad address (404), not a
-# redirect to a guess.
 from . import api, common, confirm, errors, front, host, widget, withdraw  # noqa: E402,F401  (routes register on import)

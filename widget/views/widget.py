@@ -49,6 +49,8 @@ def widget_theme() -> str:
     return theme if theme in THEMES else "light"
 
 
+# Routes that carry a key or a token say merge_slashes=False: "/w//KEY" is a bad address (404), not a
+# redirect to a guess.
 @blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
 def widget(site_key: str) -> Response:
     site = find_site(site_key)
