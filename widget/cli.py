@@ -16,8 +16,8 @@ from .extension import state
 from .i18n import LANGUAGES
 from .origins import normalise_origin
 from .snippet import snippet
+from .views.front import DEMO_SITE_KEY
 
-DEMO_SITE_KEY = "demo"
 DEFAULT_PORT = 5000
 
 

@@ -53,6 +53,14 @@ def public_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+def public_base_url() -> str:
+    """Where this service is reached, prefix included, for snippets: PLEDGE_PUBLIC_URL, else the request's."""
+    configured = current_app.config.get("PLEDGE_PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    return request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
+
+
 def number(value: int) -> str:
     """A count written for the current locale: 12,345 in English, 12 345 in French."""
     return format_decimal(value)

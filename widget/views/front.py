@@ -4,15 +4,16 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from flask import current_app, request
+from flask import current_app
 from werkzeug.wrappers import Response
 
 from ..extension import state
 from ..resources import embed_dir
 from ..snippet import snippet
 from . import blueprint
-from .common import content_security_policy, current_language, render_page
+from .common import content_security_policy, current_language, public_base_url, render_page
 
+#: The site `pledge-widget run` creates on an empty database, shown live on the front page.
 DEMO_SITE_KEY = "demo"
 
 
@@ -21,7 +22,7 @@ def front() -> Response:
     lang = current_language()
     store = state().store
     demo = store.get_site(DEMO_SITE_KEY)
-    base = current_app.config.get("PLEDGE_PUBLIC_URL") or request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
+    base = public_base_url()
     demo_snippet = None
     if demo is not None:
         campaign = state().campaign(demo.campaign)

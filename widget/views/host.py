@@ -22,7 +22,7 @@ from ..mail import compose
 from ..snippet import snippet
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
-from .common import current_language, public_url, render_page
+from .common import current_language, public_base_url, public_url, render_page
 
 SESSION_KEY = "pledge_host"
 
@@ -100,10 +100,6 @@ def host_logout() -> Response:
     return redirect(url_for("pledge.host"), code=303)
 
 
-def _base_url() -> str:
-    return current_app.config.get("PLEDGE_PUBLIC_URL") or request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
-
-
 def _dashboard(email: str) -> Response:
     pledge = state()
     sites = []
@@ -115,7 +111,7 @@ def _dashboard(email: str) -> Response:
                 "campaign": campaign,
                 "counts": pledge.store.counts(campaign.slug, site.key),
                 "breakdown": pledge.store.breakdown(site.key),
-                "snippet": snippet(_base_url(), site.key, campaign.text("title")),
+                "snippet": snippet(public_base_url(), site.key, campaign.text("title")),
             }
         )
     return _page("host_dashboard.html", email=email, sites=sites, now=time.time())
