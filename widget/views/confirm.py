@@ -53,7 +53,6 @@ def _context(signon: SignOn) -> dict:
         "signon": signon,
         "campaign": campaign,
         "counts": pledge.store.counts(campaign.slug, signon.site_key),
-        "site": pledge.store.get_site(signon.site_key),
     }
 
 
