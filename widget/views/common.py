@@ -43,6 +43,15 @@ def render_page(template: str, lang: str, status: int = 200, **context: Any) -> 
     return body, status
 
 
+def private_page(template: str, lang: str, status: int = 200, **context: Any) -> Response:
+    """A page that must not be cached nor leak its URL (a token, a dashboard) through the Referer header."""
+    body, status = render_page(template, lang, status, **context)
+    response = current_app.make_response((body, status))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL for e-mails and snippets: PLEDGE_PUBLIC_URL when set, else the request's."""
     base = current_app.config.get("PLEDGE_PUBLIC_URL")

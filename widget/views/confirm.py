@@ -10,21 +10,12 @@ from ..extension import state
 from ..store import SignOn
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
-from .common import current_language, render_page
+from .common import current_language, private_page
 from .widget import confirmation_mail
 
 
-def page(template: str, lang: str, status: int = 200, **context) -> Response:
-    body, status = render_page(template, lang, status, **context)
-    response = current_app.make_response((body, status))
-    # The token is in the URL: no other site may learn it through a Referer header.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def invalid_link() -> Response:
-    return page("link_invalid.html", current_language(), 400)
+    return private_page("link_invalid.html", current_language(), 400)
 
 
 def signon_from_token(purpose: str, token: str) -> tuple[SignOn | None, Response | None, bool]:
@@ -41,7 +32,7 @@ def signon_from_token(purpose: str, token: str) -> tuple[SignOn | None, Response
         return None, invalid_link(), False
     signon = pledge.store.get_signon(signon_id)
     if signon is None:
-        return None, page("link_unknown.html", current_language(), 404), expired
+        return None, private_page("link_unknown.html", current_language(), 404), expired
     g.pledge_lang = signon.lang
     return signon, None, expired
 
@@ -62,10 +53,10 @@ def confirm(token: str) -> Response:
     if error:
         return error
     if signon.status == "confirmed":
-        return page("confirm_done.html", signon.lang, already=True, **_context(signon))
+        return private_page("confirm_done.html", signon.lang, already=True, **_context(signon))
     if expired:
-        return page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
-    return page("confirm.html", signon.lang, token=token, **_context(signon))
+        return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
+    return private_page("confirm.html", signon.lang, token=token, **_context(signon))
 
 
 @blueprint.post("/confirm/<token>", merge_slashes=False)
@@ -74,9 +65,9 @@ def confirm_post(token: str) -> Response:
     if error:
         return error
     if signon.status != "confirmed" and expired:
-        return page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
+        return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
     result = state().store.confirm_signon(signon.id)
-    return page("confirm_done.html", signon.lang, already=result.status != "confirmed", **_context(result.signon or signon))
+    return private_page("confirm_done.html", signon.lang, already=result.status != "confirmed", **_context(result.signon or signon))
 
 
 @blueprint.post("/confirm/<token>/renew", merge_slashes=False)
@@ -86,7 +77,7 @@ def renew(token: str) -> Response:
     if error:
         return error
     if signon.status == "confirmed":
-        return page("confirm_done.html", signon.lang, already=True, **_context(signon))
+        return private_page("confirm_done.html", signon.lang, already=True, **_context(signon))
     pledge = state()
     last = pledge.store.last_mail_at(signon.id)
     cooling_down = last is not None and time.time() - last < current_app.config["PLEDGE_RESEND_COOLDOWN"]
@@ -95,4 +86,4 @@ def renew(token: str) -> Response:
         cooling_down = not pledge.store.enqueue_mail(confirmation_mail(signon), signon.id, limits=pledge.limits)
     if not cooling_down:
         pledge.mail_queued()
-    return page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))
+    return private_page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))

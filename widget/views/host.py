@@ -22,7 +22,7 @@ from ..mail import compose
 from ..snippet import snippet
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
-from .common import current_language, public_base_url, public_url, render_page
+from .common import current_language, private_page, public_base_url, public_url
 
 SESSION_KEY = "pledge_host"
 
@@ -43,11 +43,7 @@ class HostLoginForm(FlaskForm):
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
-    body, status = render_page(template, current_language(), status, campaign=None, **context)
-    response = current_app.make_response((body, status))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return private_page(template, current_language(), status, campaign=None, **context)
 
 
 def _host_email() -> str | None:

@@ -5,7 +5,8 @@ from werkzeug.wrappers import Response
 
 from ..extension import state
 from . import blueprint
-from .confirm import page, signon_from_token
+from .common import private_page
+from .confirm import signon_from_token
 
 
 @blueprint.get("/withdraw/<token>", merge_slashes=False)
@@ -14,7 +15,7 @@ def withdraw(token: str) -> Response:
     if error:
         return error
     campaign = state().campaign(signon.campaign)
-    return page("withdraw.html", signon.lang, token=token, campaign=campaign, signon=signon)
+    return private_page("withdraw.html", signon.lang, token=token, campaign=campaign, signon=signon)
 
 
 @blueprint.post("/withdraw/<token>", merge_slashes=False)
@@ -23,4 +24,4 @@ def withdraw_post(token: str) -> Response:
     if error:
         return error
     state().store.withdraw_signon(signon.id)
-    return page("withdraw_done.html", signon.lang, campaign=state().campaign(signon.campaign))
+    return private_page("withdraw_done.html", signon.lang, campaign=state().campaign(signon.campaign))
