@@ -1,22 +1,35 @@
-/* flask-pledge-widget loader: each <a class="pledge-widget" href=".../w/KEY"> becomes the widget's iframe */
-(function(d, w) {
-  var base = new URL(d.currentScript.src).origin, hl = d.documentElement.lang;
-  d.querySelectorAll("a.pledge-widget").forEach(function(a) {
-    var u = new URL(a.href, location.href), p = u.searchParams, f = d.createElement("iframe"), t;
-    if (u.origin != base) return;
-    a.dataset.lang && p.set("lang", a.dataset.lang);
-    a.dataset.theme && p.set("theme", a.dataset.theme);
+// flask-pledge-widget loader: each <a class="pledge-widget" href=".../w/KEY"> becomes the widget's iframe.
+// A page that adds such links later asks for another look with
+// document.dispatchEvent(new Event("pledge-widget:scan"))
+((d, w) => {
+  var base = new URL(d.currentScript.src).origin, frames = [];
+  // Put the link back: the browser refused the frame, or the widget never said hello after loading.
+  var back = f => f.ok || f.replaceWith(f.a);
+  var scan = () => d.querySelectorAll("a.pledge-widget").forEach(a => {
+    var u = new URL(a.href, location.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang;
+    // a.f: framed once already (a link given back stays a link).
+    if (u.origin != base || a.f) return;
+    ["lang", "theme"].forEach(k => a.dataset[k] && p.set(k, a.dataset[k]));
     hl && p.set("hl", hl);
     p.set("origin", location.origin);
     f.src = u;
+    f.a = a;
+    a.f = f;
     f.title = a.textContent;
-    f.style.cssText = "display:block;width:100%;max-width:42rem;height:40rem;border:0";
-    // No word from the widget (origin not registered, very old browser): give the visitor the link back.
-    t = setTimeout(function() { f.replaceWith(a); }, 15e3);
-    w.addEventListener("message", function(e) {
-      var h = e.data && e.data.pledgeHeight;
-      if (e.origin == base && e.source == f.contentWindow && h > 0) clearTimeout(t), f.style.height = Math.min(h, 1e4) + "px";
-    });
+    // Pixels, not rem: the host page's root font size must not change the widget's size.
+    f.style.cssText = "display:block;width:100%;max-width:672px;height:640px;border:0";
+    // The widget says hello as soon as its script runs, visible or not (off-screen frames are not
+    // painted, but their scripts run): only a frame that loaded without a word has failed.
+    f.onload = () => setTimeout(back, 3e3, f);
+    frames.push(f);
     a.replaceWith(f);
   });
+  w.addEventListener("message", e => frames.forEach(f => {
+    var h = e.data && e.data.pledgeHeight;
+    if (e.origin == base && e.source == f.contentWindow && h > 0) f.ok = 1, f.style.height = Math.min(h, 1e4) + "px";
+  }));
+  // The host page's own Content-Security-Policy refused our frame: give the link back at once.
+  d.addEventListener("securitypolicyviolation", e => e.blockedURI.indexOf(base) || frames.forEach(back));
+  d.addEventListener("pledge-widget:scan", scan);
+  scan();
 })(document, window);

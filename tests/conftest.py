@@ -232,23 +232,26 @@ class HostPages:
     def __init__(self) -> None:
         from flask import Flask, abort
 
-        self.pages: dict[str, str] = {}
+        self.pages: dict[str, tuple[str, dict[str, str]]] = {}
         self.app = Flask("host")
 
         @self.app.get("/<name>")
         def page(name):
             if name not in self.pages:
                 abort(404)
-            return self.pages[name]
+            body, headers = self.pages[name]
+            return body, 200, headers
 
         self.server = ServerThread(self.app)
         self.origin = f"http://localhost:{self.server.port}"
 
-    def add(self, name: str, body: str, lang: str = "en") -> str:
-        """Serve ``body`` inside a page whose ``<html lang>`` is ``lang``; return its URL."""
+    def add(self, name: str, body: str, lang: str = "en", head: str = "", headers: dict[str, str] | None = None) -> str:
+        """Serve ``body`` inside a page whose ``<html lang>`` is ``lang`` (with ``head`` in its head and
+        ``headers`` on the response: a host's own CSP); return its URL."""
         self.pages[name] = (
-            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host page</title></head>'
-            f"<body><h1>Our school supports the 4 per 1000 initiative</h1>{body}</body></html>"
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>Host page</title>{head}</head>'
+            f"<body><h1>Our school supports the 4 per 1000 initiative</h1>{body}</body></html>",
+            headers or {},
         )
         return f"{self.origin}/{name}"
 

@@ -112,6 +112,67 @@ def test_loader_is_small(client):
     assert response.mimetype == "text/javascript"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "Set-Cookie" not in response.headers
-    assert len(response.data) < 800  # a few hundred bytes, before compression
+    assert len(response.data) < 1024  # about a kilobyte before compression, half that gzipped
     assert response.headers["Cache-Control"] == "public, max-age=3600"
     assert b"pledgeHeight" in response.data and len(response.data) < len((embed_dir() / "loader.js").read_bytes())
+
+
+def _frame_fits_its_content(page) -> bool:
+    """The iframe is exactly as tall as the widget's page inside it."""
+    frame_height = page.eval_on_selector("iframe", "e => e.getBoundingClientRect().height")
+    inner = page.frame_locator("iframe").locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
+    return abs(frame_height - inner) <= 1
+
+
+def test_widget_far_below_the_first_screen_stays_a_widget(live, page):
+    """A snippet 2,000 px down a long page: the browser does not render the off-screen frame, and the
+    visitor takes a minute to scroll there. The widget must still be there, at its content's height."""
+    page.clock.install()
+    page.goto(live.host.add("long-page", '<div style="height:2000px">Our news</div>' + live.snippet()))
+    page.clock.run_for(60_000)
+    assert page.locator("iframe").count() == 1
+    page.locator("iframe").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")
+    assert _frame_fits_its_content(page)
+
+
+def test_host_csp_that_refuses_our_frame_gives_the_link_back_at_once(live, page):
+    """A host page whose own CSP allows our script but not our frame: no grey box, the link at once."""
+    csp = f"default-src 'self'; script-src 'self' {live.url}; frame-src 'none'"
+    page.goto(live.host.add("strict-csp", live.snippet(), headers={"Content-Security-Policy": csp}))
+    page.get_by_role("link", name="Sign the 4 per 1000 Declaration").wait_for(timeout=2_000)
+    assert page.locator("iframe").count() == 0
+
+
+def test_host_csp_with_the_documented_lines_shows_the_widget(live, page):
+    """The two sources the README tells a webmaster to add (script-src and frame-src) are enough."""
+    csp = f"default-src 'self'; script-src 'self' {live.url}; frame-src {live.url}"
+    page.goto(live.host.add("csp-ok", live.snippet(), headers={"Content-Security-Policy": csp}))
+    page.wait_for_function("document.querySelector('iframe').style.height.endsWith('px')")
+    assert page.frame_locator("iframe").get_by_role("button", name="Sign").count() == 1
+
+
+def test_links_added_after_load_become_widgets_when_the_page_asks(live, page):
+    """A single-page site adds the snippet's link after the loader ran, then asks it to look again."""
+    page.goto(live.host.add("spa", f'<div id="app"></div><script async src="{live.url}/embed.js"></script>'))
+    page.wait_for_load_state("load")
+    page.evaluate(
+        """href => {
+            const a = document.createElement("a");
+            a.className = "pledge-widget"; a.href = href; a.textContent = "Sign";
+            document.getElementById("app").append(a);
+            document.dispatchEvent(new Event("pledge-widget:scan"));
+        }""",
+        f"{live.url}/w/{live.site_key}",
+    )
+    page.wait_for_function("document.querySelector('iframe') && document.querySelector('iframe').style.height.endsWith('px')")
+    assert page.locator("iframe").count() == 1
+
+
+def test_widget_size_does_not_depend_on_the_hosts_root_font_size(live, page):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(live.host.add("plain-root", live.snippet()))
+    plain = page.eval_on_selector("iframe", "e => e.getBoundingClientRect().width")
+    small_root = "<style>html { font-size: 62.5% }</style>"
+    page.goto(live.host.add("small-root", live.snippet(), head=small_root))
+    assert page.eval_on_selector("iframe", "e => e.getBoundingClientRect().width") == plain == 672

@@ -4,15 +4,21 @@
   "use strict";
   var root = document.documentElement;
   var host = root.getAttribute("data-host-origin");
-  if (host && window.parent !== window && window.ResizeObserver) {
+  if (host && window.parent !== window) {
     var last = 0;
-    new ResizeObserver(function () {
+    var tell = function () {
       var height = Math.ceil(document.body.getBoundingClientRect().height);
       if (height !== last) {
         last = height;
         window.parent.postMessage({ pledgeHeight: height }, host);
       }
-    }).observe(document.body);
+    };
+    // At once, not only from the observer: a browser does not render an off-screen cross-origin
+    // frame (so no observer fires) until the visitor scrolls to it, and the loader takes silence
+    // for a widget that failed. Reading the layout here works whether the frame is painted or not.
+    tell();
+    if (window.ResizeObserver) new ResizeObserver(tell).observe(document.body);
+    window.addEventListener("load", tell);
   }
   var target = document.querySelector("[aria-invalid=true]") || document.getElementById("error-summary") ||
     document.getElementById("sent");
