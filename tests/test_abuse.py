@@ -133,13 +133,13 @@ def test_client_ip_comes_from_the_trusted_proxy_only(make_app):
         data = dict(VALID_ANSWERS, email=address, form_token=token)
         return client.post(f"/w/{site.key}", data=data, headers={"X-Forwarded-For": forwarded}).status_code
 
-    assert sign("a@example.org", "203.0.113.1") == 200
-    assert sign("b@example.org", "203.0.113.2") == 200  # another client behind the proxy
+    assert sign("a@example.org", "203.0.113.1") == 303
+    assert sign("b@example.org", "203.0.113.2") == 303  # another client behind the proxy
     assert sign("c@example.org", "203.0.113.1") == 429
     # Without a trusted proxy, the header is ignored: a client cannot pick a new IP per request.
     plain = make_app(PLEDGE_RATELIMIT_SIGNON="1 per minute", PLEDGE_DATABASE=app.config["PLEDGE_DATABASE"])
     client = plain.test_client()
-    assert sign("d@example.org", "203.0.113.50") == 200
+    assert sign("d@example.org", "203.0.113.50") == 303
     assert sign("e@example.org", "203.0.113.51") == 429
 
 

@@ -1,6 +1,11 @@
 """Campaigns: the built-in 4p1000 and campaigns from a TOML file."""
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from widget import create_app, state
@@ -53,9 +58,9 @@ def test_toml_campaign_loads_and_falls_back_to_its_default_language(tmp_path):
 @pytest.mark.parametrize(
     "broken, message",
     [
-        ("[campaigns.x]\ngoal = 1\n", "no [campaigns.x.texts"),
-        ('[campaigns.x.texts.en]\ntitle = "t"\n', "lacks ['declaration', 'consent']"),
-        ('[campaigns.x]\nfields = ["shoe_size"]\n', "unknown fields"),
+        ("[campaigns.x]\ngoal = 1\n", "missing key 'texts' ([campaigns.x.texts.<lang>]"),
+        ('[campaigns.x.texts.en]\ntitle = "t"\n', "missing text 'declaration' in texts.en"),
+        ('[campaigns.x]\nfields = ["shoe_size"]\n', "unknown field 'shoe_size' in 'fields'"),
         ('[campaigns.x]\ngoal = -5\n[campaigns.x.texts.en]\ntitle="t"\ndeclaration="d"\nconsent="c"\n', "goal"),
         ('[campaigns.x.texts.xx]\ntitle="t"\n', "language 'xx'"),
         ("not toml [", "campaigns.toml"),
@@ -64,7 +69,7 @@ def test_toml_campaign_loads_and_falls_back_to_its_default_language(tmp_path):
 def test_malformed_campaign_files_say_what_is_wrong(tmp_path, broken, message):
     path = tmp_path / "campaigns.toml"
     path.write_text(broken, encoding="utf-8")
-    with pytest.raises(CampaignError, match=message.replace("[", r"\[")):
+    with pytest.raises(CampaignError, match=re.escape(message)):
         load_file(path, LANGUAGES)
 
 
@@ -91,3 +96,251 @@ def test_texts_that_fall_back_to_another_language_say_which(tmp_path):
     assert '<span lang="en">I sign this letter.</span>' in french
     english = app.test_client().get(f"/w/{site.key}?lang=en").get_data(as_text=True)
     assert 'lang="en">Soil' not in english
+
+
+# --- The campaigns file is checked against a schema: every problem, with its campaign, key and line ---
+
+#: The texts every campaign needs in its default language, as the file's last lines.
+ENGLISH = """
+[campaigns.school-gardens.texts.en]
+title = "Open letter for school gardens"
+declaration = "We ask for a garden in every school."
+consent = "I sign this letter."
+"""
+
+
+def problems(tmp_path, text: str) -> list[str]:
+    """The problems ``load_file`` reports for ``text``, one per line, the file named as an operator
+    would see it in the docs."""
+    path = tmp_path / "campaigns.toml"
+    path.write_text(text, encoding="utf-8", newline="")
+    with pytest.raises(CampaignError) as caught:
+        load_file(path, LANGUAGES)
+    return str(caught.value).replace(str(path), "campaigns.toml").splitlines()
+
+
+def test_a_misspelt_key_is_reported_with_its_line_and_what_was_meant(tmp_path):
+    text = """[campaigns.school-gardens]
+goal = 500
+default_lang = "en"
+requried = ["name", "email", "consent"]
+fields = ["name", "email", "consent"]
+""" + ENGLISH
+    assert problems(tmp_path, text) == [
+        "campaigns.toml, line 4: campaign 'school-gardens': unknown key 'requried' (did you mean 'required'?)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "other, bad, expected",
+    [
+        ('org_types = ["school"]', 'fields = "name"', "'fields' must be a list of field names, not a string"),
+        ('org_types = ["school"]', 'required = "name"', "'required' must be a list of field names, not a string"),
+        ('fields = ["name", "email", "org_type", "consent"]', 'org_types = "company"',
+         "'org_types' must be a list of strings, not a string"),
+    ],
+)
+def test_a_string_where_a_list_belongs_is_not_split_into_letters(tmp_path, other, bad, expected):
+    text = f"""[campaigns.school-gardens]
+goal = 500
+default_lang = "en"
+{other}
+{bad}
+""" + ENGLISH
+    assert problems(tmp_path, text) == [f"campaigns.toml, line 5: campaign 'school-gardens': {expected}"]
+
+
+def test_a_misspelt_campaigns_table_is_reported_as_such(tmp_path):
+    text = ENGLISH.replace("[campaigns.", "[campaign.")
+    text = '[campaign.school-gardens]\nfields = ["name", "email", "consent"]\n' + text
+    assert problems(tmp_path, text) == [
+        "campaigns.toml, line 1: unknown table [campaign.school-gardens] (did you mean [campaigns.school-gardens]?)"
+    ]
+
+
+@pytest.mark.parametrize("goal, shown", [('"500"', "a string"), ("true", "true"), ("2.5", "2.5"), ("0", "0"),
+                                         ("-5", "-5"), ("[500]", "a list holding 500")])
+def test_goal_must_be_a_positive_whole_number(tmp_path, goal, shown):
+    text = f'[campaigns.school-gardens]\ngoal = {goal}\nfields = ["name", "email", "consent"]\n' + ENGLISH
+    assert problems(tmp_path, text) == [
+        f"campaigns.toml, line 2: campaign 'school-gardens': 'goal' must be a positive whole number, not {shown}"
+    ]
+
+
+def test_a_campaign_without_texts_is_told_what_to_add(tmp_path):
+    assert problems(tmp_path, '[campaigns.x]\ngoal = 1\nfields = ["name", "email", "consent"]\n') == [
+        "campaigns.toml: campaign 'x': missing key 'texts' ([campaigns.x.texts.<lang>] with title, declaration "
+        "and consent)"
+    ]
+
+
+def test_a_title_missing_in_the_default_language_is_reported_at_its_table(tmp_path):
+    text = """[campaigns.x]
+default_lang = "fr"
+fields = ["name", "email", "consent"]
+
+[campaigns.x.texts.en]
+title = "Open letter"
+[campaigns.x.texts.fr]
+declaration = "Nous demandons un jardin."
+consent = "Je signe."
+"""
+    assert problems(tmp_path, text) == [
+        "campaigns.toml, line 7: campaign 'x': missing text 'title' in texts.fr, the default language "
+        "(it needs title, declaration, consent)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        # A misspelt title is one problem, not two: no "missing text 'title'" besides.
+        ('titel = "Open letter"', "unknown key 'titel' in texts.en (did you mean 'title'?)"),
+        ('help.gaol = "What you will do."', "unknown key 'help.gaol' in texts.en (did you mean 'help.goal'?)"),
+        ('"label".emial = "Your e-mail"', "unknown key 'label.emial' in texts.en (did you mean 'label.email'?)"),
+        ('org_type.compnay = "Company"',
+         "unknown key 'org_type.compnay' in texts.en (did you mean 'org_type.company'?)"),
+        ('slogan = "Soil"', "unknown key 'slogan' in texts.en"),  # nothing close: no guess
+    ],
+)
+def test_an_unknown_text_key_is_reported_with_what_was_meant(tmp_path, line, expected):
+    text = """[campaigns.school-gardens]
+org_types = ["company", "school"]
+
+[campaigns.school-gardens.texts.en]
+declaration = "We ask for a garden in every school."
+consent = "I sign this letter."
+""" + line + "\n"
+    if "titel" not in line:
+        text += 'title = "Open letter"\n'
+    assert problems(tmp_path, text) == [f"campaigns.toml, line 7: campaign 'school-gardens': {expected}"]
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    text = """[campaigns.school-gardens]
+goal = "500"
+requried = ["name"]
+fields = ["name", "emial", "consent"]
+consent_version = 2026-11-01
+
+[campaigns.school-gardens.texts.en]
+title = "Open letter"
+declaration = "We ask for a garden in every school."
+consent = 1
+
+[campaigns.school-gardens.texts.xx]
+title = "?"
+
+[campaigns.other]
+default_lang = "fr"
+fields = ["name", "email", "consent"]
+required = ["name", "goal"]
+
+[campaigns.other.texts.en]
+title = "Other"
+"""
+    assert problems(tmp_path, text) == [
+        "campaigns.toml, line 2: campaign 'school-gardens': 'goal' must be a positive whole number, not a string",
+        "campaigns.toml, line 3: campaign 'school-gardens': unknown key 'requried' (did you mean 'required'?)",
+        "campaigns.toml, line 4: campaign 'school-gardens': unknown field 'emial' in 'fields' (did you mean 'email'?)",
+        "campaigns.toml, line 5: campaign 'school-gardens': 'consent_version' must be a string, not the date/time "
+        "2026-11-01 (quote it to make it a string)",
+        "campaigns.toml, line 10: campaign 'school-gardens': 'consent' in texts.en must be a string, not 1",
+        "campaigns.toml, line 12: campaign 'school-gardens': language 'xx' is not one of en, fr, es, pt, de, it, "
+        "ar, sw",
+        "campaigns.toml, line 18: campaign 'other': required field 'goal' is not in 'fields'",
+        "campaigns.toml, line 16: campaign 'other': 'default_lang' is 'fr', which has no "
+        "[campaigns.other.texts.fr] table (texts: en)",
+    ]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_each_problem_carries_the_line_of_its_key(tmp_path, newline):
+    # What a line scanner could mistake for headers and keys: text inside multi-line strings and
+    # lists, quoted and dotted keys, a line separator (U+2028) that str.splitlines() would count.
+    text = """# Campaigns of the school-gardens network
+[ campaigns . "school-gardens" ]   # a quoted slug
+goal = 500
+fields = [
+  "name", "email", # "],
+  "consent", "]",
+]
+summary = "Soil\u2028is a classroom."
+
+[campaigns.school-gardens.texts.en]
+title = "Open letter"
+declaration = \"\"\"We ask for a garden in every school.
+[campaigns.fake]
+goal = "not a key"
+\"\"\"
+consent = '''I sign ''this'' letter.'''
+"help.goal" = 5
+help . gaol = "x"
+
+[campaigns.school-gardens.texts.en.label]
+emial = "Your e-mail"
+
+[campaigns.inline]
+fields = ["name", "email", "consent"]
+texts = { en = { title = "T", declaration = "D", consent = 3 } }
+""".replace("\n", newline)
+    assert problems(tmp_path, text) == [
+        # A list's items are reported at its key.
+        "campaigns.toml, line 4: campaign 'school-gardens': unknown field ']' in 'fields' (one of: name, email, "
+        "organization, org_type, country, goal, actions, timetable, resources, consent)",
+        "campaigns.toml, line 8: campaign 'school-gardens': unknown key 'summary'",
+        "campaigns.toml, line 17: campaign 'school-gardens': 'help.goal' in texts.en must be a string, not 5",
+        "campaigns.toml, line 18: campaign 'school-gardens': unknown key 'help.gaol' in texts.en "
+        "(did you mean 'help.goal'?)",
+        "campaigns.toml, line 21: campaign 'school-gardens': unknown key 'label.emial' in texts.en "
+        "(did you mean 'label.email'?)",
+        # Inside an inline table the scanner finds no line: none is better than a wrong one.
+        "campaigns.toml: campaign 'inline': 'consent' in texts.en must be a string, not 3",
+    ]
+
+
+def test_a_valid_file_with_dotted_and_quoted_keys_loads_as_before(tmp_path):
+    path = tmp_path / "campaigns.toml"
+    path.write_text("""[campaigns.school-gardens]
+consent_version = 3
+fields = ["organization", "org_type", "name"]
+org_types = ["school", "city"]
+
+[campaigns.school-gardens.texts.en]
+title = "Open letter"
+declaration = "We ask."
+consent = "I sign."
+help.organization = "Your school."
+"org_type.school" = "School"
+[campaigns.school-gardens.texts.en.org_type]
+city = "City"
+""", encoding="utf-8")
+    campaign = load_file(path, LANGUAGES)["school-gardens"]
+    assert campaign.consent_version == "3" and campaign.goal is None and campaign.default_lang == "en"
+    assert campaign.fields == ("name", "email", "organization", "org_type", "consent")
+    assert campaign.required == {"name", "email", "consent"} and campaign.org_types == ("school", "city")
+    assert campaign.texts["en"]["help.organization"] == "Your school."
+    assert campaign.texts["en"]["org_type.school"] == "School" and campaign.texts["en"]["org_type.city"] == "City"
+
+
+def test_the_command_line_prints_every_problem_without_a_traceback(tmp_path):
+    import os
+
+    path = tmp_path / "campaigns.toml"
+    path.write_text('[campaigns.x]\nrequried = ["name"]\nfields = "name"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
+    env.update({"PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}",
+                "PLEDGE_SECRET_KEY": "k"})
+    result = subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "site", "list"],
+                            env=env, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"{path}, line 2: campaign 'x': unknown key 'requried' (did you mean 'required'?)" in result.stderr
+    assert f"{path}, line 3: campaign 'x': 'fields' must be a list of field names, not a string" in result.stderr
+    assert f"{path}: campaign 'x': missing key 'texts'" in result.stderr
+
+
+def test_every_key_of_the_schema_is_documented():
+    from widget.campaigns import CAMPAIGN_KEYS, TEXT_KEYS
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "campaigns.md").read_text(encoding="utf-8")
+    assert [key for key in [*CAMPAIGN_KEYS, *TEXT_KEYS] if f"`{key}`" not in docs] == []

@@ -40,7 +40,7 @@ def test_init_app_under_a_prefix_beside_the_hosts_routes(tmp_path, smtp_server):
     assert "/pledge/pledge-static/widget.css" in page
     # The host's CSRFProtect does not block our cookie-less form; our own token protects it.
     data = dict(VALID_ANSWERS, email="ext@example.org", form_token=TOKEN_INPUT.search(page).group(1))
-    response = client.post(f"/pledge/w/{site.key}", data=data)
+    response = client.post(f"/pledge/w/{site.key}", data=data, follow_redirects=True)
     assert response.status_code == 200 and "Check your inbox" in response.get_data(as_text=True)
     assert client.get(f"/pledge/api/v1/sites/{site.key}/count").json["site"] == 0
 

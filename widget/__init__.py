@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
@@ -14,16 +15,23 @@ __all__ = ["PledgeWidget", "create_app", "state"]
 __version__ = "0.1.0"
 
 
+def data_dir(configured: str | None = None) -> str:
+    """Where the standalone service keeps its database and generated key: ``PLEDGE_DATA_DIR``, else the
+    user's data folder (``~/.local/share/flask-pledge-widget`` on Linux), never inside the virtualenv,
+    which is thrown away and rebuilt on upgrades."""
+    import platformdirs
+
+    return str(Path(configured or platformdirs.user_data_dir("flask-pledge-widget", appauthor=False)).resolve())
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The standalone service: every ``PLEDGE_*`` environment variable, then ``config``, wins over defaults."""
     from . import config as settings
-    from .resources import translations_dir
 
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.update(settings.read_environment())
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(translations_dir())
-    if config:
-        app.config.update(config)
+    values = settings.read_environment()
+    values.update(config or {})
+    app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
+    app.config.update(values)
     PledgeWidget(app, generate_secret=True)
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")

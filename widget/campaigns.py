@@ -6,10 +6,13 @@ language in the TOML file itself.
 """
 from __future__ import annotations
 
+import difflib
+import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from flask_babel import get_locale
 from markupsafe import Markup
@@ -34,12 +37,15 @@ FIELD_NAMES = (
 )
 #: Fields every campaign must ask: without them there is nobody to confirm, nor a consent.
 ALWAYS_REQUIRED = frozenset({"email", "consent"})
+#: Fields a campaign file requires when its ``required`` does not say.
+DEFAULT_REQUIRED = ("name", "email", "consent")
 #: Text keys every campaign provides in its default language.
 REQUIRED_TEXTS = ("title", "declaration", "consent")
 
 
 class CampaignError(ValueError):
-    """A campaigns file is malformed; the message says where."""
+    """A campaigns file is malformed; the message lists every problem, one per line, each with the
+    campaign, the key and the line of the file it is about."""
 
 
 @dataclass(frozen=True)
@@ -91,62 +97,142 @@ class Campaign:
     def is_required(self, name: str) -> bool:
         return name in self.required
 
+    @property
+    def available_languages(self) -> tuple[str, ...]:
+        """The languages a visitor is offered: those the campaign has texts in (the built-in
+        campaign, whose texts are in every catalogue, has them all)."""
+        from .i18n import LANGUAGES
+
+        return tuple(lang for lang in LANGUAGES if lang in self.languages) if self.languages else LANGUAGES
+
+
+# --- The schema of a campaigns file ------------------------------------------------------------------
+#
+# Declared once, here, so that the checks, the error messages and docs/campaigns.md agree on what a
+# campaigns file may hold; everything not in it is a typo until proven otherwise.
+
+
+@dataclass(frozen=True)
+class ValueType:
+    """What a key's value must be: a test, and the words a message uses for it."""
+
+    name: str
+    accepts: Callable[[Any], bool]
+    #: For lists whose items come from a closed set: that set, and what one item is called.
+    choices: tuple[str, ...] | None = None
+    noun: str = "value"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One allowed key of a table in the campaigns file."""
+
+    type: ValueType
+    meaning: str
+    required: bool = False
+
+
+def _is_int(value: Any) -> bool:
+    # TOML's true/false arrive as Python bools, which are ints: a goal of `true` is a typo, not 1.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_list_of_strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+TABLE = ValueType("a table", lambda v: isinstance(v, dict))
+STRING = ValueType("a string", lambda v: isinstance(v, str))
+STRING_OR_INT = ValueType("a string", lambda v: isinstance(v, str) or _is_int(v))
+POSITIVE_INT = ValueType("a positive whole number", lambda v: _is_int(v) and v > 0)
+STRINGS = ValueType("a list of strings", _is_list_of_strings)
+FIELD_LIST = ValueType("a list of field names", _is_list_of_strings, choices=FIELD_NAMES, noun="field")
+
+#: The top level of the file.
+FILE_KEYS: Mapping[str, Key] = {
+    "campaigns": Key(TABLE, "one [campaigns.<slug>] table per campaign", required=True),
+}
+#: The keys of one ``[campaigns.<slug>]`` table.
+CAMPAIGN_KEYS: Mapping[str, Key] = {
+    "goal": Key(POSITIVE_INT, "the number of sign-ons aimed at; shows a progress bar (default: none)"),
+    "default_lang": Key(STRING, "the language whose texts stand in for missing ones "
+                                "(default: the first texts table)"),
+    "consent_version": Key(STRING_OR_INT, "recorded with every consent; change it when the consent text "
+                                          "changes (default: \"1\")"),
+    "fields": Key(FIELD_LIST, "the fields the form shows, in the contract's order (default: all)"),
+    "required": Key(FIELD_LIST, "the fields that must be filled in; email and consent always are "
+                                "(default: name, email, consent)"),
+    "org_types": Key(STRINGS, "the codes of the organisation types offered; needed when fields has org_type"),
+    "texts": Key(TABLE, "one [campaigns.<slug>.texts.<lang>] table of texts per language", required=True),
+}
+#: The keys of one ``[campaigns.<slug>.texts.<lang>]`` table; ``<field>`` is a field name, ``<code>`` one
+#: of the campaign's org_types. Every text is a string.
+TEXT_KEYS: Mapping[str, str] = {
+    "title": "the campaign's name: the widget's heading, the iframe's title, the e-mails' subject",
+    "summary": "one sentence under the title",
+    "declaration": "what is signed; blank lines separate paragraphs",
+    "consent": "the consent checkbox's label",
+    "help.<field>": "a hint under a field",
+    "label.<field>": "a field's label, instead of the widget's own",
+    "org_type.<code>": "the name shown for an organisation type",
+}
+
+
+def _text_names(org_types: list[str]) -> tuple[str, ...]:
+    """Every text key a campaign with these org_types may use, the patterns spelt out."""
+    names: list[str] = []
+    for key in TEXT_KEYS:
+        prefix, _, slot = key.partition(".")
+        if slot == "<field>":
+            names += [f"{prefix}.{name}" for name in FIELD_NAMES]
+        elif slot == "<code>":
+            names += [f"{prefix}.{code}" for code in org_types]
+        else:
+            names.append(key)
+    return tuple(names)
+
+
+# --- Loading -----------------------------------------------------------------------------------------
+
 
 def load_file(path: str | Path, known_languages: tuple[str, ...]) -> dict[str, Campaign]:
-    """Read a TOML campaigns file into ``{slug: Campaign}``; raise :class:`CampaignError` when malformed."""
+    """Read a TOML campaigns file into ``{slug: Campaign}``.
+
+    The file is checked against the schema above first; when anything is wrong, one
+    :class:`CampaignError` lists every problem, one per line, each naming the campaign, the key and its
+    line in the file, so that an operator fixes them all in one go.
+    """
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+        text = Path(path).read_bytes().decode("utf-8")
+        data = tomllib.loads(text)
+    except OSError as exc:
         raise CampaignError(f"{path}: {exc}") from None
-    campaigns = data.get("campaigns")
-    if not isinstance(campaigns, dict) or not campaigns:
-        raise CampaignError(f"{path}: no [campaigns.<slug>] table")
-    return {slug: _campaign_from_toml(slug, spec, known_languages) for slug, spec in campaigns.items()}
+    except UnicodeDecodeError as exc:
+        raise CampaignError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CampaignError(f"{path}: {exc}") from None
+    problems = _Checker(str(path), _Lines(text), known_languages).check(data)
+    if problems:
+        raise CampaignError("\n".join(problems))
+    return {slug: _campaign_from_toml(slug, spec) for slug, spec in data["campaigns"].items()}
 
 
-def _campaign_from_toml(slug: str, spec: Any, known_languages: tuple[str, ...]) -> Campaign:
-    where = f"campaign {slug!r}"
-    if not isinstance(spec, dict):
-        raise CampaignError(f"{where}: must be a table")
-    if not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
-        raise CampaignError(f"{where}: a slug is letters, digits, '-' and '_'")
-    fields = tuple(spec.get("fields", FIELD_NAMES))
-    unknown = set(fields) - set(FIELD_NAMES)
-    if unknown:
-        raise CampaignError(f"{where}: unknown fields {sorted(unknown)}; known: {list(FIELD_NAMES)}")
-    fields = tuple(name for name in FIELD_NAMES if name in fields or name in ALWAYS_REQUIRED)
-    required = frozenset(spec.get("required", ["name", "email", "consent"])) | ALWAYS_REQUIRED
-    if not required <= set(fields):
-        raise CampaignError(f"{where}: required fields {sorted(required - set(fields))} are not in fields")
-    texts = spec.get("texts")
-    if not isinstance(texts, dict) or not texts:
-        raise CampaignError(f"{where}: no [campaigns.{slug}.texts.<lang>] table")
-    default_lang = spec.get("default_lang", next(iter(texts)))
-    for lang in texts:
-        if lang not in known_languages:
-            raise CampaignError(f"{where}: language {lang!r} is not one of {list(known_languages)}")
-    missing = [key for key in REQUIRED_TEXTS if not texts.get(default_lang, {}).get(key)]
-    if missing:
-        raise CampaignError(f"{where}: texts.{default_lang} lacks {missing}")
-    goal = spec.get("goal")
-    if goal is not None and (not isinstance(goal, int) or goal <= 0):
-        raise CampaignError(f"{where}: goal must be a positive whole number")
-    org_types = tuple(spec.get("org_types", ()))
-    if "org_type" in fields and not org_types:
-        raise CampaignError(f"{where}: the org_type field needs a list of org_types")
-    flat = {lang: _flatten(values) for lang, values in texts.items()}
+def _campaign_from_toml(slug: str, spec: Mapping[str, Any]) -> Campaign:
+    # Only ever given a campaign the checker passed: no check here.
+    texts = spec["texts"]
+    chosen = set(spec.get("fields", FIELD_NAMES)) | ALWAYS_REQUIRED
     return Campaign(
         slug=slug,
-        goal=goal,
-        default_lang=default_lang,
+        goal=spec.get("goal"),
+        default_lang=spec.get("default_lang", next(iter(texts))),
         languages=tuple(texts),
-        fields=fields,
-        required=required,
-        org_types=org_types,
+        fields=tuple(name for name in FIELD_NAMES if name in chosen),
+        required=frozenset(spec.get("required", DEFAULT_REQUIRED)) | ALWAYS_REQUIRED,
+        org_types=tuple(spec.get("org_types", ())),
         consent_version=str(spec.get("consent_version", "1")),
-        texts=flat,
+        texts={lang: _flatten(values) for lang, values in texts.items()},
     )
+
 
 
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -158,3 +244,282 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         else:
             out[f"{prefix}{key}"] = str(value)
     return out
+
+
+def _leaves(values: Mapping[str, Any], path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """``_flatten``'s keys as paths, with the raw values: the checker needs both to report a text."""
+    out: list[tuple[tuple[str, ...], Any]] = []
+    for key, value in values.items():
+        if isinstance(value, dict):
+            out += _leaves(value, path + (key,))
+        else:
+            out.append((path + (key,), value))
+    return out
+
+
+# --- Checking ----------------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Walks a parsed campaigns file and collects one message per problem."""
+
+    def __init__(self, name: str, lines: _Lines, known_languages: tuple[str, ...]):
+        self.name = name
+        self.lines = lines
+        self.known_languages = known_languages
+        self.problems: list[str] = []
+
+    def report(self, message: str, at: tuple[str, ...] | None = None, campaign: str | None = None) -> None:
+        line = self.lines.line(at) if at else None
+        where = f"{self.name}, line {line}" if line else self.name
+        who = f"campaign {campaign!r}: " if campaign is not None else ""
+        self.problems.append(f"{where}: {who}{message}")
+
+    def check(self, data: dict[str, Any]) -> list[str]:
+        missing = self.check_keys(data, FILE_KEYS, ())
+        campaigns = data.get("campaigns")
+        if "campaigns" in missing or (isinstance(campaigns, dict) and not campaigns):
+            self.report("no campaign: add a [campaigns.<slug>] table")
+        elif isinstance(campaigns, dict):
+            for slug, spec in campaigns.items():
+                if isinstance(spec, dict):
+                    self.check_campaign(slug, spec)
+                else:
+                    self.report(f"must be a table ([campaigns.{slug}]), not {_describe(spec)}",
+                                ("campaigns", slug), slug)
+        return self.problems
+
+    def check_keys(self, table: Mapping[str, Any], schema: Mapping[str, Key], path: tuple[str, ...],
+                   campaign: str | None = None, within: str = "",
+                   written: Mapping[str, tuple[str, ...]] | None = None) -> list[str]:
+        """Report unknown keys and wrong types in ``table``; return the required keys it lacks.
+
+        ``written`` maps a key to its path under ``path`` when the two differ (texts are checked as
+        the widget reads them, "help.goal", but located as TOML wrote them: a table, a dotted key or
+        one quoted key). A required key is not called missing when a misspelt key was just reported
+        as probably meaning it: that is one typo, so one message.
+        """
+        meant: set[str] = set()
+        for key, value in table.items():
+            at = path + (written or {}).get(key, (key,))
+            spec = schema.get(key)
+            if spec is None:
+                meant.add(self.unknown(key, value, list(schema), at, campaign, within))
+            elif not spec.type.accepts(value):
+                self.report(f"{key!r}{within} must be {spec.type.name}, not {_describe(value)}", at, campaign)
+            elif spec.type.choices is not None:
+                for item in value:
+                    if item not in spec.type.choices:
+                        hint = _did_you_mean(item, spec.type.choices) or f" (one of: {', '.join(spec.type.choices)})"
+                        self.report(f"unknown {spec.type.noun} {item!r} in {key!r}{hint}", at, campaign)
+        return [key for key, spec in schema.items() if spec.required and key not in table and key not in meant]
+
+    def unknown(self, key: str, value: Any, allowed: list[str], at: tuple[str, ...], campaign: str | None,
+                within: str) -> str:
+        """Report the unknown key at ``at``, as a [table] when that is how the file writes it; return
+        the allowed key it probably means, or ''."""
+        match = _closest(key, allowed)
+        if isinstance(value, dict) and at in self.lines.tables:
+            # `[campaign.school-gardens]` makes a table `campaign` that no header names: report the
+            # headers the operator wrote, one per line to fix.
+            written = [(name,) for name, sub in value.items()
+                       if isinstance(sub, dict) and at + (name,) in self.lines.tables]
+            for rest in written if written and at not in self.lines.headers else [()]:
+                hint = f" (did you mean {_header(at[:-1] + (match,) + rest)}?)" if match else ""
+                self.report(f"unknown table {_header(at + rest)}{hint}", at + rest, campaign)
+        else:
+            hint = f" (did you mean {match!r}?)" if match else ""
+            self.report(f"unknown key {key!r}{within}{hint}", at, campaign)
+        return match
+
+    def check_campaign(self, slug: str, spec: dict[str, Any]) -> None:
+        at = ("campaigns", slug)
+        if not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
+            self.report("a slug is letters, digits, '-' and '_' (at most 64)", at, slug)
+        for key in self.check_keys(spec, CAMPAIGN_KEYS, at, slug):
+            hint = f"[campaigns.{slug}.texts.<lang>] with {', '.join(REQUIRED_TEXTS[:-1])} and {REQUIRED_TEXTS[-1]}"
+            self.report(f"missing key {key!r}" + (f" ({hint})" if key == "texts" else ""), None, slug)
+        # The checks between keys compare values of the right type only: a wrong one was just
+        # reported, and comparing it with the others would add noise, not information.
+        ok = {key: value for key, value in spec.items()
+              if key in CAMPAIGN_KEYS and CAMPAIGN_KEYS[key].type.accepts(value)}
+        wrong = set(spec) & set(CAMPAIGN_KEYS) - set(ok)
+        fields = set(ok.get("fields", FIELD_NAMES)) | ALWAYS_REQUIRED
+        if not wrong & {"fields", "required"}:
+            required = set(ok.get("required", DEFAULT_REQUIRED)) | ALWAYS_REQUIRED
+            for name in FIELD_NAMES:
+                if name in required and name not in fields:
+                    self.report(f"required field {name!r} is not in 'fields'", at + ("required",), slug)
+        if not wrong & {"fields", "org_types"} and "org_type" in fields and not ok.get("org_types"):
+            where = next((at + (key,) for key in ("org_types", "fields") if key in spec), None)
+            default = "" if "fields" in spec else " (no 'fields' means every field)"
+            self.report(f"the org_type field needs 'org_types', a list of codes{default}", where, slug)
+        if "texts" in ok and "default_lang" not in wrong:
+            self.check_texts(slug, ok["texts"], ok.get("default_lang"), ok.get("org_types", []))
+
+    def check_texts(self, slug: str, texts: dict[str, Any], default_lang: str | None, org_types: list[str]) -> None:
+        at = ("campaigns", slug, "texts")
+        if not texts:
+            self.report(f"'texts' has no language: add [campaigns.{slug}.texts.<lang>]", at, slug)
+            return
+        if default_lang is None:
+            default_lang = next(iter(texts))
+        elif default_lang not in texts:
+            self.report(f"'default_lang' is {default_lang!r}, which has no [campaigns.{slug}.texts.{default_lang}] "
+                        f"table (texts: {', '.join(texts)})", at[:-1] + ("default_lang",), slug)
+        for lang, values in texts.items():
+            if lang not in self.known_languages:
+                hint = _did_you_mean(lang, self.known_languages)
+                self.report(f"language {lang!r} is not one of {', '.join(self.known_languages)}{hint}",
+                            at + (lang,), slug)
+            if not isinstance(values, dict):
+                self.report(f"'texts.{lang}' must be a table of texts, not {_describe(values)}", at + (lang,), slug)
+                continue
+            leaves = _leaves(values)
+            flat = {".".join(path): value for path, value in leaves}
+            written = {".".join(path): path for path, _ in leaves}
+            schema = {name: Key(STRING, "", required=lang == default_lang and name in REQUIRED_TEXTS)
+                      for name in _text_names(org_types)}
+            for key in self.check_keys(flat, schema, at + (lang,), slug, f" in texts.{lang}", written):
+                self.report(f"missing text {key!r} in texts.{lang}, the default language "
+                            f"(it needs {', '.join(REQUIRED_TEXTS)})", at + (lang,), slug)
+            for key in REQUIRED_TEXTS:
+                if lang == default_lang and flat.get(key) == "":
+                    self.report(f"text {key!r} in texts.{lang}, the default language, is empty",
+                                at + (lang,) + written[key], slug)
+
+
+def _closest(word: str, allowed: Sequence[str]) -> str:
+    """The allowed word ``word`` is most likely a typo of, or '' when none is close enough to suggest."""
+    return next(iter(difflib.get_close_matches(word, allowed, n=1)), "")
+
+
+def _did_you_mean(word: str, allowed: Sequence[str]) -> str:
+    match = _closest(word, allowed)
+    return f" (did you mean {match!r}?)" if match else ""
+
+
+def _describe(value: Any) -> str:
+    """A value as an operator would recognise it in the file ("not a string", "not -5")."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        odd = next((item for item in value if not isinstance(item, str)), None)
+        return "a list of strings" if odd is None else f"a list holding {_describe(odd)}"
+    # Dates and times: an unquoted 2026-11-01 is one, and was most likely meant as a string.
+    return f"the date/time {value.isoformat()} (quote it to make it a string)"
+
+
+def _header(path: tuple[str, ...]) -> str:
+    return "[" + ".".join(_toml_key(part) for part in path) + "]"
+
+
+def _toml_key(part: str) -> str:
+    return part if re.fullmatch(_BARE, part) else json.dumps(part, ensure_ascii=False)
+
+
+# --- Line numbers ------------------------------------------------------------------------------------
+#
+# tomllib returns plain dicts, without positions, and the standard library has no TOML parser that
+# keeps them. So the text is scanned a second time, line by line, for what a message needs: the line
+# of each [table] header and `key =`. The scan only has to be right for files tomllib accepted; where
+# it finds nothing (keys inside inline tables, say), a message goes without a line rather than with a
+# wrong one.
+
+_BARE = r"[A-Za-z0-9_-]+"
+_PART = rf"""(?:{_BARE}|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_DOTTED = rf"{_PART}(?:[ \t]*\.[ \t]*{_PART})*"
+_HEADER_LINE = re.compile(rf"[ \t]*\[\[?[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#.*)?")
+_KEY_LINE = re.compile(rf"[ \t]*({_DOTTED})[ \t]*=")
+
+
+class _Lines:
+    """The line of every table header and key of a TOML text, by path (``("campaigns", "x", "goal")``)."""
+
+    def __init__(self, text: str):
+        self._written: dict[tuple[str, ...], int] = {}  # a header or `key =` names the path itself
+        self._implied: dict[tuple[str, ...], int] = {}  # a longer path first names it ([a.b] implies a)
+        self.headers: set[tuple[str, ...]] = set()  # paths written as [headers]
+        self.tables: set[tuple[str, ...]] = set()  # those, and the tables they imply
+        table: tuple[str, ...] = ()
+        # A value may run over several lines (a """declaration""", a long list): its lines are not
+        # headers nor keys, whatever they look like.
+        state: tuple[str | None, int] = (None, 0)
+        # Lines end at \n only, as in TOML: str.splitlines() also splits at characters (U+2028...)
+        # that a TOML string may hold, and would shift every line number after them.
+        for number, line in enumerate(text.split("\n"), start=1):
+            line = line.removesuffix("\r")
+            if state != (None, 0):
+                state = _skip_value(line, *state)
+            elif header := _HEADER_LINE.fullmatch(line):
+                table = _key_parts(header[1])
+                self._note(table, number)
+                self.headers.add(table)
+                self.tables.update(table[:n] for n in range(1, len(table) + 1))
+            elif key := _KEY_LINE.match(line):
+                self._note(table + _key_parts(key[1]), number)
+                state = _skip_value(line[key.end():], None, 0)
+
+    def _note(self, path: tuple[str, ...], number: int) -> None:
+        # The first line wins: in a valid file a header or key appears once, and a table's first
+        # mention is where an operator looks for it.
+        self._written.setdefault(path, number)
+        for n in range(1, len(path)):
+            self._implied.setdefault(path[:n], number)
+
+    def line(self, path: tuple[str, ...]) -> int | None:
+        """The line where ``path`` is written, else where it is first implied, else None."""
+        return self._written.get(path) or self._implied.get(path)
+
+
+def _key_parts(dotted: str) -> tuple[str, ...]:
+    # Quoted parts may hold escapes and dots ("help.goal"): let tomllib itself read each one.
+    return tuple(part if re.fullmatch(_BARE, part) else tomllib.loads(f"k = {part}")["k"]
+                 for part in re.findall(_PART, dotted))
+
+
+def _skip_value(text: str, quotes: str | None, depth: int) -> tuple[str | None, int]:
+    """Read (part of) a value; return whether it ends inside a multi-line string (its quotes) and how
+    many brackets and braces are still open, i.e. whether the next line still belongs to it."""
+    i = 0
+    while i < len(text):
+        if quotes:  # inside a multi-line string: look for its end only
+            end = _end_of_string(text, i, quotes)
+            if end < 0:
+                return quotes, depth
+            i, quotes = end, None
+        elif text.startswith(('"""', "'''"), i):
+            quotes = text[i:i + 3]
+            i += 3
+        elif text[i] in "\"'":  # one-line strings may hold brackets and #: step over them
+            end = _end_of_string(text, i + 1, text[i])
+            i = end if end >= 0 else len(text)
+        elif text[i] == "#":
+            break
+        else:
+            depth += {"[": 1, "{": 1, "]": -1, "}": -1}.get(text[i], 0)
+            i += 1
+    return quotes, depth
+
+
+def _end_of_string(text: str, start: int, quotes: str) -> int:
+    """The index just past the closing ``quotes`` at or after ``start``, or -1 when the line has none."""
+    i = start
+    while i < len(text):
+        if text[i] == "\\" and quotes[0] == '"':  # only basic strings have escapes
+            i += 2
+        elif text.startswith(quotes, i):
+            # """a "quote"""": up to two quotes just before the closing three belong to the string.
+            extra = 0
+            while len(quotes) == 3 and extra < 2 and text.startswith(quotes[0], i + 3 + extra):
+                extra += 1
+            return i + len(quotes) + extra
+        else:
+            i += 1
+    return -1

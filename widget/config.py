@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_DATABASE": None,  # sqlite:/// + instance/pledge.db
     "PLEDGE_SECRET_KEY": None,  # SECRET_KEY, else a generated key kept in the instance folder
     "PLEDGE_SMTP_URL": None,  # unset: mail is printed to stderr
+    "PLEDGE_SMTP_TIMEOUT": 60.0,  # seconds to wait for each answer of the SMTP server (DATA may be slow)
     "PLEDGE_MAIL_FROM": "pledge@localhost",
     "PLEDGE_PUBLIC_URL": None,  # taken from the request
     "PLEDGE_URL_PREFIX": "",
@@ -46,6 +47,9 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_MIN_FILL_SECONDS": 3,  # faster than this from form to submission: a bot
     "PLEDGE_MAIL_LEASE_SECONDS": 120.0,  # a sender's claim on a batch; after it, another sender retries
     "PLEDGE_MAX_REQUEST_BYTES": 64 * 1024,
+    "PLEDGE_PRIVACY_URL": None,  # the operator's privacy notice, linked from the widget and every e-mail
+    "PLEDGE_SERVICE_NAME": None,  # how e-mails name the service; unset: "Pledge widget", translated
+    "PLEDGE_DATA_DIR": None,  # standalone: where the database and the generated key live (user data dir)
 }
 
 _INT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)}

@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import csv
 from datetime import datetime, timezone
-from typing import IO, Any, Iterable
+from typing import IO, Any, Callable, Iterable
 
+from flask_babel import get_locale
+
+from . import countries
+from .campaigns import Campaign
 from .store import SignOn
 
 COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
@@ -44,3 +48,42 @@ def write_csv(signons: Iterable[SignOn], columns: tuple[str, ...], stream: IO[st
     for signon in signons:
         values = row(signon)
         writer.writerow([csv_cell(values.get(column)) for column in columns])
+
+
+def host_columns(campaign: Campaign) -> list[tuple[str, Callable[[SignOn], Any]]]:
+    """The host's CSV: a header in the host's language and readable values, each code in a column of its
+    own for machines. Only what signatories agreed to share with another organisation: their
+    organisation, its type and country, and their commitment; never their name or e-mail address."""
+    from flask_babel import gettext as _
+
+    from .forms import LABELS
+    from .i18n import autonym
+
+    def label(name: str) -> str:
+        return campaign.text(f"label.{name}") or str(LABELS[name])
+
+    def answer(name: str) -> Callable[[SignOn], Any]:
+        return lambda s: s.answers.get(name, "")
+
+    columns: list[tuple[str, Callable[[SignOn], Any]]] = [(_("Sign-on"), lambda s: s.id)]
+    for name in campaign.fields:
+        if name == "org_type":
+            columns.append((label(name), lambda s: campaign.text(f"org_type.{s.answers.get('org_type')}", s.answers.get("org_type", ""))))
+            columns.append((_("%(column)s (code)", column=label(name)), answer(name)))
+        elif name == "country":
+            columns.append((label(name), lambda s: countries.name(s.answers["country"], str(get_locale())) if s.answers.get("country") else ""))
+            columns.append((_("%(column)s (code)", column=label(name)), answer(name)))
+        elif name in ("organization", "goal", "actions", "timetable", "resources"):
+            columns.append((label(name), answer(name)))
+    columns.append((_("Language"), lambda s: autonym(s.lang) if s.lang else ""))
+    columns.append((_("Confirmed (UTC)"), lambda s: timestamp(s.confirmed_at)))
+    return columns
+
+
+def write_host_csv(signons: Iterable[SignOn], campaign: Campaign, stream: IO[str]) -> None:
+    """Write a site's confirmed sign-ons for its host (see :func:`host_columns`), every cell neutralised."""
+    columns = host_columns(campaign)
+    writer = csv.writer(stream)
+    writer.writerow([header for header, _value in columns])
+    for signon in signons:
+        writer.writerow([csv_cell(value(signon)) for _header, value in columns])

@@ -1,6 +1,7 @@
 """The Flask extension object and the per-app state it keeps at ``app.extensions["pledge"]``."""
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import Babel
+from flask_babel import Babel, Domain
 
 from . import config, i18n, logs
 from .abuse import limits_from_config
@@ -33,6 +34,8 @@ class PledgeState:
     send_in_process: bool
     poll_seconds: float
     limits: Limits = field(default_factory=Limits)
+    #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
+    domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
     _sender_pid: int | None = None
     _sender_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -96,7 +99,7 @@ class PledgeWidget:
                 "host-login": 3600,
             },
         )
-        transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"])
+        transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"])
         pending_days = cfg["PLEDGE_PENDING_DAYS"]
         sender = OutboxSender(
             store,
@@ -114,16 +117,18 @@ class PledgeWidget:
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
             limits=limits_from_config(cfg),
         )
-        self._init_babel(app)
+        if "babel" not in app.extensions:
+            Babel(app, locale_selector=i18n.request_language)
         from .cli import pledge
         from .views import blueprint
 
         app.register_blueprint(blueprint, url_prefix=cfg["PLEDGE_URL_PREFIX"] or None)
-        csrf = app.extensions.get("csrf")
-        if csrf is not None:
-            # The host app's CSRFProtect would demand a session token no cross-site iframe can send;
-            # our forms carry their own signed tokens instead.
-            csrf.exempt(blueprint)
+        # The host app's CSRFProtect would demand a session token no cross-site iframe can send; our
+        # forms carry their own signed tokens (and the host pages' forms check Flask-WTF's themselves).
+        # It may be set up before us (exempt now) or after us (exempt on the first request, before
+        # its check runs: our before-request hook was registered first).
+        exempt_from_host_csrf(app, blueprint)
+        app.before_request_funcs.setdefault(None, []).insert(0, lambda: exempt_from_host_csrf(app, blueprint))
         app.cli.add_command(pledge)
         init_rate_limits(app)
         if cfg["PLEDGE_PROXY_FIX"]:
@@ -132,13 +137,24 @@ class PledgeWidget:
             hops = int(cfg["PLEDGE_PROXY_FIX"])
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
         logs.install()
+        warn_about_orphan_sites(app)
 
-    @staticmethod
-    def _init_babel(app: Flask) -> None:
-        # Our catalogues sit beside the host app's own (Flask-Babel merges every directory listed).
-        directories = app.config.get("BABEL_TRANSLATION_DIRECTORIES", "translations")
-        ours = str(translations_dir())
-        if ours not in directories.split(";"):
-            app.config["BABEL_TRANSLATION_DIRECTORIES"] = f"{directories};{ours}"
-        if "babel" not in app.extensions:
-            Babel(app, locale_selector=i18n.request_language)
+
+def exempt_from_host_csrf(app: Flask, blueprint) -> None:
+    """Tell a Flask-WTF ``CSRFProtect`` of the host app, if there is one, to leave our routes alone."""
+    csrf = app.extensions.get("csrf")
+    if csrf is not None and blueprint not in getattr(csrf, "_exempt_blueprints", ()):
+        csrf.exempt(blueprint)
+
+
+def warn_about_orphan_sites(app: Flask) -> list[str]:
+    """Sites whose campaign is no longer configured: their widget answers 404 until the campaign is back
+    (or the site is moved with ``site edit --campaign``). Say so at start-up rather than at the first visit."""
+    pledge = app.extensions["pledge"]
+    orphans = [f"{s.key} ({s.campaign})" for s in pledge.store.list_sites() if s.campaign not in pledge.campaigns]
+    pledge.store.close()
+    if orphans:
+        logging.getLogger("widget").warning(
+            "sites whose campaign is not configured (their widget answers 404): %s", ", ".join(orphans)
+        )
+    return orphans

@@ -8,7 +8,6 @@ it was handed out.
 from __future__ import annotations
 
 import secrets
-import unicodedata
 from typing import Any
 
 from flask_babel import get_locale
@@ -23,6 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from . import countries
 from .campaigns import Campaign
+from .text import clean_text, unsafe_character
 from .tokens import TokenExpired, TokenInvalid, Tokens
 
 #: Longest answer accepted per field (characters, after normalisation).
@@ -75,19 +75,10 @@ class FormTokenCSRF(CSRF):
         form.issued_at = issued_at
 
 
-def clean_text(value: Any) -> Any:
-    """Normalise Unicode (NFC) and trim, so the same text is stored the same way whatever the keyboard."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value).strip()
-    return value
-
-
 def no_control_characters(form: FlaskForm, field: Any) -> None:
-    """Refuse invisible control characters (tabs and new lines are fine in multi-line answers)."""
-    allowed = {"\n", "\r", "\t"} if field.name in MULTILINE else set()
-    for char in field.data or "":
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co") and char not in allowed:
-            raise ValidationError(_l("Please remove the invisible control characters from this answer."))
+    """Refuse what can spoof or break a display (see :func:`widget.text.unsafe_character`)."""
+    if unsafe_character(field.data or "", multiline=field.name in MULTILINE):
+        raise ValidationError(_l("Please remove the invisible control characters from this answer."))
 
 
 def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, formdata: Any = None) -> FlaskForm:

@@ -1,10 +1,13 @@
 """Languages: which ones we ship, how a request's language is chosen, and how it is written."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
+from typing import Iterator, Sequence
 
 from babel import Locale
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
+from flask_babel import force_locale
 
 #: Languages with a complete catalogue in ``translations/``; English is the source language.
 LANGUAGES = ("en", "fr", "es", "pt", "de", "it", "ar", "sw")
@@ -12,27 +15,27 @@ RTL = frozenset({"ar"})
 DEFAULT = "en"
 
 
-def normalise(value: str | None) -> str | None:
-    """``"fr-CA"`` → ``"fr"``; anything that is not one of our languages → None (never an error).
+def normalise(value: str | None, allowed: Sequence[str] = LANGUAGES) -> str | None:
+    """``"fr-CA"`` → ``"fr"``; anything that is not one of ``allowed`` → None (never an error).
 
     Languages are whitelisted before Babel sees them: ``Locale.parse`` raises on junk.
     """
     if not value or len(value) > 35:
         return None
     primary = value.strip().replace("_", "-").split("-")[0].lower()
-    return primary if primary in LANGUAGES else None
+    return primary if primary in allowed else None
 
 
-def pick(*candidates: str | None) -> str | None:
-    """The first candidate that is one of our languages."""
+def pick(*candidates: str | None, allowed: Sequence[str] = LANGUAGES) -> str | None:
+    """The first candidate that is one of ``allowed``."""
     for candidate in candidates:
-        lang = normalise(candidate)
+        lang = normalise(candidate, allowed)
         if lang:
             return lang
     return None
 
 
-def request_language(default: str = DEFAULT) -> str:
+def request_language(default: str = DEFAULT, allowed: Sequence[str] = LANGUAGES) -> str:
     """The language of this request, by the rules of the widget:
 
     1. one a view fixed (``g.pledge_lang``: a sign-on's stored language, a signed form token's);
@@ -40,17 +43,32 @@ def request_language(default: str = DEFAULT) -> str:
     3. the host page's ``<html lang>``, passed on by the loader as ``?hl=``;
     4. the visitor's Accept-Language;
     5. ``default`` (the campaign's language).
+
+    Steps 2 to 4 consider only ``allowed`` (the languages a campaign is available in).
     """
     if not has_request_context():
         return default
     fixed = g.get("pledge_lang")
     if fixed:
         return fixed
-    chosen = pick(request.args.get("lang"), request.args.get("hl"))
+    chosen = pick(request.args.get("lang"), request.args.get("hl"), allowed=allowed)
     if chosen:
         return chosen
-    best = request.accept_languages.best_match(LANGUAGES)
+    best = request.accept_languages.best_match(allowed)
     return best or pick(default) or DEFAULT
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Our catalogues in ``lang`` for what runs inside, whatever the host app set up.
+
+    Our messages come from our own gettext domain, made the request's default here: a host app's
+    Flask-Babel (set up before or after ours, with its own translation folders and locale selector)
+    neither hides our translations nor mixes its own into our pages.
+    """
+    current_app.extensions["pledge"].domain.as_default()
+    with force_locale(lang):
+        yield
 
 
 def direction(lang: str) -> str:

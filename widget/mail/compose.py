@@ -3,25 +3,32 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import render_template
-from flask_babel import force_locale
+from flask import current_app, render_template
 from flask_babel import gettext as _
 
 from ..campaigns import Campaign
-from ..i18n import direction
+from ..i18n import direction, speaking
 from ..store import Mail
+from ..urls import public_base_url
 
 
 def _compose(to: str, lang: str, template: str, subject: Callable[[], str], **context: Any) -> Mail:
     """Render ``mail/<template>.txt`` and ``.html``, and call ``subject`` (a gettext call), all in ``lang``."""
-    context.update(lang=lang, dir=direction(lang))
-    with force_locale(lang):
+    context.update(lang=lang, dir=direction(lang), privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
+                   service_url=public_base_url())
+    with speaking(lang):
+        context["service"] = service_name()
         return Mail(
             to=to,
             subject=subject(),
             text=render_template(f"mail/{template}.txt", **context),
             html=render_template(f"mail/{template}.html", **context),
         )
+
+
+def service_name() -> str:
+    """How e-mails name the service: PLEDGE_SERVICE_NAME, else "Pledge widget" in the current language."""
+    return current_app.config["PLEDGE_SERVICE_NAME"] or _("Pledge widget")
 
 
 def confirmation(
@@ -31,7 +38,7 @@ def confirmation(
     return _compose(
         to, lang, "confirm", lambda: _("Please confirm your signature: %(title)s", title=campaign.text("title")),
         campaign=campaign, organization=organization, confirm_url=confirm_url, withdraw_url=withdraw_url,
-        max_age_hours=max_age_hours,
+        max_age_hours=max_age_hours, signatory=True,
     )
 
 
@@ -39,10 +46,14 @@ def already_signed(to: str, lang: str, campaign: Campaign, withdraw_url: str) ->
     """Sent instead of a confirmation link when the address has already signed: nothing to confirm."""
     return _compose(
         to, lang, "already_signed", lambda: _("You have already signed: %(title)s", title=campaign.text("title")),
-        campaign=campaign, withdraw_url=withdraw_url,
+        campaign=campaign, withdraw_url=withdraw_url, signatory=True,
     )
 
 
-def host_login(to: str, lang: str, login_url: str) -> Mail:
-    """The one-time link that signs a site's owner in to the host dashboard."""
-    return _compose(to, lang, "host_login", lambda: _("Your link to the host dashboard"), login_url=login_url)
+def host_login(to: str, lang: str, login_url: str, campaigns: list[Campaign]) -> Mail:
+    """The one-time link that signs a host in to the dashboard; it names the service and the campaigns
+    of the host's sites, so the mail is recognisable among others."""
+    return _compose(
+        to, lang, "host_login", lambda: _("Your sign-in link: %(service)s", service=service_name()),
+        login_url=login_url, campaign_titles=[c.text("title") for c in campaigns],
+    )

@@ -12,7 +12,8 @@ import threading
 import time
 from typing import Callable
 
-from .transport import PermanentFailure, Transport
+from ..store import Mail
+from .transport import DeliveryError, PermanentFailure, ServerUnavailable, Session, Transport
 
 log = logging.getLogger("widget.mail")
 
@@ -47,32 +48,57 @@ class OutboxSender:
         self.wake = threading.Event()
 
     def deliver_due(self) -> tuple[int, int]:
-        """Deliver every e-mail due now; return ``(sent, failed)``."""
+        """Deliver every e-mail due now, over one session of the transport; return ``(sent, failed)``.
+
+        A mail that fails is given its back-off (or fails for good) and the round goes on with the
+        next one; only a server that cannot be reached at all ends the round early.
+        """
         sent = failed = 0
         claimer = f"{os.getpid()}-{secrets.token_hex(6)}"
-        while True:
-            mails = self.store.claim_mail(self.batch, self.lease, claimer)
-            if not mails:
-                return sent, failed
-            for index, mail in enumerate(mails):
-                if not self.store.renew_claim(mail.id, claimer, self.lease):
-                    continue  # this batch took longer than the lease and another sender has this mail
-                try:
-                    self.transport.send(mail)
-                except PermanentFailure as exc:
-                    log.warning("mail %s refused for good: %s", mail.id, exc)
-                    self.store.mark_attempt_failed(mail.id, str(exc), None)
-                    failed += 1
-                except Exception as exc:  # noqa: BLE001 - any transport error means "try later"
-                    delay = retry_delay(mail.attempts)
-                    log.warning("mail %s not delivered (%s); retrying in %ss", mail.id, exc.__class__.__name__, delay)
-                    self.store.mark_attempt_failed(mail.id, f"{exc.__class__.__name__}: {exc}", time.time() + delay)
-                    # The server is probably down: give the rest back for the next round, untried.
-                    self.store.release_claims([m.id for m in mails[index + 1 :]], claimer)
-                    return sent, failed + 1
-                else:
-                    self.store.mark_sent(mail.id)
-                    sent += 1
+        session = self.transport.session()
+        try:
+            while True:
+                mails = self.store.claim_mail(self.batch, self.lease, claimer)
+                if not mails:
+                    return sent, failed
+                batch_sent, batch_failed, finished = self._deliver_batch(session, mails, claimer)
+                sent, failed = sent + batch_sent, failed + batch_failed
+                if not finished:
+                    return sent, failed
+        finally:
+            session.close()
+
+    def _deliver_batch(self, session: Session, mails: list[Mail], claimer: str) -> tuple[int, int, bool]:
+        """Send one claimed batch; return ``(sent, failed, finished)``, ``finished`` False when the server
+        could not be reached and the rest of the batch was given back untried."""
+        sent = failed = 0
+        for index, mail in enumerate(mails):
+            if not self.store.renew_claim(mail.id, claimer, self.lease):
+                continue  # this batch took longer than the lease and another sender has this mail
+            try:
+                session.send(mail)
+            except PermanentFailure as exc:
+                log.warning("mail %s refused for good: %s", mail.id, exc)
+                self.store.mark_attempt_failed(mail.id, str(exc), None)
+                failed += 1
+            except ServerUnavailable as exc:
+                self._retry_later(mail, exc)
+                # No point trying the rest now: give them back for the next round, untried.
+                self.store.release_claims([m.id for m in mails[index + 1 :]], claimer)
+                return sent, failed + 1, False
+            except Exception as exc:  # noqa: BLE001 - any other error concerns this mail only: try it later
+                self._retry_later(mail, exc)
+                failed += 1
+            else:
+                self.store.mark_sent(mail.id)
+                sent += 1
+        return sent, failed, True
+
+    def _retry_later(self, mail: Mail, exc: Exception) -> None:
+        delay = retry_delay(mail.attempts)
+        reason = str(exc) if isinstance(exc, DeliveryError) else f"{exc.__class__.__name__}: {exc}"
+        log.warning("mail %s not delivered (%s); retrying in %ss", mail.id, reason, delay)
+        self.store.mark_attempt_failed(mail.id, reason, time.time() + delay)
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""

@@ -37,6 +37,7 @@ class SignOn:
     consent_at: float
     consent_version: str
     answers: dict[str, str] = field(default_factory=dict)  # name, organization, goal, ...
+    held_reason: str | None = None  # which limit kept it aside: email_per_day, site_per_hour, ip_per_day
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class Counts(NamedTuple):
 
     site: int
     total: int
+
+
+#: The site `pledge-widget run` creates on an empty database, shown live on the front page.
+DEMO_SITE_KEY = "demo"
 
 
 def new_id(nbytes: int) -> str:

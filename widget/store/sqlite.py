@@ -20,10 +20,12 @@ from typing import Any, Iterator
 
 import sqlite_utils
 
+from ..addresses import normalise_stored
 from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 TOTAL = ""  # the site_key of a campaign's total in the counts table
+SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at"
 HOUR = 3600
 DAY = 24 * HOUR
 
@@ -99,8 +101,28 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["signons"].create_index(["site_key", "status", "confirmed_at"])
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    # Addresses were lower-cased A-Z only (SQL's lower()), so "Élise@..." could never sign in: write
+    # every stored address in the one normalised spelling. A sign-on whose new spelling would make a
+    # second confirmed sign-on of the same address keeps its old spelling: nothing accepted is lost.
+    for table, key, column in (("sites", "key", "owner_email"), ("signons", "id", "email"),
+                               ("host_logins", "id", "email"), ("outbox", "id", "to_addr")):
+        for row_key, address in db.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
+            normalised = normalise_stored(address or "")
+            if address and normalised != address:
+                try:
+                    db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", [normalised, row_key])
+                except sqlite3.IntegrityError:
+                    pass
+    # Which limit held a sign-on, for the operator who reviews it.
+    db["signons"].add_column("held_reason", str)
+    # A site's life cycle: removed sites keep their rows (their confirmed sign-ons stay in the campaign's
+    # total, and recount still adds up), but no longer serve a widget.
+    db.execute("ALTER TABLE sites ADD COLUMN status TEXT NOT NULL DEFAULT 'active'")
+
+
 #: Schema migrations, applied in order; ``PRAGMA user_version`` records how many have run.
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4]
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5]
 
 
 class SQLiteStore:
@@ -177,7 +199,7 @@ class SQLiteStore:
         site = Site(
             key=key or new_id(12),
             name=name,
-            owner_email=owner_email,
+            owner_email=normalise_stored(owner_email),
             campaign=campaign,
             origins=tuple(origins),
             created_at=time.time(),
@@ -196,14 +218,40 @@ class SQLiteStore:
         return site
 
     def get_site(self, key: str) -> Site | None:
-        row = self.db.execute("SELECT * FROM sites WHERE key = ?", [key]).fetchone()
+        """The site with this key, unless there is none or it was removed."""
+        row = self.db.execute(f"SELECT {SITE_COLUMNS} FROM sites WHERE key = ? AND status != 'deleted'", [key]).fetchone()
         return self._site(row) if row else None
 
     def list_sites(self) -> list[Site]:
-        return [self._site(row) for row in self.db.execute("SELECT * FROM sites ORDER BY created_at")]
+        query = f"SELECT {SITE_COLUMNS} FROM sites WHERE status != 'deleted' ORDER BY created_at"
+        return [self._site(row) for row in self.db.execute(query)]
 
     def has_sites(self) -> bool:
         return self.db.execute("SELECT 1 FROM sites LIMIT 1").fetchone() is not None
+
+    def update_site(self, key: str, name: str | None = None, origins: list[str] | None = None,
+                    owner_email: str | None = None) -> Site | None:
+        """Change what is given of a site; return it, or None if there is no such site."""
+        changes: dict[str, Any] = {}
+        if name is not None:
+            changes["name"] = name
+        if origins is not None:
+            changes["origins"] = json.dumps(list(origins))
+        if owner_email is not None:
+            changes["owner_email"] = normalise_stored(owner_email)
+        with self.write() as db:
+            if db.execute("SELECT 1 FROM sites WHERE key = ? AND status != 'deleted'", [key]).fetchone() is None:
+                return None
+            if changes:
+                db["sites"].update(key, changes)
+        return self.get_site(key)
+
+    def remove_site(self, key: str) -> bool:
+        """Stop a site's widget for good; its confirmed sign-ons stay in the campaign's total."""
+        with self.write() as db:
+            return bool(db.execute(
+                "UPDATE sites SET status = 'deleted' WHERE key = ? AND status != 'deleted'", [key]
+            ).rowcount)
 
     @staticmethod
     def _site(row: tuple) -> Site:
@@ -224,7 +272,7 @@ class SQLiteStore:
             "id": signon.id,
             "campaign": signon.campaign,
             "site_key": signon.site_key,
-            "email": signon.email,
+            "email": normalise_stored(signon.email),
             "lang": signon.lang,
             "status": "pending",
             "created_at": signon.created_at,
@@ -235,8 +283,9 @@ class SQLiteStore:
         }
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
         with self.write() as db:
-            if self._over_limits(db, signon, ip_hash, limits):
-                row["status"] = "held"
+            reason = self._over_limits(db, row["email"], signon.site_key, ip_hash, limits)
+            if reason:
+                row["status"], row["held_reason"] = "held", reason
             db["signons"].insert(row)
             if row["status"] == "pending" and self._mail_allowed(db, mail.to, limits):
                 self._enqueue(db, mail, signon.id)
@@ -248,20 +297,24 @@ class SQLiteStore:
         query = f"SELECT COUNT(*) FROM signons WHERE {column} = ? AND created_at > ?"
         return db.execute(query, [value, time.time() - seconds]).fetchone()[0]
 
-    def _over_limits(self, db: sqlite_utils.Database, signon: SignOn, ip_hash: str | None, limits: Limits) -> bool:
-        checks = [("email", signon.email, DAY, limits.per_email_per_day),
-                  ("site_key", signon.site_key, HOUR, limits.per_site_per_hour)]
+    def _over_limits(self, db: sqlite_utils.Database, email: str, site_key: str, ip_hash: str | None,
+                     limits: Limits) -> str | None:
+        """The name of the first limit this sign-on goes over (see :data:`HELD_REASONS`), or None."""
+        checks = [("email", email, DAY, limits.per_email_per_day, "email_per_day"),
+                  ("site_key", site_key, HOUR, limits.per_site_per_hour, "site_per_hour")]
         if ip_hash:
-            checks.append(("ip_hash", ip_hash, DAY, limits.per_ip_per_day))
-        return any(limit is not None and self._recent(db, column, value, window) >= limit
-                   for column, value, window, limit in checks)
+            checks.append(("ip_hash", ip_hash, DAY, limits.per_ip_per_day, "ip_per_day"))
+        for column, value, window, limit, reason in checks:
+            if limit is not None and self._recent(db, column, value, window) >= limit:
+                return reason
+        return None
 
     @staticmethod
     def _mail_allowed(db: sqlite_utils.Database, address: str, limits: Limits) -> bool:
         if limits.mails_per_address_per_day is None:
             return True
         sent = db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE to_addr = ? AND created_at > ?", [address, time.time() - DAY]
+            "SELECT COUNT(*) FROM outbox WHERE to_addr = ? AND created_at > ?", [normalise_stored(address), time.time() - DAY]
         ).fetchone()[0]
         return sent < limits.mails_per_address_per_day
 
@@ -272,7 +325,8 @@ class SQLiteStore:
     def find_confirmed(self, campaign: str, email: str) -> SignOn | None:
         """The confirmed sign-on of ``email`` for ``campaign``, if any."""
         cursor = self.db.execute(
-            "SELECT * FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'", [campaign, email]
+            "SELECT * FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'",
+            [campaign, normalise_stored(email)],
         )
         row = cursor.fetchone()
         return self._signon(cursor.description, row) if row else None
@@ -335,11 +389,12 @@ class SQLiteStore:
 
     def signons_of(self, email: str) -> list[SignOn]:
         """Every sign-on of one address, whatever its status (for access requests)."""
-        cursor = self.db.execute("SELECT * FROM signons WHERE email = ? ORDER BY created_at", [email])
+        cursor = self.db.execute("SELECT * FROM signons WHERE email = ? ORDER BY created_at", [normalise_stored(email)])
         return [self._signon(cursor.description, row) for row in cursor.fetchall()]
 
     def forget(self, email: str) -> int:
         """Erase an address: its sign-ons (out of the counts) and every e-mail to it. Returns sign-ons deleted."""
+        email = normalise_stored(email)
         with self.write() as db:
             cursor = db.execute("SELECT * FROM signons WHERE email = ?", [email])
             signons = [self._signon(cursor.description, row) for row in cursor.fetchall()]
@@ -394,15 +449,15 @@ class SQLiteStore:
         ]
 
     def sites_of(self, owner_email: str) -> list[Site]:
-        """The sites an address owns (case-insensitive)."""
-        query = "SELECT * FROM sites WHERE lower(owner_email) = ? ORDER BY created_at"
-        return [self._site(row) for row in self.db.execute(query, [owner_email.lower()])]
+        """The sites an address owns (any spelling of it: addresses are stored normalised)."""
+        query = f"SELECT {SITE_COLUMNS} FROM sites WHERE owner_email = ? AND status != 'deleted' ORDER BY created_at"
+        return [self._site(row) for row in self.db.execute(query, [normalise_stored(owner_email)])]
 
     def create_host_login(self, email: str) -> str:
         """Record a login link for a host's address; return its opaque id."""
         login_id = new_id(18)
         with self.write() as db:
-            db["host_logins"].insert({"id": login_id, "email": email.lower(), "created_at": time.time()})
+            db["host_logins"].insert({"id": login_id, "email": normalise_stored(email), "created_at": time.time()})
         return login_id
 
     def use_host_login(self, login_id: str) -> str | None:
@@ -473,6 +528,7 @@ class SQLiteStore:
             consent_at=data["consent_at"],
             consent_version=data["consent_version"],
             answers={name: data[name] for name in ANSWER_FIELDS if data[name] is not None},
+            held_reason=data.get("held_reason"),
         )
 
     # -- outbox --------------------------------------------------------------------------------
@@ -495,7 +551,7 @@ class SQLiteStore:
         db["outbox"].insert(
             {
                 "signon_id": signon_id,
-                "to_addr": mail.to,
+                "to_addr": normalise_stored(mail.to),
                 "subject": mail.subject,
                 "text_body": mail.text,
                 "html_body": mail.html,
@@ -509,14 +565,15 @@ class SQLiteStore:
         """Take up to ``limit`` due e-mails for ``lease`` seconds on behalf of ``claimer``.
 
         A sender that dies mid-batch loses nothing: once the lease runs out another sender takes the
-        mail again (so a mail may go out twice, never zero times).
+        mail again (so a mail may go out twice, never zero times). Mail never tried goes first, so a
+        new confirmation link does not wait behind mails being retried.
         """
         now = time.time()
         with self.write() as db:
             rows = db.execute(
                 "SELECT id, to_addr, subject, text_body, html_body, attempts FROM outbox "
                 "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? "
-                "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
+                "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY attempts, id LIMIT ?",
                 [now, now, limit],
             ).fetchall()
             if rows:
@@ -563,6 +620,31 @@ class SQLiteStore:
                 "next_attempt_at = COALESCE(?, next_attempt_at), failed_at = ? WHERE id = ?",
                 [error[:500], retry_at, None if retry_at is not None else time.time(), mail_id],
             )
+
+    def failed_mail(self) -> list[dict[str, Any]]:
+        """E-mails that failed for good, latest first: ``id``, ``to``, ``attempts``, ``last_error``, ``failed_at``."""
+        rows = self.db.execute(
+            "SELECT id, to_addr, attempts, last_error, failed_at FROM outbox "
+            "WHERE failed_at IS NOT NULL AND sent_at IS NULL ORDER BY failed_at DESC, id DESC"
+        ).fetchall()
+        return [dict(zip(("id", "to", "attempts", "last_error", "failed_at"), row)) for row in rows]
+
+    def retry_failed_mail(self, mail_ids: list[int] | None = None) -> int:
+        """Queue again the e-mails that failed for good (those of ``mail_ids``, or all of them when None),
+        due now; return how many. Their attempts and last error stay, for the record."""
+        where = "failed_at IS NOT NULL AND sent_at IS NULL"
+        params: list[Any] = [time.time()]
+        if mail_ids is not None:
+            if not mail_ids:
+                return 0
+            where += f" AND id IN ({','.join('?' * len(mail_ids))})"
+            params += list(mail_ids)
+        with self.write() as db:
+            return db.execute(
+                "UPDATE outbox SET failed_at = NULL, next_attempt_at = ?, claimed_until = NULL, claimed_by = NULL "
+                f"WHERE {where}",
+                params,
+            ).rowcount
 
     def outbox_stats(self) -> dict[str, int]:
         """How many e-mails are queued, sent and failed for good."""

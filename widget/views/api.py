@@ -1,26 +1,54 @@
-"""The public JSON API: a site's counts, readable from any origin."""
+"""The public JSON API: a site's counts, readable from any origin. Every answer is JSON, errors included."""
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 from werkzeug.wrappers import Response
 
 from ..extension import state
 from . import blueprint
 from .widget import SITE_KEY
 
+#: Error codes of the API, for programs (the message is for the people reading their logs).
+ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+          429: "too_many_requests", 500: "server_error"}
+
+
+def is_api_request() -> bool:
+    """True for a request under our /api/ (whatever prefix the blueprint is mounted under)."""
+    return request.blueprint == blueprint.name and (request.url_rule is not None and "/api/" in request.url_rule.rule)
+
+
+def json_error(status: int, message: str) -> Response:
+    response = jsonify({"error": ERRORS.get(status, "error"), "message": message})
+    response.status_code = status
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def api_error(error: Exception) -> Response:
+    """An HTTP error raised while answering an API request, as JSON."""
+    if not isinstance(error, HTTPException):
+        error = InternalServerError()
+    return json_error(error.code or 500, error.description or "")
+
 
 @blueprint.get("/api/v1/sites/<site_key>/count", merge_slashes=False)
 def site_count(site_key: str) -> Response:
     pledge = state()
     site = pledge.store.get_site(site_key) if SITE_KEY.match(site_key) else None
-    if site is None:
-        response = jsonify({"error": "not_found", "message": f"No site with the key {site_key!r}."})
-        response.status_code = 404
-    else:
-        campaign = pledge.campaign(site.campaign)
-        counts = pledge.store.counts(campaign.slug, site.key)
-        response = jsonify({"campaign": campaign.slug, "site": counts.site, "total": counts.total, "goal": campaign.goal})
-        # A few seconds of caching spares the database when thousands of pages ask at once.
-        response.headers["Cache-Control"] = "public, max-age=10"
+    if site is None or site.campaign not in pledge.campaigns:
+        return json_error(404, f"No site with the key {site_key!r}.")
+    campaign = pledge.campaign(site.campaign)
+    counts = pledge.store.counts(campaign.slug, site.key)
+    response = jsonify({"campaign": campaign.slug, "site": counts.site, "total": counts.total, "goal": campaign.goal})
+    # A few seconds of caching spares the database when thousands of pages ask at once.
+    response.headers["Cache-Control"] = "public, max-age=10"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@blueprint.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def api_unknown(rest: str) -> Response:
+    """An address under /api/ that is no route of ours: a JSON 404, not the HTML page."""
+    return json_error(404, NotFound.description)

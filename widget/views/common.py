@@ -4,11 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import abort, current_app, g, render_template, request, url_for
-from flask_babel import force_locale, format_date, format_decimal, get_locale
+from flask import abort, current_app, g, render_template, request
+from flask_babel import format_date, format_decimal, get_locale
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import countries, i18n
+from ..campaigns import Campaign
 from ..forms import aria_attributes
 from ..extension import state
 from . import blueprint
@@ -26,20 +28,21 @@ def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | No
 DEFAULT_CSP = content_security_policy()
 
 
-def current_language(default: str | None = None) -> str:
-    """The language of this request (see :func:`widget.i18n.request_language`)."""
-    if default is None:
+def current_language(campaign: Campaign | None = None) -> str:
+    """The language of this request (see :func:`widget.i18n.request_language`), among those of
+    ``campaign`` when a page belongs to one."""
+    if campaign is None:
         default = state().campaign(current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]).default_lang
-    return i18n.request_language(default)
+        return i18n.request_language(default)
+    return i18n.request_language(campaign.default_lang, campaign.available_languages)
 
 
 def render_page(template: str, lang: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """Render in ``lang`` whatever locale selector the host app has."""
     g.pledge_lang = lang
-    with force_locale(lang):
-        body = render_template(
-            template, lang=lang, dir=i18n.direction(lang), languages=i18n.LANGUAGES, autonym=i18n.autonym, **context
-        )
+    context.setdefault("languages", i18n.LANGUAGES)
+    with i18n.speaking(lang):
+        body = render_template(template, lang=lang, dir=i18n.direction(lang), autonym=i18n.autonym, **context)
     return body, status
 
 
@@ -49,25 +52,8 @@ def private_page(template: str, lang: str, status: int = 200, **context: Any) ->
     response = current_app.make_response((body, status))
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
     return response
-
-
-def public_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL for e-mails and snippets: PLEDGE_PUBLIC_URL when set, else the request's."""
-    base = current_app.config.get("PLEDGE_PUBLIC_URL")
-    if base:
-        path = url_for(endpoint, **values)
-        script_root = request.script_root if request else ""
-        return base.rstrip("/") + path[len(script_root) :]
-    return url_for(endpoint, _external=True, **values)
-
-
-def public_base_url() -> str:
-    """Where this service is reached, prefix included, for snippets: PLEDGE_PUBLIC_URL, else the request's."""
-    configured = current_app.config.get("PLEDGE_PUBLIC_URL")
-    if configured:
-        return configured.rstrip("/")
-    return request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
 
 
 def number(value: int) -> str:
@@ -101,6 +87,13 @@ def _aria_global(field: Any, required: bool) -> dict[str, str]:
     return aria_attributes(field, required)
 
 
+@blueprint.app_template_filter("bdi")
+def _bdi_filter(value: Any) -> Markup:
+    """Text of unknown direction (a site's name, an address) inside a sentence: isolated, so a Latin
+    name in an Arabic sentence, or the reverse, keeps the sentence's punctuation where it belongs."""
+    return Markup("<bdi>%s</bdi>") % value
+
+
 @blueprint.app_template_global("pledge_number")
 def _number_global(value: int) -> str:
     return number(value)
@@ -111,7 +104,10 @@ def _before() -> None:
     limit = current_app.config["PLEDGE_MAX_REQUEST_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         abort(413)
-    state().ensure_sender()
+    pledge = state()
+    # Our catalogues for everything this request translates (see widget.i18n.speaking).
+    pledge.domain.as_default()
+    pledge.ensure_sender()
 
 
 @blueprint.after_request
@@ -125,6 +121,10 @@ def _security_headers(response: Response) -> Response:
 
 
 @blueprint.errorhandler(404)
-def _not_found(error: Exception) -> tuple[str, int]:
+def _not_found(error: Exception) -> tuple[str, int] | Response:
+    from .api import api_error, is_api_request
+
+    if is_api_request():
+        return api_error(error)
     body, status = render_page("not_found.html", current_language(), 404, campaign=None)
     return body, status

@@ -1,17 +1,15 @@
 """The confirmation link: GET shows a button, POST confirms (a mail scanner's GET confirms nothing)."""
 from __future__ import annotations
 
-import time
-
-from flask import current_app, g
+from flask import g
 from werkzeug.wrappers import Response
 
 from ..extension import state
+from ..signons import send_new_link
 from ..store import SignOn
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
 from .common import current_language, private_page
-from .widget import confirmation_mail
 
 
 def invalid_link() -> Response:
@@ -31,7 +29,7 @@ def signon_from_token(purpose: str, token: str) -> tuple[SignOn | None, Response
     if not isinstance(signon_id, str):
         return None, invalid_link(), False
     signon = pledge.store.get_signon(signon_id)
-    if signon is None:
+    if signon is None or signon.campaign not in pledge.campaigns:  # a campaign the operator removed
         return None, private_page("link_unknown.html", current_language(), 404), expired
     g.pledge_lang = signon.lang
     return signon, None, expired
@@ -78,12 +76,6 @@ def renew(token: str) -> Response:
         return error
     if signon.status == "confirmed":
         return private_page("confirm_done.html", signon.lang, already=True, **_context(signon))
-    pledge = state()
-    last = pledge.store.last_mail_at(signon.id)
-    cooling_down = last is not None and time.time() - last < current_app.config["PLEDGE_RESEND_COOLDOWN"]
-    if not cooling_down:
-        # Over the day's share of mail for this address, the page says the same as a cool-down.
-        cooling_down = not pledge.store.enqueue_mail(confirmation_mail(signon), signon.id, limits=pledge.limits)
-    if not cooling_down:
-        pledge.mail_queued()
+    # Within the cool-down, or over the day's share of mail for this address, the page says the same.
+    cooling_down = not send_new_link(signon)
     return private_page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))

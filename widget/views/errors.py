@@ -1,10 +1,12 @@
-"""Error pages in the visitor's language for what goes wrong inside our blueprint."""
+"""Error pages in the visitor's language for what goes wrong inside our blueprint; JSON for the API."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from . import blueprint
+from .api import api_error, is_api_request
 from .common import current_language, render_page
 
 MESSAGES = {
@@ -25,7 +27,9 @@ def error_page(code: int) -> tuple[str, int]:
     return render_page("error.html", current_language(), code, heading=heading, message=message, campaign=None)
 
 
-def _handler(error: HTTPException) -> tuple[str, int]:
+def _handler(error: HTTPException) -> tuple[str, int] | Response:
+    if is_api_request():
+        return api_error(error)
     return error_page(getattr(error, "code", None) or 500)
 
 

@@ -10,11 +10,11 @@ from werkzeug.wrappers import Response
 from ..extension import state
 from ..resources import embed_dir
 from ..snippet import snippet
+from ..store import DEMO_SITE_KEY
 from . import blueprint
-from .common import content_security_policy, current_language, public_base_url, render_page
+from ..urls import public_base_url
+from .common import content_security_policy, current_language, render_page
 
-#: The site `pledge-widget run` creates on an empty database, shown live on the front page.
-DEMO_SITE_KEY = "demo"
 
 
 @blueprint.get("/")

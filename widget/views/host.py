@@ -16,13 +16,16 @@ from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import export
+from ..i18n import speaking
 from ..extension import state
-from ..forms import clean_text
+from ..addresses import normalise_email
+from ..text import clean_text
 from ..mail import compose
 from ..snippet import snippet
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
-from .common import current_language, private_page, public_base_url, public_url
+from ..urls import public_base_url, public_url
+from .common import current_language, private_page
 
 SESSION_KEY = "pledge_host"
 
@@ -59,13 +62,14 @@ def host() -> Response:
     if request.method == "POST":
         if not form.validate():
             return _page("host_login.html", 400, form=form)
-        address = form.email.data.lower()
+        address = normalise_email(form.email.data)
         pledge = state()
-        if pledge.store.sites_of(address):
+        sites = pledge.store.sites_of(address)
+        if sites:
             login_id = pledge.store.create_host_login(address)
             token = pledge.tokens.dumps("host-login", login_id)
-            lang = current_language()
-            mail = compose.host_login(address, lang, public_url("pledge.host_login", token=token))
+            campaigns = [pledge.campaigns[slug] for slug in dict.fromkeys(s.campaign for s in sites) if slug in pledge.campaigns]
+            mail = compose.host_login(address, current_language(), public_url("pledge.host_login", token=token), campaigns)
             if pledge.store.enqueue_mail(mail, limits=pledge.limits):
                 pledge.mail_queued()
         # The same answer whether or not the address owns a site.
@@ -100,6 +104,8 @@ def _dashboard(email: str) -> Response:
     pledge = state()
     sites = []
     for site in pledge.store.sites_of(email):
+        if site.campaign not in pledge.campaigns:
+            continue  # its campaign was removed from the configuration: nothing to show
         campaign = pledge.campaign(site.campaign)
         sites.append(
             {
@@ -119,10 +125,11 @@ def host_export(site_key: str) -> Response:
     email = _host_email()
     pledge = state()
     site = pledge.store.get_site(site_key)
-    if not email or site is None or site.owner_email.lower() != email:
+    if not email or site is None or site.owner_email != email or site.campaign not in pledge.campaigns:
         return _page("not_found.html", 404)
     stream = io.StringIO()
-    export.write_csv(pledge.store.confirmed_signons(site.key), export.COLUMNS, stream)
+    with speaking(current_language()):
+        export.write_host_csv(pledge.store.confirmed_signons(site.key), pledge.campaign(site.campaign), stream)
     response = current_app.response_class(stream.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="sign-ons-{site.key}.csv"'
     response.headers["Cache-Control"] = "no-store"

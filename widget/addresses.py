@@ -1,0 +1,31 @@
+"""E-mail addresses: one spelling per mailbox, the same everywhere (storage, look-ups, limits)."""
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+
+
+class InvalidAddress(ValueError):
+    """Not an e-mail address we can write to; the message says why (in English, for operators)."""
+
+
+def normalise_email(address: str) -> str:
+    """The one spelling under which an address is stored and looked up.
+
+    ``Élise.Maire@Mairie.example`` and ``élise.maire@mairie.example`` are one mailbox, and so are
+    ``info@xn--cole-9oa.fr`` and ``Info@École.fr``: email-validator writes the domain in Unicode (NFC);
+    then the whole address is lower-cased with Unicode rules (SQL's ``lower()`` knows A–Z only, so no
+    query lower-cases anything). Raises :class:`InvalidAddress` for what the sign-on form refuses too.
+    """
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidAddress(str(exc)) from None
+
+
+def normalise_stored(address: str) -> str:
+    """:func:`normalise_email` for addresses already stored: one that no longer validates keeps its
+    spelling, lower-cased, rather than being lost."""
+    try:
+        return normalise_email(address)
+    except InvalidAddress:
+        return address.strip().lower()

@@ -1,0 +1,161 @@
+"""The command line: ``flask pledge ...`` inside a host app, ``pledge-widget ...`` standalone."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .. import export
+from ..addresses import normalise_stored
+from ..extension import state
+from ..origins import normalise_origin
+from ..store import DEMO_SITE_KEY
+from .common import DEFAULT_PORT, existing_site
+from .held import held
+from .mail import mail
+from .site import site
+
+
+@click.group("pledge", help="Manage the pledge widget: host sites, counts, the outbox.")
+def pledge() -> None:
+    pass
+
+
+pledge.add_command(site)
+pledge.add_command(held)
+pledge.add_command(mail)
+
+
+@pledge.command("counts")
+@click.option("--site", "site_key", default=None, help="Only this site.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def counts(site_key: str | None, as_json: bool) -> None:
+    """Confirmed sign-ons per site and per campaign."""
+    pledge_state = state()
+    if site_key:
+        found = existing_site(site_key, "--site")
+        c = pledge_state.store.counts(found.campaign, found.key)
+        rows = [{"campaign": found.campaign, "site": found.key, "confirmed": c.site, "total": c.total}]
+    else:
+        rows = [
+            {"campaign": campaign, "site": key or None, "confirmed": n}
+            for campaign, key, n in pledge_state.store.all_counts()
+        ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    click.echo("campaign\tsite\tconfirmed")
+    for row in rows:
+        click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['confirmed']}")
+
+
+@pledge.command("export")
+@click.option("--site", "site_key", default=None, help="Only the sign-ons that came through this site.")
+@click.option("--email", default=None, help="Everything stored about one address, whatever its status (access requests).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@with_appcontext
+def export_command(site_key: str | None, email: str | None, fmt: str) -> None:
+    """Write the confirmed sign-ons (or all of one address's) to standard output."""
+    store = state().store
+    if site_key:
+        existing_site(site_key, "--site")
+    if email:
+        signons = store.signons_of(email)
+        columns = ("status", *export.COLUMNS)
+    else:
+        signons = list(store.confirmed_signons(site_key))
+        columns = export.COLUMNS
+    if fmt == "json":
+        rows = [{column: export.row(s).get(column) for column in columns} for s in signons]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    export.write_csv(signons, columns, sys.stdout)
+
+
+@pledge.command("forget")
+@click.option("--email", required=True, help="The address to erase.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def forget(email: str, yes: bool) -> None:
+    """Erase an address (erasure requests): its sign-ons leave the counts, its e-mails are deleted."""
+    address = normalise_stored(email)
+    if not yes:
+        click.confirm(f"Delete every sign-on and e-mail of {address}?", abort=True)
+    removed = state().store.forget(address)
+    click.echo(f"forgot {removed} sign-on(s) of {address}")
+
+
+@pledge.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Delete unconfirmed sign-ons older than PLEDGE_PENDING_DAYS."""
+    days = current_app.config["PLEDGE_PENDING_DAYS"]
+    removed = state().store.purge_pending(time.time() - days * 86400)
+    click.echo(f"purged {removed} unconfirmed sign-on(s) older than {days} day(s)")
+
+
+@pledge.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@with_appcontext
+def run(host: str, port: int) -> None:
+    """Run the development server; e-mail goes out from the same process."""
+    app = current_app._get_current_object()
+    pledge_state = state()
+    public = app.config.get("PLEDGE_PUBLIC_URL")
+    own_origins = sorted({f"http://{host}:{port}", f"http://localhost:{port}", f"http://127.0.0.1:{port}"})
+    if public:
+        own_origins.insert(0, normalise_origin(public))
+    store = pledge_state.store
+    if not store.has_sites():
+        store.add_site("Demo", own_origins, "demo@localhost", app.config["PLEDGE_DEFAULT_CAMPAIGN"], key=DEMO_SITE_KEY)
+        click.echo(f"Created the demo site (key {DEMO_SITE_KEY!r}).", err=True)
+    click.echo(f"Data folder: {app.instance_path} (keep and back it up; PLEDGE_DATA_DIR moves it)", err=True)
+    click.echo(f"Database: {app.config['PLEDGE_DATABASE']}", err=True)
+    if not app.config.get("PLEDGE_SMTP_URL"):
+        click.echo("PLEDGE_SMTP_URL is not set: e-mails are printed here.", err=True)
+    if not app.config.get("PLEDGE_PRIVACY_URL"):
+        click.echo("PLEDGE_PRIVACY_URL is not set: the widget and e-mails link to no privacy notice.", err=True)
+    click.echo(f"Pledge widget on http://{host}:{port}/ (Ctrl+C to stop)", err=True)
+    pledge_state.ensure_sender()
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): Flask ignores it inside a CLI command.
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    """The ``pledge-widget`` console script."""
+    from .. import create_app
+    from ..campaigns import CampaignError
+
+    def make_app():
+        try:
+            return create_app()
+        except CampaignError as exc:  # a message naming the campaign and the problem, not a traceback
+            raise click.ClickException(f"PLEDGE_CAMPAIGNS_FILE: {exc}") from None
+
+    cli = ServiceGroup(name="pledge-widget", create_app=make_app, add_default_commands=False,
+                     add_version_option=False, load_dotenv=False, set_debug_flag=False,
+                     help="The pledge widget service.")
+    for command in pledge.commands.values():
+        cli.add_command(command)
+    # This is our service's command line, not Flask's: no --app/--env-file (the app is ours).
+    cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
+    cli.main(prog_name="pledge-widget")
+
+
+class ServiceGroup(FlaskGroup):
+    """Only our own commands: not those other packages plug into ``flask`` (Flask-Limiter's), nor the
+    app's ``flask pledge`` group, which would list every command twice."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name)

@@ -1,0 +1,100 @@
+"""The sign-on workflow: sign on, the confirmation e-mail, confirm, withdraw, release what was held.
+
+The views and the command line both call these functions (never each other), so a sign-on released
+by the operator gets exactly the mail a visitor's would. Links in mails are absolute: callers run
+inside a request (a real one, or the CLI's throwaway one on PLEDGE_PUBLIC_URL).
+"""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+
+from .addresses import normalise_email
+from .campaigns import Campaign
+from .extension import state
+from .mail import compose
+from .store import Mail, SignOn, Site, new_id
+from .urls import public_url
+
+
+def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict[str, str],
+            ip_hash: str | None) -> str:
+    """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
+
+    Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
+    sees the same "check your inbox" answer whatever it is, so nobody learns who signed.
+    """
+    pledge = state()
+    email = normalise_email(email)
+    earlier = pledge.store.find_confirmed(campaign.slug, email)
+    if earlier is not None:
+        # The mail, not the page, says they have signed already.
+        mail = compose.already_signed(email, lang, campaign, withdraw_url(earlier))
+        if pledge.store.enqueue_mail(mail, earlier.id, limits=pledge.limits):
+            pledge.mail_queued()
+        return "already"
+    now = time.time()
+    signon = SignOn(
+        id=new_id(18),
+        campaign=campaign.slug,
+        site_key=site.key,
+        email=email,
+        lang=lang,
+        status="pending",
+        created_at=now,
+        confirmed_at=None,
+        consent_at=now,
+        consent_version=f"{campaign.consent_version}/{lang}",
+        answers=answers,
+    )
+    status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash)
+    if status == "pending":
+        pledge.mail_queued()
+    return status
+
+
+def withdraw_url(signon: SignOn) -> str:
+    return public_url("pledge.withdraw", token=state().tokens.dumps("withdraw", signon.id))
+
+
+def confirmation_mail(signon: SignOn) -> Mail:
+    """The e-mail with a fresh confirmation link (and a withdraw link) for a pending sign-on."""
+    pledge = state()
+    return compose.confirmation(
+        signon.email,
+        signon.lang,
+        pledge.campaign(signon.campaign),
+        signon.answers.get("organization", ""),
+        public_url("pledge.confirm", token=pledge.tokens.dumps("confirm", signon.id)),
+        withdraw_url(signon),
+        max_age_hours=max(1, round(current_app.config["PLEDGE_CONFIRM_MAX_AGE"] / 3600)),
+    )
+
+
+def send_new_link(signon: SignOn) -> bool:
+    """Mail a pending sign-on a fresh confirmation link, unless one went out within the cool-down or the
+    address had its share of mail today; True if one was queued."""
+    pledge = state()
+    last = pledge.store.last_mail_at(signon.id)
+    if last is not None and time.time() - last < current_app.config["PLEDGE_RESEND_COOLDOWN"]:
+        return False
+    if not pledge.store.enqueue_mail(confirmation_mail(signon), signon.id, limits=pledge.limits):
+        return False
+    pledge.mail_queued()
+    return True
+
+
+def release_held(signon_ids: list[str]) -> tuple[list[str], list[str]]:
+    """Send held sign-ons their confirmation e-mail, as if never held: ``(released, not held)``."""
+    pledge = state()
+    held = {s.id: s for s in pledge.store.held_signons()}
+    released, unknown = [], []
+    for signon_id in signon_ids:
+        signon = held.get(signon_id)
+        if signon is not None and pledge.store.release_held(signon.id, confirmation_mail(signon)):
+            released.append(signon_id)
+        else:
+            unknown.append(signon_id)
+    # No wake-up call: this may run in the CLI, whose process ends now; the service's senders poll.
+    return released, unknown

@@ -1,0 +1,24 @@
+"""Absolute addresses of the service, for e-mails and snippets (they leave the request they were made in)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, request, url_for
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL for e-mails and snippets: PLEDGE_PUBLIC_URL when set, else the request's."""
+    base = current_app.config.get("PLEDGE_PUBLIC_URL")
+    if base:
+        path = url_for(endpoint, **values)
+        script_root = request.script_root if request else ""
+        return base.rstrip("/") + path[len(script_root) :]
+    return url_for(endpoint, _external=True, **values)
+
+
+def public_base_url() -> str:
+    """Where this service is reached, prefix included, for snippets: PLEDGE_PUBLIC_URL, else the request's."""
+    configured = current_app.config.get("PLEDGE_PUBLIC_URL")
+    if configured:
+        return configured.rstrip("/")
+    return request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
