@@ -84,12 +84,17 @@ def test_language_values_are_whitelisted(value, expected):
     assert normalise(value) == expected
 
 
-def test_texts_that_fall_back_to_another_language_say_which(tmp_path):
+def open_letter(tmp_path):
+    """An app with the TOML campaign above, and a site of it."""
     path = tmp_path / "campaigns.toml"
     path.write_text(TOML, encoding="utf-8")
     app = create_app({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}", "PLEDGE_SECRET_KEY": "k",
                       "PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_MAIL_IN_PROCESS": False})
-    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "open-letter")
+    return app, state(app).store.add_site("S", ["https://s.example"], "o@s.example", "open-letter")
+
+
+def test_texts_that_fall_back_to_another_language_say_which(tmp_path):
+    app, site = open_letter(tmp_path)
     french = app.test_client().get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
     assert '<h1>Lettre ouverte' in french  # French text: the page's language
     assert '<p lang="en">Soil is a classroom.</p>' in french  # English fallback: tagged
@@ -344,3 +349,16 @@ def test_every_key_of_the_schema_is_documented():
 
     docs = (Path(__file__).resolve().parent.parent / "docs" / "campaigns.md").read_text(encoding="utf-8")
     assert [key for key in [*CAMPAIGN_KEYS, *TEXT_KEYS] if f"`{key}`" not in docs] == []
+
+
+def test_a_campaign_offers_only_the_languages_it_has_texts_in(tmp_path):
+    app, site = open_letter(tmp_path)
+    client = app.test_client()
+    page = client.get(f"/w/{site.key}").get_data(as_text=True)
+    offered = re.findall(r'<li>.*?lang="([a-z]+)"', page)
+    assert offered == ["en", "fr"]
+    # A German host page or browser gets one of the campaign's languages, not a German page around an
+    # English declaration; a language the campaign lacks cannot be forced either.
+    german = client.get(f"/w/{site.key}?hl=de", headers={"Accept-Language": "de, fr;q=0.5"}).get_data(as_text=True)
+    assert '<html lang="fr"' in german
+    assert '<html lang="en"' in client.get(f"/w/{site.key}?lang=ar").get_data(as_text=True)

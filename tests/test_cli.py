@@ -139,3 +139,65 @@ def test_the_console_script_lists_each_command_once(tmp_path):
 def test_snippet_in_the_host_sites_language(app, runner):
     site = json.loads(add_site(runner, "--lang", "fr", "--json").stdout)
     assert ">4 pour 1000\u00a0: Déclaration d’intention pour les sols" in site["snippet"]
+
+
+def test_site_add_refuses_a_blank_name_and_an_address_sign_in_would_refuse(runner, app):
+    def add(name: str, email: str):
+        return runner.invoke(args=["pledge", "site", "add", "--name", name, "--origin", "https://x.example",
+                                   "--email", email])
+
+    blank = add("   ", "w@x.example")
+    assert blank.exit_code != 0 and "blank" in blank.output
+    # The host sign-in form refuses a reserved domain such as .test: so does the command line.
+    reserved = add("School", "a@school.test")
+    assert reserved.exit_code != 0 and "--email" in reserved.output
+    assert state(app).store.list_sites() == []
+
+
+def test_site_edit_and_remove(app, runner, client, site, inbox):
+    post_sign_on(client, site.key, "edit@example.org")
+    deliver(app)
+    client.post(path_of(links(inbox.wait_for("edit@example.org")[-1])[0]))
+    result = runner.invoke(args=["pledge", "site", "edit", site.key, "--name", "Lycée J. Moulin",
+                                 "--origin", "https://lycee.example", "--origin", "https://www.lycee.example:443",
+                                 "--email", "Nouveau.Webmaster@Lycee.example", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"key": site.key, "name": "Lycée J. Moulin", "campaign": "4p1000",
+                                         "origins": ["https://lycee.example", "https://www.lycee.example"],
+                                         "email": "nouveau.webmaster@lycee.example"}
+    assert runner.invoke(args=["pledge", "site", "edit", "bogus", "--name", "X"]).exit_code == 2
+
+    assert runner.invoke(args=["pledge", "site", "remove", site.key, "--yes"]).exit_code == 0
+    assert client.get(f"/w/{site.key}").status_code == 404
+    assert json.loads(runner.invoke(args=["pledge", "site", "list", "--json"]).stdout) == []
+    totals = json.loads(runner.invoke(args=["pledge", "counts", "--json"]).stdout)
+    assert {"campaign": "4p1000", "site": None, "confirmed": 1} in totals  # still in the campaign's total
+    assert state(app).store.recount() == []
+    assert runner.invoke(args=["pledge", "site", "remove", site.key, "--yes"]).exit_code == 2
+
+
+def test_commands_about_an_unknown_site_or_sign_on_say_so(runner, site):
+    export = runner.invoke(args=["pledge", "export", "--site", "bogus"])
+    assert export.exit_code == 2 and "no site with the key 'bogus'" in export.output and "campaign" not in export.stdout
+    discard = runner.invoke(args=["pledge", "held", "discard", "bogus"])
+    assert discard.exit_code != 0 and "bogus: not held" in discard.output
+
+
+def test_held_release_needs_the_public_url_and_held_list_says_why(make_app, site):
+    app = make_app(PLEDGE_LIMIT_EMAIL_PER_DAY=1)
+    client, runner = app.test_client(), app.test_cli_runner()
+    for _ in range(2):
+        post_sign_on(client, site.key, "twice@example.org")
+    listing = runner.invoke(args=["pledge", "held", "list"])
+    assert "address over PLEDGE_LIMIT_EMAIL_PER_DAY" in listing.stdout
+    [held] = json.loads(runner.invoke(args=["pledge", "held", "list", "--json"]).stdout)
+    assert held["held_reason"] == "email_per_day"
+
+    refused = runner.invoke(args=["pledge", "held", "release", held["id"]])
+    assert refused.exit_code != 0 and "PLEDGE_PUBLIC_URL" in refused.output
+    assert len(state(app).store.held_signons()) == 1  # nothing released, nothing mailed
+    app.config["PLEDGE_PUBLIC_URL"] = "https://pledge.example"
+    released = runner.invoke(args=["pledge", "held", "release", held["id"]])
+    assert released.exit_code == 0 and "released 1" in released.stdout
+    [mail] = [m for m in state(app).store.db.execute("SELECT text_body FROM outbox ORDER BY id DESC LIMIT 1")]
+    assert "https://pledge.example/confirm/" in mail[0]

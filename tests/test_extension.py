@@ -1,6 +1,7 @@
 """Mounting into an existing Flask app: PledgeWidget(app), a URL prefix, the host app's own CSRF and CLI."""
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask_wtf import CSRFProtect
 
@@ -61,3 +62,51 @@ def test_host_app_without_a_secret_is_told_what_is_missing(tmp_path):
         assert "PLEDGE_SECRET_KEY" in str(exc)
     else:
         raise AssertionError("PledgeWidget(app) without any secret key must refuse to start")
+
+
+def _bare_host_app(tmp_path, smtp_url) -> Flask:
+    app = Flask("host_app_in_order")
+    app.config.update(SECRET_KEY="host-secret", PLEDGE_DATABASE=f"sqlite:///{tmp_path / 'order.db'}",
+                      PLEDGE_SMTP_URL=smtp_url, PLEDGE_MAIL_IN_PROCESS=False, PLEDGE_MIN_FILL_SECONDS=0)
+    return app
+
+
+@pytest.mark.parametrize("csrf_first", [True, False], ids=["csrf-then-pledge", "pledge-then-csrf"])
+@pytest.mark.parametrize("babel_first", [True, False], ids=["babel-then-pledge", "pledge-then-babel"])
+def test_any_mounting_order_works(tmp_path, smtp_server, csrf_first, babel_first):
+    """The host app may set up CSRFProtect and Flask-Babel before or after PledgeWidget: sign-ons are
+    accepted (our form carries its own token), the host's own forms stay protected, and a French page
+    is French in its words and its numbers alike."""
+    from flask_babel import Babel
+
+    app = _bare_host_app(tmp_path, smtp_server.url)
+    before, after = ([CSRFProtect], []) if csrf_first else ([], [CSRFProtect])
+    (before if babel_first else after).append(lambda a: Babel(a, locale_selector=lambda: "en"))
+    for setup in before:
+        setup(app)
+    PledgeWidget(app)
+    for setup in after:
+        setup(app)
+
+    @app.post("/host-form")
+    def host_form():
+        return "changed"
+
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
+    state(app).store.db.execute("INSERT INTO counts VALUES ('4p1000', '', 12345)")
+    client = app.test_client()
+    page = client.get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
+    assert "Signer" in page and ("12\u202f345" in page or "12\xa0345" in page)
+    assert "Your name" not in page
+    data = dict(VALID_ANSWERS, email="order@example.org", form_token=TOKEN_INPUT.search(page).group(1))
+    response = client.post(f"/w/{site.key}?lang=fr", data=data)
+    assert response.status_code == 303
+    assert client.post("/host-form").status_code == 400  # the host's CSRF still guards the host's forms
+
+
+def test_front_page_names_the_command_people_type(tmp_path, smtp_server, make_app):
+    mounted = make_host_app(tmp_path, smtp_server.url, PLEDGE_URL_PREFIX="/pledge")
+    PledgeWidget(mounted)
+    assert "flask pledge site add" in mounted.test_client().get("/pledge/").get_data(as_text=True)
+    standalone = make_app()
+    assert "pledge-widget site add" in standalone.test_client().get("/").get_data(as_text=True)

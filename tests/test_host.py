@@ -102,3 +102,21 @@ def test_login_form_without_its_csrf_token_changes_nothing(app, client, site, in
     assert response.status_code == 400
     assert deliver(app) == (0, 0)
     assert len(inbox.to("webmaster@lycee.example")) == before
+
+
+def test_sign_in_mail_names_the_service_and_the_campaign(app, client, site, inbox):
+    ask_for_link(client, "webmaster@lycee.example", lang="fr")
+    deliver(app)
+    mail = inbox.wait_for("webmaster@lycee.example")[-1]
+    assert mail["Subject"] == "Votre lien de connexion\xa0: Widget d’engagement"
+    text = mail.get_body(("plain",)).get_content()
+    assert "4 pour 1000" in text  # the campaign of the host's site
+    assert "Widget d’engagement" in text
+
+
+def test_arabic_dashboard_keeps_code_and_addresses_left_to_right(app, client, site, inbox):
+    sign_in(app, client, inbox, "webmaster@lycee.example")
+    html = client.get("/host/?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl"' in html
+    assert '<pre dir="ltr"><code>&lt;a class=&#34;pledge-widget&#34;' in html  # the snippet reads as code
+    assert "<bdi>webmaster@lycee.example</bdi>" in html  # the full stop stays at the sentence's end

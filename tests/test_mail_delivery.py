@@ -271,3 +271,30 @@ def test_the_operator_lists_failed_mail_and_queues_it_again(make_app):
         assert runner.invoke(mail_failed).output.strip() == "no failed e-mails"
         assert deliver(app) == (1, 0)
         assert state(app).store.retry_failed_mail() == 0  # --all, with nothing failed
+
+
+def test_every_subject_in_every_language_arrives_as_written(app, smtp_server):
+    """Long non-ASCII subjects are folded into several encoded words: no space may be lost between them
+    (an Arabic subject once read "4 فيالألف")."""
+    from widget.i18n import LANGUAGES
+    from widget.mail import compose
+    from widget.mail.transport import SMTPTransport
+
+    pledge = state(app)
+    campaign = pledge.campaign("4p1000")
+    transport = SMTPTransport(smtp_server.url, "pledge@localhost")
+    sent = []
+    with app.test_request_context():
+        for lang in LANGUAGES:
+            address = f"subjects-{lang}@example.org"
+            for mail in (
+                compose.confirmation(address, lang, campaign, "Org", "https://p.example/confirm/t",
+                                     "https://p.example/withdraw/t", 72),
+                compose.already_signed(address, lang, campaign, "https://p.example/withdraw/t"),
+                compose.host_login(address, lang, "https://p.example/host/login/t", [campaign]),
+            ):
+                transport.send(mail)
+                sent.append(mail)
+    for mail in sent:
+        received = [m["Subject"] for m in smtp_server.inbox.wait_for(mail.to, 3)]
+        assert mail.subject in received, (mail.subject, received)

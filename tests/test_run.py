@@ -42,3 +42,41 @@ def test_run_creates_the_demo_and_prints_mail_with_its_link(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_data_lives_in_the_users_data_folder_not_the_virtualenv(tmp_path, monkeypatch):
+    """Recreating the virtualenv must not lose the database nor the key that signed the mailed links."""
+    import sys as _sys
+
+    from widget import create_app
+
+    import pytest
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    with pytest.warns(UserWarning, match="generated one and saved it"):
+        app = create_app({"PLEDGE_MAIL_IN_PROCESS": False})
+    folder = tmp_path / "data-home" / "flask-pledge-widget"
+    assert app.instance_path == str(folder)
+    assert app.config["PLEDGE_DATABASE"] == f"sqlite:///{folder / 'pledge.db'}"
+    assert (folder / "pledge.db").exists() and (folder / "secret_key").exists()
+    assert not app.instance_path.startswith(_sys.prefix)
+    moved = create_app({"PLEDGE_DATA_DIR": str(tmp_path / "moved"), "PLEDGE_SECRET_KEY": "k", "PLEDGE_MAIL_IN_PROCESS": False})
+    assert moved.config["PLEDGE_DATABASE"] == f"sqlite:///{tmp_path / 'moved' / 'pledge.db'}"
+
+
+def test_run_prints_where_the_data_lives(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
+    env.update({"PLEDGE_DATA_DIR": str(tmp_path / "service-data")})
+    log = (tmp_path / "stderr.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from widget.cli import main; main()", "run", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=tmp_path,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process)
+        assert f"Data folder: {tmp_path / 'service-data'}" in (tmp_path / "stderr.log").read_text()
+        assert (tmp_path / "service-data" / "pledge.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

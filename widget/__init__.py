@@ -32,9 +32,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     values.update(config or {})
     app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
     app.config.update(values)
-    PledgeWidget(app, generate_secret=True)
+    PledgeWidget(app, standalone=True)
+    app.add_url_rule("/robots.txt", "robots_txt", robots_txt)
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     if not app.secret_key:
         app.secret_key = app.extensions["pledge"].tokens.keys[0]
     return app
+
+
+def robots_txt() -> Any:
+    """The standalone service owns its site's root: the front page (and later public lists) may be
+    indexed; pages reached by a private link are not crawled. Widget pages stay crawlable so that
+    crawlers see their ``noindex``: they are part of their host's page, not results of their own."""
+    from flask import current_app
+
+    prefix = current_app.config["PLEDGE_URL_PREFIX"]
+    lines = ["User-agent: *", *(f"Disallow: {prefix}/{path}/" for path in ("confirm", "withdraw", "host", "api"))]
+    return current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")

@@ -33,6 +33,8 @@ class PledgeState:
     sender: OutboxSender
     send_in_process: bool
     poll_seconds: float
+    #: The command line people type: ``pledge-widget`` for the standalone service, else ``flask pledge``.
+    command: str = "flask pledge"
     limits: Limits = field(default_factory=Limits)
     #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
     domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
@@ -69,8 +71,9 @@ def state(app: Flask | None = None) -> PledgeState:
 class PledgeWidget:
     """The flask-pledge-widget extension: ``PledgeWidget(app)`` or ``PledgeWidget().init_app(app)``."""
 
-    def __init__(self, app: Flask | None = None, *, generate_secret: bool = False):
-        self.generate_secret = generate_secret
+    def __init__(self, app: Flask | None = None, *, standalone: bool = False):
+        # The standalone service (create_app) generates a missing secret key and is run as `pledge-widget`.
+        self.standalone = standalone
         if app is not None:
             self.init_app(app)
 
@@ -91,7 +94,7 @@ class PledgeWidget:
         store.migrate()
         store.close()  # this may run before gunicorn forks: no connection may cross the fork
         tokens = Tokens(
-            keys=config.secret_keys(app, generate=self.generate_secret),
+            keys=config.secret_keys(app, generate=self.standalone),
             max_ages={
                 "form": cfg["PLEDGE_FORM_MAX_AGE"],
                 "confirm": cfg["PLEDGE_CONFIRM_MAX_AGE"],
@@ -116,6 +119,7 @@ class PledgeWidget:
             send_in_process=cfg["PLEDGE_MAIL_IN_PROCESS"],
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
             limits=limits_from_config(cfg),
+            command="pledge-widget" if self.standalone else "flask pledge",
         )
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)

@@ -5,9 +5,12 @@ connection for the whole round, opened on the first mail and opened again if it 
 """
 from __future__ import annotations
 
+import email.policy
+import io
 import smtplib
 import ssl
 import sys
+from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Protocol, TextIO
@@ -84,6 +87,17 @@ def build_message(mail: Mail, sender: str, to: str | None = None) -> EmailMessag
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     return message
+
+
+def message_bytes(message: EmailMessage, smtputf8: bool) -> bytes:
+    """The message as sent. With SMTPUTF8, headers travel as UTF-8. Without it, non-ASCII headers become
+    RFC 2047 encoded words, folded by the compat32 folder: the modern one drops the space between two
+    words that end up in two encoded words (an Arabic subject read "4 فيالألف"), the old one keeps
+    each space inside an encoded word."""
+    policy = message.policy.clone(utf8=True) if smtputf8 else email.policy.compat32
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, policy=policy.clone(linesep="\r\n")).flatten(message)
+    return buffer.getvalue()
 
 
 def refusal(exc: smtplib.SMTPException) -> DeliveryError:
@@ -198,10 +212,9 @@ class SMTPSession:
         if needs_smtputf8 and not client.has_extn("smtputf8"):
             raise PermanentFailure(NEEDS_SMTPUTF8)
         sender = smtp_address(self.transport.sender)[0]
-        message = build_message(mail, sender, to)
+        data = message_bytes(build_message(mail, sender, to), needs_smtputf8)
         try:
-            # smtplib asks for SMTPUTF8 itself when an address is not ASCII (checked above).
-            client.send_message(message, from_addr=sender, to_addrs=[to])
+            client.sendmail(sender, [to], data, mail_options=["SMTPUTF8", "BODY=8BITMIME"] if needs_smtputf8 else [])
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             # smtplib reset the transaction after the refusal (or closed the connection on a 421):
             # the connection serves the next mail if it is still open.

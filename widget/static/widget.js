@@ -22,22 +22,21 @@
   }
   // Back from "check your inbox" to the form: say it was sent, rather than show the filled form as if
   // nothing had happened (the server's redirect after the POST already keeps Back from sending again).
-  var site = root.getAttribute("data-site"), key = "pledge-sent:" + site;
-  try {
-    if (root.hasAttribute("data-sent")) sessionStorage.setItem(key, "1");
-  } catch (e) { /* storage refused (a strict browser setting): the notice is a nicety */ }
-  window.addEventListener("pageshow", function (event) {
-    var nav = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
-    var back = event.persisted || (nav && nav.type === "back_forward");
-    var notice = document.getElementById("sent-before"), form = document.getElementById("signon");
-    var sent = false;
-    try { sent = sessionStorage.getItem(key) === "1"; } catch (e) { /* see above */ }
-    if (back && sent && notice && form) {
-      form.reset();
-      notice.hidden = false;
-      notice.focus();
-    }
-  });
+  // The mark lives in this history entry's state: no storage, which browsers refuse to third-party frames.
+  var form = document.getElementById("signon");
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      if (!event.submitter || event.submitter.name !== "switch_lang") history.replaceState({ pledgeSent: true }, "");
+    });
+    window.addEventListener("pageshow", function () {
+      var notice = document.getElementById("sent-before");
+      if (history.state && history.state.pledgeSent && notice) {
+        form.reset();
+        notice.hidden = false;
+        notice.focus();
+      }
+    });
+  }
   var target = document.querySelector("[aria-invalid=true]") || document.getElementById("error-summary") ||
     document.getElementById("sent");
   if (target) target.focus();

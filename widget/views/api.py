@@ -1,8 +1,8 @@
 """The public JSON API: a site's counts, readable from any origin. Every answer is JSON, errors included."""
 from __future__ import annotations
 
-from flask import jsonify, request
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from flask import current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
 from ..extension import state
@@ -50,5 +50,14 @@ def site_count(site_key: str) -> Response:
 
 @blueprint.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def api_unknown(rest: str) -> Response:
-    """An address under /api/ that is no route of ours: a JSON 404, not the HTML page."""
+    """An address under /api/ that is no route of ours: a JSON 404 (or 405 for a route of ours asked
+    with another method), not the HTML page."""
+    adapter = current_app.create_url_adapter(request)
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _args = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint != request.endpoint:
+            return json_error(405, MethodNotAllowed.description)
     return json_error(404, NotFound.description)

@@ -27,7 +27,8 @@ def front() -> Response:
     if demo is not None:
         campaign = state().campaign(demo.campaign)
         demo_snippet = snippet(base, demo.key, campaign.text("title"))
-    body, status = render_page("front.html", lang, demo=demo, demo_snippet=demo_snippet, base_url=base)
+    body, status = render_page("front.html", lang, demo=demo, demo_snippet=demo_snippet, base_url=base,
+                               command=state().command)
     response = current_app.make_response((body, status))
     # The page frames its own demo widget, and may not be framed itself.
     response.headers["Content-Security-Policy"] = content_security_policy(frame_src="'self'")
