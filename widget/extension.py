@@ -36,6 +36,8 @@ class PledgeState:
     #: The command line people type: ``pledge-widget`` for the standalone service, else ``flask pledge``.
     command: str = "flask pledge"
     limits: Limits = field(default_factory=Limits)
+    #: When this process last recorded each (site, origin) as seen, so that widget views cost no write.
+    seen: dict[tuple[str, str], float] = field(default_factory=dict)
     #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
     domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
     _sender_pid: int | None = None
@@ -99,7 +101,7 @@ class PledgeWidget:
                 "form": cfg["PLEDGE_FORM_MAX_AGE"],
                 "confirm": cfg["PLEDGE_CONFIRM_MAX_AGE"],
                 "withdraw": 365 * 24 * 3600,
-                "host-login": 3600,
+                "host-login": 15 * 60,  # see widget.hosts.LOGIN_MAX_AGE
             },
         )
         transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"])

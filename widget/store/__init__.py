@@ -20,6 +20,13 @@ class Site:
     campaign: str
     origins: tuple[str, ...]
     created_at: float
+    status: str = "active"  # "pending" (waits for the operator), "active", "disabled"; removed sites are gone
+    lang: str | None = None  # the snippet's language, chosen by the host
+
+    @property
+    def active(self) -> bool:
+        """Whether its widget works."""
+        return self.status == "active"
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,22 @@ class SignOn:
     consent_version: str
     answers: dict[str, str] = field(default_factory=dict)  # name, organization, goal, ...
     held_reason: str | None = None  # which limit kept it aside: email_per_day, site_per_hour, ip_per_day
+    #: The version of the separate, optional "the host may contact me" wording the signatory agreed to, or None.
+    contact_consent: str | None = None
+    source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
+
+
+@dataclass(frozen=True)
+class Host:
+    """An organisation that shows widgets on its web sites: an e-mail address and its choices."""
+
+    email: str
+    created_at: float
+    disabled_at: float | None = None
+    lang: str | None = None
+    notify_milestones: bool = True
+    milestones: tuple[int, ...] = (10, 100, 1000)
+    notify_digest: bool = False
 
 
 @dataclass(frozen=True)

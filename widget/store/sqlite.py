@@ -22,10 +22,11 @@ import sqlite_utils
 
 from ..addresses import normalise_stored
 from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
+from .sqlite_hosts import HostTables
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 TOTAL = ""  # the site_key of a campaign's total in the counts table
-SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at"
+SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 HOUR = 3600
 DAY = 24 * HOUR
 
@@ -121,11 +122,40 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE sites ADD COLUMN status TEXT NOT NULL DEFAULT 'active'")
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    # Hosts serve themselves: accounts (and their notification choices), revocable sessions, sites that
+    # wait for approval, keys that keep working for a while after a rotation, where each widget was seen.
+    db.execute(
+        "CREATE TABLE hosts (email TEXT PRIMARY KEY, created_at REAL NOT NULL, disabled_at REAL, lang TEXT, "
+        "notify_milestones INTEGER NOT NULL DEFAULT 1, milestones TEXT NOT NULL DEFAULT '10,100,1000', "
+        "notify_digest INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("INSERT OR IGNORE INTO hosts (email, created_at) SELECT owner_email, MIN(created_at) FROM sites "
+               "WHERE status != 'deleted' GROUP BY owner_email")
+    db.execute("CREATE TABLE host_sessions (id TEXT PRIMARY KEY, email TEXT NOT NULL, created_at REAL NOT NULL, "
+               "ended_at REAL)")
+    db.execute("CREATE INDEX host_sessions_email ON host_sessions(email)")
+    db.execute("CREATE TABLE site_aliases (alias TEXT PRIMARY KEY, site_key TEXT NOT NULL, expires_at REAL NOT NULL)")
+    db.execute("CREATE TABLE widget_seen (site_key TEXT NOT NULL, origin TEXT NOT NULL, last_seen_at REAL NOT NULL, "
+               "PRIMARY KEY (site_key, origin))")
+    db.execute("ALTER TABLE sites ADD COLUMN lang TEXT")
+    # Paper sign-ons are sign-ons too ("source"), counted apart once the operator approves them.
+    db.execute("ALTER TABLE signons ADD COLUMN source TEXT NOT NULL DEFAULT 'web'")
+    db.execute("ALTER TABLE counts ADD COLUMN paper INTEGER NOT NULL DEFAULT 0")
+    # The separate, optional consent to be contacted by the host: the wording's version, or NULL.
+    db.execute("ALTER TABLE signons ADD COLUMN contact_consent TEXT")
+    # Each milestone and each day's digest is mailed once, whatever the number of senders: a row each.
+    db.execute("CREATE TABLE milestones_sent (site_key TEXT NOT NULL, threshold INTEGER NOT NULL, "
+               "sent_at REAL NOT NULL, PRIMARY KEY (site_key, threshold))")
+    db.execute("CREATE TABLE digests_sent (email TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (email, day))")
+    db.execute("ALTER TABLE outbox ADD COLUMN headers TEXT")  # JSON: List-Unsubscribe and the like
+
+
 #: Schema migrations, applied in order; ``PRAGMA user_version`` records how many have run.
-MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5]
+MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6]
 
 
-class SQLiteStore:
+class SQLiteStore(HostTables):
     """Sites, sign-ons, counters and the outbox in one SQLite file."""
 
     def __init__(self, path: str, busy_timeout: float = 10.0, synchronous: str = "FULL"):
@@ -193,9 +223,11 @@ class SQLiteStore:
     # -- sites ---------------------------------------------------------------------------------
 
     def add_site(
-        self, name: str, origins: list[str], owner_email: str, campaign: str, key: str | None = None
+        self, name: str, origins: list[str], owner_email: str, campaign: str, key: str | None = None,
+        status: str = "active", lang: str | None = None,
     ) -> Site:
-        """Register a host site and return it, with a new random key unless ``key`` is given."""
+        """Register a host site (and its owner as a host) and return it, with a new random key unless
+        ``key`` is given."""
         site = Site(
             key=key or new_id(12),
             name=name,
@@ -203,8 +235,11 @@ class SQLiteStore:
             campaign=campaign,
             origins=tuple(origins),
             created_at=time.time(),
+            status=status,
+            lang=lang,
         )
         with self.write() as db:
+            db.execute("INSERT OR IGNORE INTO hosts (email, created_at) VALUES (?, ?)", [site.owner_email, site.created_at])
             db["sites"].insert(
                 {
                     "key": site.key,
@@ -213,13 +248,20 @@ class SQLiteStore:
                     "campaign": site.campaign,
                     "origins": json.dumps(list(site.origins)),
                     "created_at": site.created_at,
+                    "status": site.status,
+                    "lang": site.lang,
                 }
             )
         return site
 
     def get_site(self, key: str) -> Site | None:
-        """The site with this key, unless there is none or it was removed."""
-        row = self.db.execute(f"SELECT {SITE_COLUMNS} FROM sites WHERE key = ? AND status != 'deleted'", [key]).fetchone()
+        """The site with this key (or with an old key still in its grace period after a rotation),
+        unless there is none or it was removed."""
+        row = self.db.execute(
+            f"SELECT {SITE_COLUMNS} FROM sites WHERE status != 'deleted' AND key = COALESCE("
+            "(SELECT site_key FROM site_aliases WHERE alias = ? AND expires_at > ?), ?)",
+            [key, time.time(), key],
+        ).fetchone()
         return self._site(row) if row else None
 
     def list_sites(self) -> list[Site]:
@@ -230,9 +272,13 @@ class SQLiteStore:
         return self.db.execute("SELECT 1 FROM sites LIMIT 1").fetchone() is not None
 
     def update_site(self, key: str, name: str | None = None, origins: list[str] | None = None,
-                    owner_email: str | None = None) -> Site | None:
+                    owner_email: str | None = None, status: str | None = None, lang: str | None = None) -> Site | None:
         """Change what is given of a site; return it, or None if there is no such site."""
         changes: dict[str, Any] = {}
+        if status is not None:
+            changes["status"] = status
+        if lang is not None:
+            changes["lang"] = lang
         if name is not None:
             changes["name"] = name
         if origins is not None:
@@ -240,11 +286,48 @@ class SQLiteStore:
         if owner_email is not None:
             changes["owner_email"] = normalise_stored(owner_email)
         with self.write() as db:
+            if "owner_email" in changes:
+                db.execute("INSERT OR IGNORE INTO hosts (email, created_at) VALUES (?, ?)",
+                           [changes["owner_email"], time.time()])
             if db.execute("SELECT 1 FROM sites WHERE key = ? AND status != 'deleted'", [key]).fetchone() is None:
                 return None
             if changes:
                 db["sites"].update(key, changes)
         return self.get_site(key)
+
+    def rotate_key(self, key: str, grace_seconds: float) -> Site | None:
+        """Give a site a new key; the old one keeps working for ``grace_seconds`` (pages that still carry
+        the old snippet), then answers 404. The site's sign-ons, counts and history move to the new key."""
+        new_key = new_id(12)
+        with self.write() as db:
+            if db.execute("SELECT 1 FROM sites WHERE key = ? AND status != 'deleted'", [key]).fetchone() is None:
+                return None
+            for table, column in (("sites", "key"), ("signons", "site_key"), ("counts", "site_key"),
+                                  ("widget_seen", "site_key"), ("milestones_sent", "site_key"),
+                                  ("site_aliases", "site_key")):
+                db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new_key, key])
+            db.execute("INSERT OR REPLACE INTO site_aliases (alias, site_key, expires_at) VALUES (?, ?, ?)",
+                       [key, new_key, time.time() + grace_seconds])
+        return self.get_site(new_key)
+
+    def old_keys(self, key: str) -> list[tuple[str, float]]:
+        """``(old key, until when it works)`` of a site's rotated keys still in their grace period."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT alias, expires_at FROM site_aliases WHERE site_key = ? AND expires_at > ? ORDER BY expires_at",
+            [key, time.time()])]
+
+    def widget_seen(self, site_key: str, origin: str, when: float) -> None:
+        """Record that the widget of ``site_key`` was loaded on a page of ``origin`` (callers throttle)."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO widget_seen (site_key, origin, last_seen_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (site_key, origin) DO UPDATE SET last_seen_at = MAX(last_seen_at, excluded.last_seen_at)",
+                [site_key, origin, when],
+            )
+
+    def last_seen(self, site_key: str) -> dict[str, float]:
+        """``{origin: when the widget was last loaded there}`` for one site."""
+        return dict(self.db.execute("SELECT origin, last_seen_at FROM widget_seen WHERE site_key = ?", [site_key]).fetchall())
 
     def remove_site(self, key: str) -> bool:
         """Stop a site's widget for good; its confirmed sign-ons stay in the campaign's total."""
@@ -255,8 +338,8 @@ class SQLiteStore:
 
     @staticmethod
     def _site(row: tuple) -> Site:
-        key, name, owner_email, campaign, origins, created_at = row
-        return Site(key, name, owner_email, campaign, tuple(json.loads(origins)), created_at)
+        key, name, owner_email, campaign, origins, created_at, status, lang = row
+        return Site(key, name, owner_email, campaign, tuple(json.loads(origins)), created_at, status, lang)
 
     # -- sign-ons --------------------------------------------------------------------------------
 
@@ -280,6 +363,8 @@ class SQLiteStore:
             "consent_at": signon.consent_at,
             "consent_version": signon.consent_version,
             "ip_hash": ip_hash,
+            "contact_consent": signon.contact_consent,
+            "source": signon.source,
         }
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
         with self.write() as db:
@@ -490,6 +575,20 @@ class SQLiteStore:
             result[f"by_{column}"] = [tuple(row) for row in rows]
         return result
 
+    def pending_count(self, site_key: str) -> int:
+        """Sign-ons of a site waiting for their confirmation."""
+        return self.db.execute(
+            "SELECT COUNT(*) FROM signons WHERE site_key = ? AND status = 'pending'", [site_key]
+        ).fetchone()[0]
+
+    def latest_signons(self, site_key: str, limit: int = 10) -> list[SignOn]:
+        """A site's most recently confirmed sign-ons, newest first."""
+        cursor = self.db.execute(
+            "SELECT * FROM signons WHERE site_key = ? AND status = 'confirmed' ORDER BY confirmed_at DESC LIMIT ?",
+            [site_key, limit],
+        )
+        return [self._signon(cursor.description, row) for row in cursor.fetchall()]
+
     def confirmed_signons(self, site_key: str | None = None) -> Iterator[SignOn]:
         """Every confirmed sign-on, oldest first, of one site or of all."""
         query = "SELECT * FROM signons WHERE status = 'confirmed'"
@@ -529,6 +628,8 @@ class SQLiteStore:
             consent_version=data["consent_version"],
             answers={name: data[name] for name in ANSWER_FIELDS if data[name] is not None},
             held_reason=data.get("held_reason"),
+            contact_consent=data.get("contact_consent"),
+            source=data.get("source") or "web",
         )
 
     # -- outbox --------------------------------------------------------------------------------

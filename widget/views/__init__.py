@@ -11,4 +11,4 @@ blueprint = Blueprint(
     static_url_path="/pledge-static",
 )
 
-from . import api, common, confirm, errors, front, host, widget, withdraw  # noqa: E402,F401  (routes register on import)
+from . import api, common, confirm, errors, front, host, host_sites, widget, withdraw  # noqa: E402,F401  (routes register on import)

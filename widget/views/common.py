@@ -1,11 +1,12 @@
 """What every view shares: the page renderer, public URLs and the security headers."""
 from __future__ import annotations
 
+from datetime import date as date_type
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import abort, current_app, g, render_template, request
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -71,10 +72,32 @@ def _date_global(timestamp: float) -> str:
     return date(timestamp)
 
 
+def pledge_day_of(day: date_type) -> str:
+    """A day written for the current locale, short: 25 Nov 2026."""
+    return format_date(day, format="medium")
+
+
 @blueprint.app_template_global("pledge_day")
-def _day_global(day: str) -> str:
-    """A "YYYY-MM-DD" day from SQLite, written for the current locale."""
-    return format_date(datetime.strptime(day, "%Y-%m-%d").date(), format="medium")
+def _day_global(day: str | date_type) -> str:
+    """A "YYYY-MM-DD" day from SQLite (or a date), written for the current locale."""
+    return pledge_day_of(day if isinstance(day, date_type) else datetime.strptime(day, "%Y-%m-%d").date())
+
+
+@blueprint.app_template_filter("pledge_utc_day")
+def _utc_day_filter(timestamp: float) -> date_type:
+    """The UTC day of a moment (the days of the charts and exports are UTC days)."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).date()
+
+
+@blueprint.app_template_global("pledge_moment")
+def _moment_global(timestamp: float) -> str:
+    """A moment written for the current locale, to the minute, in UTC: 25 Nov 2026, 14:05 UTC."""
+    return format_datetime(datetime.fromtimestamp(timestamp, tz=timezone.utc), format="medium", rebase=False) + " UTC"
+
+
+@blueprint.app_template_global("pledge_percent")
+def _percent_global(value: float) -> str:
+    return format_percent(value, format="#,##0.#%")
 
 
 @blueprint.app_template_global("pledge_country")

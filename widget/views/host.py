@@ -1,12 +1,12 @@
-"""The host's dashboard: a first-party page, entered by a link e-mailed to the site's owner.
+"""The host's start page: sign up or sign in by an e-mailed link, the list of the host's sites, sign out.
 
-Unlike the widget, these pages are visited directly, so they may use Flask's session cookie.
-The login link carries an opaque id (never the address) and works once, within an hour.
+These are first-party pages, visited directly, so they may use Flask's session cookie (HttpOnly,
+SameSite=Lax). The cookie holds an opaque session id that the store can end: signing out ends the
+session on the server, and "sign out everywhere" ends all of a host's sessions.
 """
 from __future__ import annotations
 
 import io
-import time
 
 from flask import current_app, redirect, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -15,23 +15,18 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
-from .. import export
-from ..i18n import speaking
+from .. import export, hosts
 from ..extension import state
-from ..addresses import normalise_email
+from ..i18n import speaking
 from ..text import clean_text
-from ..mail import compose
-from ..snippet import snippet
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
-from ..urls import public_base_url, public_url
-from .common import current_language, private_page
-
-SESSION_KEY = "pledge_host"
+from .common import current_language
+from .host_access import SESSION_KEY, check_csrf, host_page, own_site, signed_in_host
 
 
 class HostLoginForm(FlaskForm):
-    """The owner's address; Flask-WTF's session CSRF protects it (a first-party page)."""
+    """The host's address; Flask-WTF's session CSRF protects it (a first-party page)."""
 
     email = EmailField(
         _l("E-mail address"),
@@ -45,36 +40,20 @@ class HostLoginForm(FlaskForm):
     )
 
 
-def _page(template: str, status: int = 200, **context) -> Response:
-    return private_page(template, current_language(), status, campaign=None, **context)
-
-
-def _host_email() -> str | None:
-    return session.get(SESSION_KEY)
-
-
 @blueprint.route("/host/", methods=["GET", "POST"])
 def host() -> Response:
-    email = _host_email()
+    email = signed_in_host()
     if email:
-        return _dashboard(email)
+        return _sites(email)
     form = HostLoginForm()
+    signup = current_app.config["PLEDGE_HOST_SIGNUP"] == "open"
     if request.method == "POST":
         if not form.validate():
-            return _page("host_login.html", 400, form=form)
-        address = normalise_email(form.email.data)
-        pledge = state()
-        sites = pledge.store.sites_of(address)
-        if sites:
-            login_id = pledge.store.create_host_login(address)
-            token = pledge.tokens.dumps("host-login", login_id)
-            campaigns = [pledge.campaigns[slug] for slug in dict.fromkeys(s.campaign for s in sites) if slug in pledge.campaigns]
-            mail = compose.host_login(address, current_language(), public_url("pledge.host_login", token=token), campaigns)
-            if pledge.store.enqueue_mail(mail, limits=pledge.limits):
-                pledge.mail_queued()
-        # The same answer whether or not the address owns a site.
-        return _page("host_login_sent.html")
-    return _page("host_login.html", form=form)
+            return host_page("host_login.html", 400, form=form, signup=signup)
+        hosts.send_sign_in_link(form.email.data, current_language())
+        # The same answer whether or not the address is a host.
+        return host_page("host_login_sent.html", signup=signup)
+    return host_page("host_login.html", form=form, signup=signup)
 
 
 @blueprint.route("/host/login/<token>", methods=["GET", "POST"], merge_slashes=False)
@@ -83,53 +62,56 @@ def host_login(token: str) -> Response:
     try:
         login_id, _issued = pledge.tokens.loads("host-login", token)
     except (TokenInvalid, TokenExpired):
-        return _page("host_login_invalid.html", 400)
+        return host_page("host_login_invalid.html", 400)
     if request.method == "GET":  # a mail scanner's visit must not use up the link
-        return _page("host_login_confirm.html", token=token)
-    email = pledge.store.use_host_login(login_id) if isinstance(login_id, str) else None
-    if email is None:
-        return _page("host_login_invalid.html", 400)
+        return host_page("host_login_confirm.html", token=token)
+    session_id = hosts.sign_in(login_id, current_language()) if isinstance(login_id, str) else None
+    if session_id is None:
+        return host_page("host_login_invalid.html", 400)
     session.clear()
-    session[SESSION_KEY] = email
+    session[SESSION_KEY] = session_id
     return redirect(url_for("pledge.host"), code=303)
 
 
 @blueprint.post("/host/logout")
 def host_logout() -> Response:
+    """Sign out: this browser's session ends on the server too, so a copy of the cookie stops working."""
+    check_csrf()
+    session_id = session.pop(SESSION_KEY, None)
+    if session_id:
+        state().store.end_host_session(session_id)
+    return redirect(url_for("pledge.host"), code=303)
+
+
+@blueprint.post("/host/logout-everywhere")
+def host_logout_everywhere() -> Response:
+    """End every session of the signed-in host, on every browser."""
+    check_csrf()
+    email = signed_in_host()
+    if email:
+        state().store.end_host_sessions(email)
     session.pop(SESSION_KEY, None)
     return redirect(url_for("pledge.host"), code=303)
 
 
-def _dashboard(email: str) -> Response:
+def _sites(email: str) -> Response:
     pledge = state()
     sites = []
     for site in pledge.store.sites_of(email):
         if site.campaign not in pledge.campaigns:
             continue  # its campaign was removed from the configuration: nothing to show
         campaign = pledge.campaign(site.campaign)
-        sites.append(
-            {
-                "site": site,
-                "campaign": campaign,
-                "counts": pledge.store.counts(campaign.slug, site.key),
-                "breakdown": pledge.store.breakdown(site.key),
-                "snippet": snippet(public_base_url(), site.key, campaign.text("title")),
-            }
-        )
-    return _page("host_dashboard.html", email=email, sites=sites, now=time.time())
+        sites.append({"site": site, "campaign": campaign, "counts": pledge.store.counts(campaign.slug, site.key)})
+    return host_page("host_sites.html", email=email, sites=sites)
 
 
 @blueprint.get("/host/sites/<site_key>.csv")
 def host_export(site_key: str) -> Response:
     """The confirmed sign-ons of one of the host's own sites, as a spreadsheet-safe CSV."""
-    email = _host_email()
-    pledge = state()
-    site = pledge.store.get_site(site_key)
-    if not email or site is None or site.owner_email != email or site.campaign not in pledge.campaigns:
-        return _page("not_found.html", 404)
+    _email, site, campaign = own_site(site_key)
     stream = io.StringIO()
     with speaking(current_language()):
-        export.write_host_csv(pledge.store.confirmed_signons(site.key), pledge.campaign(site.campaign), stream)
+        export.write_host_csv(state().store.confirmed_signons(site.key), campaign, stream)
     response = current_app.response_class(stream.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="sign-ons-{site.key}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,94 @@
+"""Hosts serve themselves: sign-up and sign-in by e-mailed link, revocable sessions, a site's life cycle.
+
+The host views and the command line both call these functions.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+
+from .addresses import normalise_email
+from .extension import state
+from .mail import compose
+from .store import Site
+from .urls import public_url
+
+#: How long a sign-in link works (seconds): long enough to switch to the mailbox, short enough to be safe.
+LOGIN_MAX_AGE = 15 * 60
+
+
+def may_sign_in(email: str) -> bool:
+    """Whether this address gets a sign-in link: any address while sign-up is open, else only the owners
+    the operator registered. A disabled host gets none."""
+    store = state().store
+    host = store.get_host(email)
+    if host is not None:
+        return host.disabled_at is None
+    return current_app.config["PLEDGE_HOST_SIGNUP"] == "open"
+
+
+def send_sign_in_link(email: str, lang: str) -> None:
+    """Mail a single-use sign-in link, if the address may sign in and had its share of mail today.
+
+    The page says the same whatever happens here: nobody learns which addresses are hosts.
+    """
+    pledge = state()
+    email = normalise_email(email)
+    if not may_sign_in(email):
+        return
+    login_id = pledge.store.create_host_login(email)
+    token = pledge.tokens.dumps("host-login", login_id)
+    slugs = dict.fromkeys(s.campaign for s in pledge.store.sites_of(email))
+    campaigns = [pledge.campaigns[slug] for slug in slugs if slug in pledge.campaigns]
+    mail = compose.host_login(email, lang, public_url("pledge.host_login", token=token), campaigns)
+    if pledge.store.enqueue_mail(mail, limits=pledge.limits):
+        pledge.mail_queued()
+
+
+def sign_in(login_id: str, lang: str) -> str | None:
+    """Use a sign-in link: the new session's id (a new host is created on its first sign-in), or None
+    when the link was used before, or its address may no longer sign in."""
+    store = state().store
+    email = store.use_host_login(login_id)
+    if email is None or not may_sign_in(email):
+        return None
+    store.create_host(email, lang)
+    return store.start_host_session(email)
+
+
+def session_host(session_id: str | None) -> str | None:
+    """The address of the host whose session this is, if it is still live."""
+    if not session_id:
+        return None
+    max_age = current_app.config["PLEDGE_HOST_SESSION_DAYS"] * 86400
+    return state().store.host_of_session(session_id, max_age)
+
+
+def add_site(email: str, name: str, origins: list[str], campaign: str, lang: str | None) -> Site:
+    """A host's new site: it works at once, or waits for the operator (``PLEDGE_HOST_APPROVAL=manual``)."""
+    status = "pending" if current_app.config["PLEDGE_HOST_APPROVAL"] == "manual" else "active"
+    return state().store.add_site(name, origins, email, campaign, status=status, lang=lang)
+
+
+def rotate_key(site: Site) -> Site:
+    """A new key for a site; the old one keeps working for PLEDGE_KEY_GRACE_DAYS."""
+    grace = current_app.config["PLEDGE_KEY_GRACE_DAYS"] * 86400
+    return state().store.rotate_key(site.key, grace)
+
+
+def widget_seen(site: Site, origin: str | None) -> None:
+    """Remember that the widget was loaded on a page of ``origin`` (one of the site's), at most once per
+    PLEDGE_SEEN_INTERVAL per site and origin and process: a widget view costs no database write."""
+    if not origin or origin not in site.origins:
+        return
+    pledge = state()
+    now = time.time()
+    key = (site.key, origin)
+    if now - pledge.seen.get(key, 0.0) < current_app.config["PLEDGE_SEEN_INTERVAL"]:
+        return
+    pledge.seen[key] = now
+    if len(pledge.seen) > 100_000:  # thousands of sites: forget the oldest half rather than grow for ever
+        for stale in sorted(pledge.seen, key=pledge.seen.get)[: len(pledge.seen) // 2]:
+            del pledge.seen[stale]
+    pledge.store.widget_seen(site.key, origin, now)

@@ -1,0 +1,180 @@
+"""A host's own sites: add one, its dashboard, edit it, rotate its key, delete it; notification choices."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import current_app, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from .. import hosts, i18n
+from ..chart import bar_chart, daily_series
+from ..extension import state
+from ..origins import normalise_origin
+from ..text import clean_text, unsafe_character
+from . import blueprint
+from .common import current_language, number, pledge_day_of
+from .host_access import check_csrf, host_or_404, host_page, own_site
+
+CHART_DAYS = 30
+
+
+def _origins(form: FlaskForm, field: Any) -> None:
+    """One origin a line, each as a browser reports it; the first bad line is named."""
+    origins = []
+    for line in (field.data or "").splitlines():
+        if not line.strip():
+            continue
+        try:
+            origins.append(normalise_origin(line))
+        except ValueError:
+            raise ValidationError(_("“%(line)s” is not an address such as https://school.example", line=line.strip()[:80]))
+    if not origins:
+        raise ValidationError(_("Please give at least one address, such as https://school.example"))
+    if len(origins) > 20:
+        raise ValidationError(_("Please give at most 20 addresses."))
+    field.origins = list(dict.fromkeys(origins))
+
+
+def _displayable(form: FlaskForm, field: Any) -> None:
+    if unsafe_character(field.data or ""):
+        raise ValidationError(_l("Please remove the invisible control characters from this answer."))
+
+
+class SiteForm(FlaskForm):
+    """A site's name and the origins of the pages that may show its widget."""
+
+    name = StringField(_l("Name of the web site"), filters=[clean_text],
+                       validators=[DataRequired(message=_l("Please fill in this field.")),
+                                   Length(max=200, message=_l("Please use at most %(max)d characters.")), _displayable])
+    origins = TextAreaField(
+        _l("Addresses of the web site"),
+        description=_l("One a line, such as https://school.example: only pages there may show the widget."),
+        validators=[_origins], render_kw={"dir": "ltr", "spellcheck": "false", "autocomplete": "url"},
+    )
+
+
+class NewSiteForm(SiteForm):
+    campaign = SelectField(_l("Campaign"), validate_choice=True)
+    lang = SelectField(_l("Language of the snippet's link"), validate_choice=True)
+
+
+class SettingsForm(FlaskForm):
+    notify_milestones = BooleanField(_l("E-mail me when a site passes a milestone"))
+    milestones = StringField(
+        _l("Milestones"), description=_l("Numbers of signatures, separated by commas, such as 10, 100, 1000."),
+        filters=[clean_text],
+    )
+    notify_digest = BooleanField(_l("E-mail me a daily digest of new signatures"))
+
+    def validate_milestones(self, field: Any) -> None:
+        try:
+            values = sorted({int(part) for part in (field.data or "").replace(" ", "").split(",") if part})
+        except ValueError:
+            raise ValidationError(_("Please give whole numbers separated by commas."))
+        if any(n <= 0 or n > 10_000_000 for n in values) or len(values) > 10:
+            raise ValidationError(_("Please give at most 10 numbers, each between 1 and 10,000,000."))
+        field.values = tuple(values)
+
+
+def _new_site_form() -> NewSiteForm:
+    pledge = state()
+    form = NewSiteForm()
+    form.campaign.choices = [(slug, c.text("title")) for slug, c in pledge.campaigns.items()]
+    form.lang.choices = [("", _("The campaign's language"))] + [(code, i18n.autonym(code)) for code in i18n.LANGUAGES]
+    if request.method == "GET":
+        form.campaign.data = current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]
+        form.lang.data = current_language()
+    return form
+
+
+@blueprint.route("/host/sites/new", methods=["GET", "POST"])
+def host_site_new() -> Response:
+    email = host_or_404()
+    form = _new_site_form()
+    if request.method == "POST":
+        if form.validate():
+            site = hosts.add_site(email, form.name.data, form.origins.origins, form.campaign.data, form.lang.data or None)
+            return redirect(url_for("pledge.host_snippet", site_key=site.key), code=303)
+        return host_page("host_site_form.html", 400, email=email, form=form, site=None)
+    return host_page("host_site_form.html", email=email, form=form, site=None)
+
+
+@blueprint.route("/host/sites/<site_key>/edit", methods=["GET", "POST"])
+def host_site_edit(site_key: str) -> Response:
+    email, site, _campaign = own_site(site_key)
+    form = SiteForm()
+    if request.method == "GET":
+        form.name.data, form.origins.data = site.name, "\n".join(site.origins)
+    elif form.validate():
+        state().store.update_site(site.key, name=form.name.data, origins=form.origins.origins)
+        return redirect(url_for("pledge.host_site", site_key=site.key), code=303)
+    return host_page("host_site_form.html", 400 if form.errors else 200, email=email, form=form, site=site)
+
+
+@blueprint.post("/host/sites/<site_key>/rotate")
+def host_site_rotate(site_key: str) -> Response:
+    _email, site, _campaign = own_site(site_key)
+    check_csrf()
+    new = hosts.rotate_key(site)
+    return redirect(url_for("pledge.host_site", site_key=new.key), code=303)
+
+
+@blueprint.route("/host/sites/<site_key>/delete", methods=["GET", "POST"])
+def host_site_delete(site_key: str) -> Response:
+    email, site, campaign = own_site(site_key)
+    if request.method == "POST":
+        check_csrf()
+        state().store.remove_site(site.key)
+        return redirect(url_for("pledge.host"), code=303)
+    return host_page("host_site_delete.html", email=email, site=site, campaign=campaign)
+
+
+@blueprint.route("/host/settings", methods=["GET", "POST"])
+def host_settings() -> Response:
+    email = host_or_404()
+    store = state().store
+    host = store.get_host(email)
+    form = SettingsForm()
+    saved = False
+    if request.method == "GET":
+        form.notify_milestones.data = host.notify_milestones
+        form.milestones.data = ", ".join(str(n) for n in host.milestones)
+        form.notify_digest.data = host.notify_digest
+    elif form.validate():
+        store.update_host(email, notify_milestones=int(form.notify_milestones.data), milestones=form.milestones.values,
+                          notify_digest=int(form.notify_digest.data), lang=current_language())
+        saved = True
+    return host_page("host_settings.html", 400 if form.errors else 200, email=email, form=form, saved=saved)
+
+
+@blueprint.get("/host/sites/<site_key>")
+def host_site(site_key: str) -> Response:
+    """One site's dashboard: its counts, their pace, who signed, and where its widget was seen."""
+    email, site, campaign = own_site(site_key)
+    store = state().store
+    counts = store.counts(campaign.slug, site.key)
+    breakdown = store.breakdown(site.key, days=CHART_DAYS)
+    today = datetime.now(timezone.utc).date()
+    series = daily_series(breakdown["by_day"], CHART_DAYS, today)
+    chart = bar_chart(
+        series,
+        _("Signatures per day through %(site)s, the last %(days)s days", site=site.name, days=CHART_DAYS),
+        lambda day, n: f"{pledge_day_of(day)}: " + ngettext("%(num)s signature", "%(num)s signatures", n, num=number(n)),
+        "chart-title",
+    )
+    seen = store.last_seen(site.key)
+    return host_page(
+        "host_site.html",
+        email=email, site=site, campaign=campaign, counts=counts, pending=store.pending_count(site.key),
+        share=(counts.site / counts.total) if counts.total else 0.0, breakdown=breakdown, series=series, chart=chart,
+        latest=store.latest_signons(site.key), seen=[(origin, seen.get(origin)) for origin in site.origins],
+        old_keys=store.old_keys(site.key), now=time.time(),
+    )
