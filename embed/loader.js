@@ -6,10 +6,12 @@
   // Put the link back: the browser refused the frame, or the widget never said hello after loading.
   var back = f => f.ok || f.replaceWith(f.a);
   var scan = () => d.querySelectorAll("a.pledge-widget").forEach(a => {
-    var u = new URL(a.href, location.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang;
+    var u = new URL(a.href, location.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k;
     // a.f: framed once already (a link given back stays a link).
     if (u.origin != base || a.f) return;
-    ["lang", "theme"].forEach(k => a.dataset[k] && p.set(k, a.dataset[k]));
+    // Every option of the snippet, as a query parameter: data-mode, data-lang, data-theme, data-accent
+    // by their names, data-min-count as "min".
+    for (k in a.dataset) p.set(k.replace("Count", ""), a.dataset[k]);
     hl && p.set("hl", hl);
     p.set("origin", location.origin);
     f.src = u;

@@ -115,6 +115,8 @@ def test_sign_on_with_the_keyboard_alone(live, page, inbox):
         page.keyboard.type(keys)
     tab_to("consent", limit=4)
     page.keyboard.press("Space")
+    page.keyboard.press("Tab")  # the optional "the site may contact me" box: left unticked
+    assert focused_id() == "contact_consent"
     page.keyboard.press("Tab")
     assert frame.locator(":focus").inner_text() == "Sign"
     page.keyboard.press("Enter")
@@ -160,8 +162,39 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
         page.locator("form button").click()
         page.get_by_role("heading", name="Your sites").wait_for()
 
-    def sign_in_and_check_tables(page):
-        sign_in(page)
-        assert page.get_by_role("table").count() == 3  # by day, by type, by country
+    axe_page(url, before=sign_in)  # the list of the host's sites
+    for lang in ("en", "ar"):
+        for path in (f"/host/sites/{school.key}", f"/host/sites/{school.key}/edit", f"/host/sites/{school.key}/delete",
+                     "/host/sites/new", "/host/settings", "/host/"):
+            axe_page(f"{live.url}{path}?lang={lang}", scheme="light")
 
-    axe_page(url, before=sign_in_and_check_tables)  # the dashboard itself
+    def chart_and_tables(page):
+        assert page.locator("svg[role=img] title").count() >= 1 and page.get_by_role("table").count() >= 3
+
+    axe_page(f"{live.url}/host/sites/{school.key}", scheme="dark", before=chart_and_tables)
+
+
+def test_poster_page_has_no_violations(live, axe_page, inbox):
+    owner = "poster-a11y@example.org"
+    town = live.store.add_site("Mairie de Villeneuve", [live.host.origin], owner, "4p1000", lang="fr")
+
+    def ask_for_link(page):
+        page.locator("#email").fill(owner)
+        page.locator("form button").click()
+        page.get_by_role("status").wait_for()
+
+    axe_page(f"{live.url}/host/", before=ask_for_link)
+    [url] = re.findall(r"https?://\S+/host/login/\S+", inbox.wait_for(owner)[-1].get_body(("plain",)).get_content())
+
+    def sign_in(page):
+        page.locator("form button").click()
+        page.get_by_role("heading", name="Your sites").wait_for()
+
+    axe_page(url, before=sign_in)
+
+    def poster_shown(page):
+        page.locator("#print").wait_for(state="visible")  # its script ran, under the page's CSP
+        assert page.locator("svg[role=img][aria-label] title").count() == 1
+
+    for query, scheme in (("", "light"), ("", "dark"), ("?lang=ar", "light")):
+        axe_page(f"{live.url}/host/sites/{town.key}/poster{query}", scheme=scheme, before=poster_shown)

@@ -93,7 +93,7 @@ def test_any_mounting_order_works(tmp_path, smtp_server, csrf_first, babel_first
         return "changed"
 
     site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
-    state(app).store.db.execute("INSERT INTO counts VALUES ('4p1000', '', 12345)")
+    state(app).store.db.execute("INSERT INTO counts (campaign, site_key, confirmed) VALUES ('4p1000', '', 12345)")
     client = app.test_client()
     page = client.get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
     assert "Signer" in page and ("12\u202f345" in page or "12\xa0345" in page)

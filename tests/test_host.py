@@ -11,6 +11,7 @@ from widget import state
 
 LOGIN_LINK = re.compile(r"https?://\S+/host/login/[A-Za-z0-9_.\-]+")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_VALUE = re.compile(r'name="csrf_token" value="([^"]+)"')  # the host pages' buttons
 
 
 def ask_for_link(client, email: str, lang: str = "en"):
@@ -32,27 +33,30 @@ def confirmed(app, client, site, inbox, address, **answers):
     client.post(path_of(links(inbox.wait_for(address)[-1])[0]))
 
 
-def test_owner_signs_in_and_sees_counts_breakdowns_and_snippet(app, client, site, inbox):
+def test_owner_signs_in_and_sees_counts_breakdowns_and_latest(app, client, site, inbox):
     visitor = app.test_client()
     confirmed(app, visitor, site, inbox, "one@example.org", org_type="research", country="SN")
     confirmed(app, visitor, site, inbox, "two@example.org", org_type="research", country="FR")
     post_sign_on(visitor, site.key, "pending@example.org")  # unconfirmed: not counted
 
     sign_in(app, client, inbox, "webmaster@lycee.example")
-    html = client.get("/host/?lang=fr").get_data(as_text=True)
-    assert "Lycée Jean Moulin" in html
-    assert "2 signatures" in html
+    listing = client.get("/host/?lang=fr").get_data(as_text=True)
+    assert "Lycée Jean Moulin" in listing and "2 signatures" in listing
+    html = client.get(f"/host/sites/{site.key}?lang=fr").get_data(as_text=True)
     assert "Organisme de recherche ou établissement de formation" in html  # the type, in French
     assert "Sénégal" in html and "France" in html  # countries, named in French
-    assert f"/w/{site.key}" in html and "pledge-widget" in html  # the snippet
-    assert "pending@example.org" not in html
+    assert "pending@example.org" not in html and "one@example.org" not in html  # no contact consent given
 
 
-def test_the_same_answer_for_an_unknown_address_and_no_mail(app, client, site, inbox):
-    response = ask_for_link(client, "stranger@example.org")
-    assert "Check your inbox" in response.get_data(as_text=True)
+def test_closed_sign_up_gives_the_same_answer_and_no_mail_to_strangers(make_app, site, inbox):
+    app = make_app(PLEDGE_HOST_SIGNUP="closed")
+    client = app.test_client()
+    stranger = ask_for_link(client, "stranger@example.org").get_data(as_text=True)
+    owner = ask_for_link(client, "webmaster@lycee.example").get_data(as_text=True)
+    assert "Check your inbox" in stranger and stranger == owner
     deliver(app)
     assert inbox.to("stranger@example.org") == []
+    assert len(inbox.wait_for("webmaster@lycee.example")) >= 1
 
 
 def test_a_login_link_works_once(app, client, site, inbox):
@@ -91,8 +95,9 @@ def test_a_host_sees_only_its_own_sites_and_exports(app, client, site, inbox):
 
 def test_sign_out(app, client, site, inbox):
     sign_in(app, client, inbox, "webmaster@lycee.example")
-    assert "Your sites" in client.get("/host/").get_data(as_text=True)
-    client.post("/host/logout")
+    page = client.get("/host/").get_data(as_text=True)
+    assert "Your sites" in page
+    client.post("/host/logout", data={"csrf_token": CSRF_VALUE.search(page).group(1)})
     assert "Send me a link" in client.get("/host/").get_data(as_text=True)
 
 
@@ -114,9 +119,9 @@ def test_sign_in_mail_names_the_service_and_the_campaign(app, client, site, inbo
     assert "Widget d’engagement" in text
 
 
-def test_arabic_dashboard_keeps_code_and_addresses_left_to_right(app, client, site, inbox):
+def test_arabic_dashboard_keeps_addresses_left_to_right(app, client, site, inbox):
     sign_in(app, client, inbox, "webmaster@lycee.example")
-    html = client.get("/host/?lang=ar").get_data(as_text=True)
+    html = client.get(f"/host/sites/{site.key}?lang=ar").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl"' in html
-    assert '<pre dir="ltr"><code>&lt;a class=&#34;pledge-widget&#34;' in html  # the snippet reads as code
+    assert '<bdi dir="ltr">https://lycee.example</bdi>' in html  # an origin reads left to right
     assert "<bdi>webmaster@lycee.example</bdi>" in html  # the full stop stays at the sentence's end

@@ -67,7 +67,7 @@ def test_after_signing_the_languages_are_plain_links(client, site):
 
 def test_numbers_and_dates_follow_the_locale(app, client, site):
     store = state(app).store
-    store.db.execute("INSERT INTO counts VALUES ('4p1000', ?, 12345), ('4p1000', '', 12345)", [site.key])
+    store.db.execute("INSERT INTO counts (campaign, site_key, confirmed) VALUES ('4p1000', ?, 12345), ('4p1000', '', 12345)", [site.key])
     english = client.get(f"/w/{site.key}?lang=en").get_data(as_text=True)
     french = client.get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
     assert "12,345 signatures" in english

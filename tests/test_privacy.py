@@ -24,7 +24,7 @@ def test_the_widget_says_who_keeps_the_data_what_the_host_sees_and_links_the_not
     assert "The organisers of this campaign keep your answers" in html
     assert f'<a href="{PRIVACY}"' in html
     assert "<bdi>Lycée Jean Moulin</bdi>, the site showing this form, sees your organisation" in html
-    assert "not your name nor your e-mail address" in html
+    assert "your name and e-mail address only if you tick the box that lets it contact you" in html
 
 
 def test_every_mail_says_who_sends_it_and_links_the_notice(app, client, site, inbox):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask
+from flask import Flask, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 from .extension import PledgeWidget, state
 
@@ -33,12 +34,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
     app.config.update(values)
     PledgeWidget(app, standalone=True)
+    # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
+    # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).
+    app.session_interface = SecureOverHTTPSSessionInterface()
     app.add_url_rule("/robots.txt", "robots_txt", robots_txt)
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None (no attribute at all)
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     if not app.secret_key:
         app.secret_key = app.extensions["pledge"].tokens.keys[0]
     return app
+
+
+class SecureOverHTTPSSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag set by the request rather than by config:
+    one service answers both over HTTPS (production) and plain HTTP (a newcomer's laptop)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
 
 
 def robots_txt() -> Any:

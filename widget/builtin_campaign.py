@@ -39,6 +39,10 @@ TEXTS = {
         "I sign this Declaration of Intent on behalf of my organisation, and I agree that its "
         "name, type and country are published among the signatories."
     ),
+    "contact_consent": N_(
+        "%(site)s, the site showing this form, may also see my name and e-mail address and contact me "
+        "about this pledge (optional)."
+    ),
     "org_type.public_authority": N_("State, local authority or international organisation"),
     "org_type.funding_body": N_("Funding body, public or private, or foundation"),
     "org_type.civil_society": N_("Association or non-governmental organisation"),

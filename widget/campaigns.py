@@ -34,6 +34,7 @@ FIELD_NAMES = (
     "timetable",
     "resources",
     "consent",
+    "contact_consent",
 )
 #: Fields every campaign must ask: without them there is nobody to confirm, nor a consent.
 ALWAYS_REQUIRED = frozenset({"email", "consent"})
@@ -172,6 +173,7 @@ TEXT_KEYS: Mapping[str, str] = {
     "summary": "one sentence under the title",
     "declaration": "what is signed; blank lines separate paragraphs",
     "consent": "the consent checkbox's label",
+    "contact_consent": "the label of the optional, separate box \"the host may contact me\"; %(site)s is the host site's name",
     "help.<field>": "a hint under a field",
     "label.<field>": "a field's label, instead of the widget's own",
     "org_type.<code>": "the name shown for an organisation type",

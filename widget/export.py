@@ -13,7 +13,7 @@ from .store import SignOn
 
 COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
            "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
-           "consent_version")
+           "consent_version", "source")
 
 
 def timestamp(value: float | None) -> str | None:
@@ -26,7 +26,8 @@ def timestamp(value: float | None) -> str | None:
 def row(signon: SignOn) -> dict[str, Any]:
     """Everything stored about one sign-on, by column name."""
     values: dict[str, Any] = {"id": signon.id, "campaign": signon.campaign, "site_key": signon.site_key,
-                              "email": signon.email, "lang": signon.lang, "status": signon.status,
+                              "email": signon.email if signon.has_email else "", "lang": signon.lang,
+                              "status": signon.status, "source": signon.source,
                               "created_at": timestamp(signon.created_at),
                               "confirmed_at": timestamp(signon.confirmed_at),
                               "consent_at": timestamp(signon.consent_at), "consent_version": signon.consent_version}
@@ -53,7 +54,8 @@ def write_csv(signons: Iterable[SignOn], columns: tuple[str, ...], stream: IO[st
 def host_columns(campaign: Campaign) -> list[tuple[str, Callable[[SignOn], Any]]]:
     """The host's CSV: a header in the host's language and readable values, each code in a column of its
     own for machines. Only what signatories agreed to share with another organisation: their
-    organisation, its type and country, and their commitment; never their name or e-mail address."""
+    organisation, its type and country, and their commitment; their name and e-mail address only when they
+    ticked the campaign's separate box that lets the host contact them."""
     from flask_babel import gettext as _
 
     from .forms import LABELS
@@ -75,8 +77,14 @@ def host_columns(campaign: Campaign) -> list[tuple[str, Callable[[SignOn], Any]]
             columns.append((_("%(column)s (code)", column=label(name)), answer(name)))
         elif name in ("organization", "goal", "actions", "timetable", "resources"):
             columns.append((label(name), answer(name)))
+    if "contact_consent" in campaign.fields:
+        # Contact details only of those who ticked the separate box that lets the host contact them.
+        columns.append((label("name"), lambda s: s.answers.get("name", "") if s.contact_consent else ""))
+        columns.append((str(LABELS["email"]), lambda s: s.email if s.contact_consent else ""))
+        columns.append((_("May be contacted"), lambda s: _("yes") if s.contact_consent else _("no")))
     columns.append((_("Language"), lambda s: autonym(s.lang) if s.lang else ""))
     columns.append((_("Confirmed (UTC)"), lambda s: timestamp(s.confirmed_at)))
+    columns.append((_("Paper"), lambda s: _("yes") if s.source == "paper" else _("no")))  # entered from a signed paper
     return columns
 
 

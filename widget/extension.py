@@ -102,16 +102,21 @@ class PledgeWidget:
                 "confirm": cfg["PLEDGE_CONFIRM_MAX_AGE"],
                 "withdraw": 365 * 24 * 3600,
                 "host-login": 15 * 60,  # see widget.hosts.LOGIN_MAX_AGE
+                "unsubscribe": 365 * 24 * 3600,  # see widget.notifications
             },
         )
         transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"])
         pending_days = cfg["PLEDGE_PENDING_DAYS"]
+        from . import notifications  # (imported here: it imports this module)
+
         sender = OutboxSender(
             store,
             transport,
             lease=cfg["PLEDGE_MAIL_LEASE_SECONDS"],
-            # Every sender also purges stale unconfirmed sign-ons once a day (idempotent, so several may).
-            housekeeping=lambda: store.purge_pending(time.time() - pending_days * 86400),
+            # Every sender also purges stale unconfirmed sign-ons once a day and queues the hosts' digests of
+            # the day before (both idempotent, so several senders may).
+            housekeeping=lambda: (store.purge_pending(time.time() - pending_days * 86400),
+                                  notifications.send_digests(time.time(), app=app)),
         )
         app.extensions["pledge"] = PledgeState(
             store=store,

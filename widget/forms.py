@@ -81,8 +81,10 @@ def no_control_characters(form: FlaskForm, field: Any) -> None:
         raise ValidationError(_l("Please remove the invisible control characters from this answer."))
 
 
-def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, formdata: Any = None) -> FlaskForm:
-    """An instance of the sign-on form of ``campaign`` in ``lang``, for the widget of ``site_key``."""
+def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, formdata: Any = None,
+               site_name: str = "") -> FlaskForm:
+    """An instance of the sign-on form of ``campaign`` in ``lang``, for the widget of ``site_key``
+    (``site_name``: the host site's name, which the optional contact consent names)."""
 
     class Meta:
         csrf = True  # our own token, not Flask-WTF's session one: always on
@@ -92,11 +94,18 @@ def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, for
 
     attrs: dict[str, Any] = {"Meta": Meta}
     for name in campaign.fields:
-        attrs[name] = _field(campaign, name, lang)
+        attrs[name] = _contact_consent(campaign, site_name) if name == "contact_consent" else _field(campaign, name, lang)
     form_class = type("SignOnForm", (FlaskForm,), attrs)
     form = form_class(formdata=formdata)
     form.issued_at = None
     return form
+
+
+def _contact_consent(campaign: Campaign, site_name: str) -> BooleanField:
+    """The separate, optional, unticked box that lets the host see the signatory's name and address."""
+    text = campaign.text("contact_consent") or str(_l("%(site)s may contact me about this pledge (optional)."))
+    label = Markup("<span%s>%s</span>") % (campaign.lang_attr("contact_consent"), text.replace("%(site)s", site_name))
+    return BooleanField(label, default=False)
 
 
 def _required(campaign: Campaign, name: str) -> list[Any]:

@@ -19,7 +19,7 @@ from .urls import public_url
 
 
 def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict[str, str],
-            ip_hash: str | None) -> str:
+            ip_hash: str | None, contact_consent: str | None = None) -> str:
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
@@ -47,6 +47,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
         consent_at=now,
         consent_version=f"{campaign.consent_version}/{lang}",
         answers=answers,
+        contact_consent=contact_consent,
     )
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash)
     if status == "pending":

@@ -1,7 +1,29 @@
-"""The two lines of HTML a webmaster pastes: a plain link that the loader turns into the widget."""
+"""The two lines of HTML a webmaster pastes: a plain link that the loader turns into the widget, and the
+options it carries (``data-`` attributes of the link, passed on by the loader as query parameters)."""
 from __future__ import annotations
 
+import re
+from typing import Mapping
+
 from markupsafe import escape
+
+#: What the widget shows (``data-mode``): the full form, a compact button that opens it, or the count.
+#: The first is the default; any other value (``list`` included, until it is built) shows the form.
+MODES = ("form", "button", "counter")
+#: ``data-theme``: light (the default), dark, or the visitor's own setting.
+THEMES = ("light", "dark", "auto")
+#: The widget's own accent (light theme): a snippet's accent replaces it.
+DEFAULT_ACCENT = "#1d5e2b"
+#: WCAG 2.2 AA for normal text (SC 1.4.3): the accent is the colour of links on white and the
+#: background of buttons with white text, so it needs this much contrast against white.
+MIN_CONTRAST = 4.5
+
+#: The snippet's data- attribute of each option, and the query parameter the loader makes of it.
+ATTRIBUTES = {"mode": "data-mode", "lang": "data-lang", "theme": "data-theme", "min_count": "data-min-count",
+              "accent": "data-accent"}
+QUERY_NAMES = {"mode": "mode", "lang": "lang", "theme": "theme", "min_count": "min", "accent": "accent"}
+
+HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
 def widget_url(base_url: str, site_key: str, lang: str | None = None) -> str:
@@ -10,10 +32,61 @@ def widget_url(base_url: str, site_key: str, lang: str | None = None) -> str:
     return f"{url}?lang={lang}" if lang else url
 
 
-def snippet(base_url: str, site_key: str, title: str) -> str:
-    """The embed snippet. Without JavaScript it stays a link to the widget page, which works on its own."""
+def snippet(base_url: str, site_key: str, title: str, **options: str | int | None) -> str:
+    """The embed snippet. Without JavaScript it stays a link to the widget page, which works on its own.
+
+    Each option given (``mode``, ``lang``, ``theme``, ``min_count``, ``accent``; None or "" for none)
+    becomes a ``data-`` attribute of the link, in that order.
+    """
     base = base_url.rstrip("/")
+    unknown = set(options) - set(ATTRIBUTES)
+    if unknown:
+        raise TypeError(f"unknown snippet option(s): {', '.join(sorted(unknown))}")
+    attributes = "".join(
+        f' {attribute}="{escape(options[name])}"'
+        for name, attribute in ATTRIBUTES.items()
+        if options.get(name) not in (None, "")
+    )
     return (
-        f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}">{escape(title)}</a>\n'
+        f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}>{escape(title)}</a>\n'
         f'<script async src="{escape(base)}/embed.js"></script>'
     )
+
+
+def loader_query(options: Mapping[str, str | int | None]) -> dict[str, str]:
+    """The query parameters the loader makes of a snippet's options (before it adds ``hl`` and ``origin``)."""
+    return {QUERY_NAMES[name]: str(value) for name, value in options.items() if value not in (None, "")}
+
+
+# -- the accent colour ---------------------------------------------------------------------------
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2.x relative luminance of a ``#RRGGBB`` colour: 0 for black, 1 for white."""
+    hex_digits = colour.lstrip("#")
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(int(hex_digits[i : i + 2], 16)) for i in (0, 2, 4))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(first: str, second: str = "#ffffff") -> float:
+    """WCAG contrast ratio of two ``#RRGGBB`` colours, from 1 (the same) to 21 (black on white)."""
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def hex_colour(value: str | None) -> str | None:
+    """``"#1D5E2B"`` or ``"1d5e2b"`` → ``"#1d5e2b"``; anything else → None."""
+    match = HEX_COLOUR.match(value or "")
+    return f"#{match.group(1).lower()}" if match else None
+
+
+def usable_accent(value: str | None) -> str | None:
+    """The accent as ``#rrggbb`` if it is a colour that white text on it (and it on white) can be read
+    with (at least :data:`MIN_CONTRAST`), else None: the widget then keeps its own."""
+    colour = hex_colour(value)
+    return colour if colour and contrast_ratio(colour) >= MIN_CONTRAST else None

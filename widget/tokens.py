@@ -16,6 +16,7 @@ SALTS = {
     "confirm": "pledge-widget/confirm",
     "withdraw": "pledge-widget/withdraw",
     "host-login": "pledge-widget/host-login",
+    "unsubscribe": "pledge-widget/unsubscribe",
 }
 
 

@@ -16,7 +16,10 @@ from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, existing_site
 from .held import held
+from .host import host
+from .notify import digest
 from .mail import mail
+from .paper import paper
 from .site import site
 
 
@@ -27,7 +30,10 @@ def pledge() -> None:
 
 pledge.add_command(site)
 pledge.add_command(held)
+pledge.add_command(host)
+pledge.add_command(digest)
 pledge.add_command(mail)
+pledge.add_command(paper)
 
 
 @pledge.command("counts")

@@ -98,6 +98,28 @@ def site_edit(key: str, name: str | None, origins: tuple[str, ...], email: str |
     click.echo(json.dumps(site_json(changed)) if as_json else f"changed {key}: {changed.name}, {' '.join(changed.origins)}")
 
 
+@site.command("approve")
+@click.argument("keys", nargs=-1, required=True)
+@with_appcontext
+def site_approve(keys: tuple[str, ...]) -> None:
+    """Let sites that wait for approval (PLEDGE_HOST_APPROVAL=manual), or that were disabled, show their widget."""
+    for key in keys:
+        existing_site(key)
+        state().store.update_site(key, status="active")
+        click.echo(f"approved {key}")
+
+
+@site.command("disable")
+@click.argument("keys", nargs=-1, required=True)
+@with_appcontext
+def site_disable(keys: tuple[str, ...]) -> None:
+    """Stop sites' widgets (404) without deleting anything; `site approve` undoes it."""
+    for key in keys:
+        existing_site(key)
+        state().store.update_site(key, status="disabled")
+        click.echo(f"disabled {key}")
+
+
 @site.command("remove")
 @click.argument("key")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -119,7 +141,8 @@ def _snippet(base: str, site_key: str, slug: str, lang: str | None = None) -> st
 
 
 def site_json(s: Site) -> dict:
-    return {"key": s.key, "name": s.name, "campaign": s.campaign, "origins": list(s.origins), "email": s.owner_email}
+    return {"key": s.key, "name": s.name, "campaign": s.campaign, "origins": list(s.origins), "email": s.owner_email,
+            "status": s.status}
 
 
 @site.command("list")
@@ -131,6 +154,6 @@ def site_list(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([site_json(s) for s in sites]))
         return
-    click.echo("key\tcampaign\tname\torigins")
+    click.echo("key\tcampaign\tstatus\tname\torigins")
     for s in sites:
-        click.echo(f"{s.key}\t{s.campaign}\t{s.name}\t{' '.join(s.origins)}")
+        click.echo(f"{s.key}\t{s.campaign}\t{s.status}\t{s.name}\t{' '.join(s.origins)}")

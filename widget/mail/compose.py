@@ -1,9 +1,12 @@
 """Composing the e-mails we send, from templates, in the language of the request (or a forced one)."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from typing import Any, Callable
 
 from flask import current_app, render_template
+from flask_babel import format_date, format_decimal, get_translations
 from flask_babel import gettext as _
 
 from ..campaigns import Campaign
@@ -57,3 +60,44 @@ def host_login(to: str, lang: str, login_url: str, campaigns: list[Campaign]) ->
         to, lang, "host_login", lambda: _("Your sign-in link: %(service)s", service=service_name()),
         login_url=login_url, campaign_titles=[c.text("title") for c in campaigns],
     )
+
+
+def unsubscribe_headers(unsubscribe_url: str) -> dict[str, str]:
+    """One-click unsubscribe (RFC 8058): mail clients POST ``List-Unsubscribe=One-Click`` to the URL."""
+    return {"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def milestone(to: str, lang: str, site_name: str, campaign: Campaign, threshold: int, count: int,
+              dashboard_url: str, unsubscribe_url: str, settings_url: str) -> Mail:
+    """Tells a host that one of its sites has passed ``threshold`` confirmed signatures (``count`` now)."""
+
+    def subject() -> str:
+        return get_translations().ungettext(
+            "%(site)s has passed %(num)s signature for %(title)s",
+            "%(site)s has passed %(num)s signatures for %(title)s", threshold,
+        ) % {"site": site_name, "num": format_decimal(threshold), "title": campaign.text("title")}
+
+    mail = _compose(
+        to, lang, "milestone", subject, site_name=site_name, campaign=campaign, threshold=threshold, count=count,
+        dashboard_url=dashboard_url, unsubscribe_url=unsubscribe_url, settings_url=settings_url,
+    )
+    return replace(mail, headers=unsubscribe_headers(unsubscribe_url))
+
+
+def digest(to: str, lang: str, day: date, sites: list[dict[str, Any]], unsubscribe_url: str, settings_url: str) -> Mail:
+    """A host's daily digest: per site (``{"site", "campaign", "count", "rows", "more", "dashboard_url"}``),
+    the sign-ons confirmed on ``day`` (UTC); each row holds only what the host may see (see
+    :func:`widget.notifications.digest_row`)."""
+    total = sum(entry["count"] for entry in sites)
+
+    def subject() -> str:
+        return get_translations().ungettext(
+            "%(num)s new signature through your web sites on %(day)s",
+            "%(num)s new signatures through your web sites on %(day)s", total,
+        ) % {"num": format_decimal(total), "day": format_date(day, format="medium")}
+
+    mail = _compose(
+        to, lang, "digest", subject, day=day, sites=sites, total=total,
+        unsubscribe_url=unsubscribe_url, settings_url=settings_url,
+    )
+    return replace(mail, headers=unsubscribe_headers(unsubscribe_url))

@@ -84,6 +84,8 @@ def build_message(mail: Mail, sender: str, to: str | None = None) -> EmailMessag
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in mail.headers.items():  # List-Unsubscribe and the like
+        message[name] = value
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     return message

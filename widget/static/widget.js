@@ -20,6 +20,35 @@
     if (window.ResizeObserver) new ResizeObserver(tell).observe(document.body);
     window.addEventListener("load", tell);
   }
+  // Button mode: "Sign" opens the form here, in the same frame (which grows: the observer above tells the
+  // host page); "Close" or Escape closes it and gives focus back to "Sign". Without this script, "Sign"
+  // is a link to the whole form.
+  var opener = document.getElementById("sign-open");
+  var panel = document.getElementById("sign-panel");
+  var closer = document.getElementById("sign-close");
+  var openPanel = function (focusFirstField) {
+    panel.hidden = false;
+    opener.setAttribute("aria-expanded", "true");
+    var first = focusFirstField && panel.querySelector("#signon input:not([type=hidden]):not([tabindex='-1']), #signon select, #signon textarea");
+    if (first) first.focus();
+  };
+  var closePanel = function () {
+    panel.hidden = true;
+    opener.setAttribute("aria-expanded", "false");
+    opener.focus();
+  };
+  if (opener && panel && closer) {
+    document.getElementById("sign-link").hidden = true;
+    opener.hidden = false;
+    closer.hidden = false;
+    opener.addEventListener("click", function () {
+      if (panel.hidden) openPanel(true); else closePanel();
+    });
+    closer.addEventListener("click", closePanel);
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !panel.hidden && !event.defaultPrevented) closePanel();
+    });
+  }
   // Back from "check your inbox" to the form: say it was sent, rather than show the filled form as if
   // nothing had happened (the server's redirect after the POST already keeps Back from sending again).
   // The mark lives in this history entry's state: no storage, which browsers refuse to third-party frames.
@@ -32,6 +61,7 @@
       var notice = document.getElementById("sent-before");
       if (history.state && history.state.pledgeSent && notice) {
         form.reset();
+        if (panel && opener) openPanel(false);
         notice.hidden = false;
         notice.focus();
       }

@@ -38,7 +38,7 @@ class SignOn:
     site_key: str
     email: str
     lang: str
-    status: str  # "pending" or "confirmed"
+    status: str  # "pending", "held", "confirmed", or "paper" (entered by a host, waiting for the operator)
     created_at: float
     confirmed_at: float | None
     consent_at: float
@@ -48,6 +48,11 @@ class SignOn:
     #: The version of the separate, optional "the host may contact me" wording the signatory agreed to, or None.
     contact_consent: str | None = None
     source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
+
+    @property
+    def has_email(self) -> bool:
+        """False for a paper sign-on entered without an address: it holds a stand-in that is never mailed."""
+        return not self.email.endswith("@" + NO_EMAIL_DOMAIN)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class Mail:
     html: str
     id: int | None = None
     attempts: int = 0
+    #: Extra headers (List-Unsubscribe and the like), kept as JSON in the outbox.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,10 @@ class Counts(NamedTuple):
     site: int
     total: int
 
+
+#: The domain of the stand-in address of a paper sign-on entered without one (one address signs a campaign
+#: once, so each gets its own). ``.invalid`` is reserved (RFC 2606): no form accepts it, nothing is mailed there.
+NO_EMAIL_DOMAIN = "no-email.invalid"
 
 #: The site `pledge-widget run` creates on an empty database, shown live on the front page.
 DEMO_SITE_KEY = "demo"

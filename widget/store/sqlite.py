@@ -23,6 +23,8 @@ import sqlite_utils
 from ..addresses import normalise_stored
 from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .sqlite_hosts import HostTables
+from .sqlite_notify import NotifyTables
+from .sqlite_paper import PaperTables
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 TOTAL = ""  # the site_key of a campaign's total in the counts table
@@ -155,7 +157,7 @@ def _migration_6(db: sqlite_utils.Database) -> None:
 MIGRATIONS = [_migration_1, _migration_2, _migration_3, _migration_4, _migration_5, _migration_6]
 
 
-class SQLiteStore(HostTables):
+class SQLiteStore(HostTables, PaperTables, NotifyTables):
     """Sites, sign-ons, counters and the outbox in one SQLite file."""
 
     def __init__(self, path: str, busy_timeout: float = 10.0, synchronous: str = "FULL"):
@@ -495,9 +497,9 @@ class SQLiteStore(HostTables):
     def _delete_signons(self, db: sqlite_utils.Database, signons: list[SignOn]) -> None:
         for signon in signons:
             if signon.status == "confirmed":
-                db.execute(
-                    "UPDATE counts SET confirmed = confirmed - 1 WHERE campaign = ? AND site_key IN (?, ?)",
-                    [signon.campaign, signon.site_key, TOTAL],
+                db.execute(  # an approved paper sign-on leaves the paper count too
+                    "UPDATE counts SET confirmed = confirmed - 1, paper = paper - ? WHERE campaign = ? AND site_key IN (?, ?)",
+                    [int(signon.source == "paper"), signon.campaign, signon.site_key, TOTAL],
                 )
             db.execute("DELETE FROM outbox WHERE signon_id = ?", [signon.id])
             db.execute("DELETE FROM signons WHERE id = ?", [signon.id])
@@ -514,12 +516,13 @@ class SQLiteStore(HostTables):
 
     def all_counts(self) -> list[tuple[str, str, int]]:
         """``(campaign, site_key, confirmed)`` for every site with a count; ``site_key`` "" is the total."""
-        return [tuple(row) for row in self.db.execute("SELECT * FROM counts ORDER BY campaign, site_key")]
+        return [tuple(row) for row in self.db.execute("SELECT campaign, site_key, confirmed FROM counts ORDER BY campaign, site_key")]
 
     def recount(self) -> list[tuple[str, str, int, int]]:
         """Compare the counters with the rows: ``(campaign, site_key, counter, rows)`` where they differ.
 
-        For audits and tests only: requests read the counters.
+        For audits and tests only: requests read the counters. The paper counters follow (see
+        :meth:`paper_drift`), their site key followed by " (paper)".
         """
         actual: dict[tuple[str, str], int] = {}
         query = "SELECT campaign, site_key, COUNT(*) FROM signons WHERE status = 'confirmed' GROUP BY 1, 2"
@@ -531,7 +534,7 @@ class SQLiteStore(HostTables):
             (c, s, counters.get((c, s), 0), actual.get((c, s), 0))
             for c, s in sorted(set(actual) | set(counters))
             if counters.get((c, s), 0) != actual.get((c, s), 0)
-        ]
+        ] + self.paper_drift()
 
     def sites_of(self, owner_email: str) -> list[Site]:
         """The sites an address owns (any spelling of it: addresses are stored normalised)."""
@@ -659,6 +662,7 @@ class SQLiteStore(HostTables):
                 "created_at": now,
                 "attempts": 0,
                 "next_attempt_at": now,
+                "headers": json.dumps(mail.headers) if mail.headers else None,
             }
         )
 
@@ -672,7 +676,7 @@ class SQLiteStore(HostTables):
         now = time.time()
         with self.write() as db:
             rows = db.execute(
-                "SELECT id, to_addr, subject, text_body, html_body, attempts FROM outbox "
+                "SELECT id, to_addr, subject, text_body, html_body, attempts, headers FROM outbox "
                 "WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ? "
                 "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY attempts, id LIMIT ?",
                 [now, now, limit],
@@ -682,7 +686,8 @@ class SQLiteStore(HostTables):
                     f"UPDATE outbox SET claimed_until = ?, claimed_by = ? WHERE id IN ({','.join('?' * len(rows))})",
                     [now + lease, claimer, *[row[0] for row in rows]],
                 )
-        return [Mail(to=r[1], subject=r[2], text=r[3], html=r[4], id=r[0], attempts=r[5]) for r in rows]
+        return [Mail(to=r[1], subject=r[2], text=r[3], html=r[4], id=r[0], attempts=r[5], headers=json.loads(r[6] or "{}"))
+                for r in rows]
 
     def renew_claim(self, mail_id: int, claimer: str, lease: float) -> bool:
         """Extend ``claimer``'s claim on a mail right before sending it; False if another sender took it

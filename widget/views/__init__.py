@@ -11,4 +11,4 @@ blueprint = Blueprint(
     static_url_path="/pledge-static",
 )
 
-from . import api, common, confirm, errors, front, host, host_sites, widget, withdraw  # noqa: E402,F401  (routes register on import)
+from . import api, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet, widget, withdraw  # noqa: E402,F401  (routes register on import)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import g
 from werkzeug.wrappers import Response
 
+from .. import notifications
 from ..extension import state
 from ..signons import send_new_link
 from ..store import SignOn
@@ -65,6 +66,8 @@ def confirm_post(token: str) -> Response:
     if signon.status != "confirmed" and expired:
         return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
     result = state().store.confirm_signon(signon.id)
+    if result.status == "confirmed":
+        notifications.after_confirmation(result.signon)
     return private_page("confirm_done.html", signon.lang, already=result.status != "confirmed", **_context(result.signon or signon))
 
 

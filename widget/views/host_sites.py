@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import get_translations
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -24,6 +24,11 @@ from .common import current_language, number, pledge_day_of
 from .host_access import check_csrf, host_or_404, host_page, own_site
 
 CHART_DAYS = 30
+
+
+def signatures(n: int) -> str:
+    """"12,345 signatures", with the plural form and the number written for the current language."""
+    return get_translations().ungettext("%(num)s signature", "%(num)s signatures", n) % {"num": number(n)}
 
 
 def _origins(form: FlaskForm, field: Any) -> None:
@@ -167,7 +172,7 @@ def host_site(site_key: str) -> Response:
     chart = bar_chart(
         series,
         _("Signatures per day through %(site)s, the last %(days)s days", site=site.name, days=CHART_DAYS),
-        lambda day, n: f"{pledge_day_of(day)}: " + ngettext("%(num)s signature", "%(num)s signatures", n, num=number(n)),
+        lambda day, n: f"{pledge_day_of(day)}: " + signatures(n),
         "chart-title",
     )
     seen = store.last_seen(site.key)

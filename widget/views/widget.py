@@ -6,7 +6,8 @@ import re
 from flask import abort, current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
-from .. import i18n
+from .. import hosts, i18n
+from ..snippet import MODES, THEMES, hex_colour, usable_accent
 from ..abuse import client_hash, looks_like_a_bot
 from ..campaigns import Campaign
 from ..extension import state
@@ -25,8 +26,8 @@ def find_site(site_key: str) -> tuple[Site, Campaign]:
     no longer configured (the operator removed it from the campaigns file)."""
     pledge = state()
     site = pledge.store.get_site(site_key) if SITE_KEY.match(site_key) else None
-    if site is None or site.campaign not in pledge.campaigns:
-        abort(404)
+    if site is None or not site.active or site.campaign not in pledge.campaigns:
+        abort(404)  # unknown, waiting for approval, disabled, or its campaign is gone
     return site, pledge.campaign(site.campaign)
 
 
@@ -41,9 +42,6 @@ def host_origin(site: Site) -> str | None:
     return origin if origin in site.origins or origin == own else None
 
 
-THEMES = ("light", "dark", "auto")
-
-
 def widget_theme() -> str:
     """The snippet's data-theme: light by default (a dark box on a light page looks broken), or dark,
     or auto (the visitor's preference)."""
@@ -51,7 +49,20 @@ def widget_theme() -> str:
     return theme if theme in THEMES else "light"
 
 
-QUERY = ("lang", "hl", "origin", "theme")
+def widget_mode() -> str:
+    """The snippet's data-mode: "form" (the default), "button" or "counter"; anything else is the form."""
+    mode = request.args.get("mode", "")
+    return mode if mode in MODES else "form"
+
+
+def min_count() -> int:
+    """The snippet's data-min-count: the count stays hidden until the site has this many signatures."""
+    value = request.args.get("min", "")
+    return min(int(value), 10**9) if value.isascii() and value.isdigit() else 0
+
+
+#: The query of the widget page (the loader's parameters) that every link and form of it keeps.
+QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent")
 
 
 # Routes that carry a key or a token say merge_slashes=False: "/w//KEY" is a bad address (404), not a
@@ -59,6 +70,8 @@ QUERY = ("lang", "hl", "origin", "theme")
 @blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
 def widget(site_key: str) -> Response:
     site, campaign = find_site(site_key)
+    if request.method == "GET":
+        hosts.widget_seen(site, request.args.get("origin"))  # "Where is my widget?" on the dashboard
     pledge = state()
     lang = current_language(campaign)
     query = {k: v for k, v in request.args.items() if k in QUERY}
@@ -70,19 +83,23 @@ def widget(site_key: str) -> Response:
     # The form reads request.form only: Flask-WTF would also take a JSON body, which is not ours to parse.
     formdata = request.form if request.method == "POST" else None
     with i18n.speaking(lang):  # the form's texts (labels, the consent) in the page's language
-        form = build_form(campaign, lang, site.key, pledge.tokens, formdata)
+        form = build_form(campaign, lang, site.key, pledge.tokens, formdata, site_name=site.name)
     status = 200
     if request.method == "POST" and not switch:
         if form.validate():
             if not looks_like_a_bot(request.form, form.issued_at, current_app.config["PLEDGE_MIN_FILL_SECONDS"]):
                 answers = {name: form[name].data for name in ANSWERS if name in form and form[name].data}
                 ip_hash = client_hash(pledge.tokens.keys[0], request.remote_addr)
-                sign_on(site, campaign, lang, form.email.data, answers, ip_hash)
+                # The separate, optional consent to be contacted by the host: its wording's version, or None.
+                contact = form.contact_consent.data if "contact_consent" in form else False
+                sign_on(site, campaign, lang, form.email.data, answers, ip_hash,
+                        contact_consent=f"{campaign.consent_version}/{lang}" if contact else None)
             # Post, redirect, get: Back and Reload show "sent" again, never the form nor a second POST.
             # Bots and held sign-ons get the same answer as everyone.
             return redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303)
         status = 400
-    return _page(site, campaign, lang, status, form=form, query=query)
+    # In button mode a form sent back (errors, another language) stays open.
+    return _page(site, campaign, lang, status, form=form, query=query, opened=request.method == "POST")
 
 
 @blueprint.get("/w/<site_key>/sent", merge_slashes=False)
@@ -93,16 +110,36 @@ def widget_sent(site_key: str) -> Response:
     return _page(site, campaign, current_language(campaign), 200, form=None, query=query, sent=True)
 
 
+@blueprint.get("/w/accent/<colour>.css")
+def widget_accent(colour: str) -> Response:
+    """A snippet's accent colour as a stylesheet (the widget's CSP allows no inline style): light theme
+    only, the dark theme keeps its own palette. 404 for a colour too pale to read white text on."""
+    accent = usable_accent(colour) if hex_colour(colour) == f"#{colour.lower()}" else None
+    if accent is None:
+        abort(404)
+    css = (f':root[data-theme="light"] {{ --accent: {accent}; }}\n'
+           f'@media (prefers-color-scheme: light) {{ :root[data-theme="auto"] {{ --accent: {accent}; }} }}\n')
+    response = current_app.response_class(css, mimetype="text/css")
+    # One colour, one address, the same answer for ever.
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
+
+
 def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> Response:
+    counts = state().store.counts(campaign.slug, site.key)
     body, status = render_page(
         "widget.html",
         lang,
         status,
         site=site,
         campaign=campaign,
-        counts=state().store.counts(campaign.slug, site.key),
+        counts=counts,
         host_origin=host_origin(site),
         theme=widget_theme(),
+        mode=widget_mode(),
+        accent=usable_accent(request.args.get("accent")),
+        # "0 signatures" on a new site discourages: the snippet may hide the count until there are more.
+        show_count=counts.site >= min_count(),
         languages=campaign.available_languages,
         privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
         **context,

@@ -1,0 +1,44 @@
+"""``pledge-widget host ...``: the organisations that show widgets on their web sites."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..addresses import normalise_stored
+from ..export import timestamp
+from ..extension import state
+
+
+@click.group("host", help="Hosts: the organisations that show widgets on their web sites.")
+def host() -> None:
+    pass
+
+
+@host.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@with_appcontext
+def host_list(as_json: bool) -> None:
+    """Every host, oldest first, with its number of sites and whether it is disabled."""
+    rows = [
+        {"email": h.email, "sites": n, "created_at": timestamp(h.created_at), "disabled_at": timestamp(h.disabled_at)}
+        for h, n in state().store.list_hosts()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    click.echo("email\tsites\tsince\tdisabled")
+    for row in rows:
+        click.echo(f"{row['email']}\t{row['sites']}\t{row['created_at']}\t{row['disabled_at'] or ''}")
+
+
+@host.command("disable")
+@click.argument("email")
+@with_appcontext
+def host_disable(email: str) -> None:
+    """Stop a host at once: its sessions end, its sites' widgets stop, it gets no more sign-in links."""
+    address = normalise_stored(email)
+    if not state().store.disable_host(address):
+        raise click.BadParameter(f"no enabled host {address!r}", param_hint="EMAIL")
+    click.echo(f"disabled {address}")

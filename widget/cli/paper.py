@@ -1,0 +1,70 @@
+"""``pledge-widget paper ...``: paper sign-ons that hosts entered, waiting for the operator."""
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from .. import export, paper as workflow
+from ..extension import state
+
+#: What approving a sign-on did, for the operator.
+OUTCOMES = {
+    "unknown": "not waiting for approval (unknown, approved or rejected before)",
+    "already": "its address has signed the campaign meanwhile: not counted again; reject it",
+}
+
+
+@click.group("paper", help="Paper sign-ons entered by hosts: review, approve (they count) or reject (deleted).")
+def paper() -> None:
+    pass
+
+
+@paper.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def paper_list(as_json: bool) -> None:
+    """Paper sign-ons waiting for approval, oldest first."""
+    rows = [export.row(s) for s in state().store.paper_signons()]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no paper sign-ons wait for approval")
+        return
+    click.echo("id\tsite\tentered\torganization\tcountry\tname\temail")
+    for row in rows:
+        cells = [row["id"], row["site_key"], row["created_at"], row.get("organization", ""), row.get("country", ""),
+                 row.get("name", ""), row["email"]]
+        click.echo("\t".join(" ".join(str(cell or "").split()) for cell in cells))
+
+
+@paper.command("approve")
+@click.argument("ids", nargs=-1)
+@click.option("--all", "approve_all", is_flag=True, help="Approve every paper sign-on waiting.")
+@with_appcontext
+def paper_approve(ids: tuple[str, ...], approve_all: bool) -> None:
+    """Approve paper sign-ons: they are confirmed, and counted (site, total and paper) once."""
+    if approve_all == bool(ids):
+        raise click.UsageError("give the ids of paper sign-ons, or --all")
+    results = workflow.approve(None if approve_all else list(ids))
+    problems = {signon_id: outcome for signon_id, outcome in results.items() if outcome != "approved"}
+    for signon_id, outcome in problems.items():
+        click.echo(f"{signon_id}: {OUTCOMES[outcome]}", err=True)
+    click.echo(f"approved {len(results) - len(problems)} paper sign-on(s)")
+    if problems:
+        raise SystemExit(1)
+
+
+@paper.command("reject")
+@click.argument("ids", nargs=-1, required=True)
+@with_appcontext
+def paper_reject(ids: tuple[str, ...]) -> None:
+    """Delete paper sign-ons waiting for approval (they were never counted)."""
+    rejected, unknown = workflow.reject(list(ids))
+    for signon_id in unknown:
+        click.echo(f"{signon_id}: {OUTCOMES['unknown']}", err=True)
+    click.echo(f"rejected {len(rejected)} paper sign-on(s)")
+    if unknown:
+        raise SystemExit(1)

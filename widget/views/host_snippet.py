@@ -1,0 +1,117 @@
+"""The snippet builder: a host picks the widget's options, sees the widget as its pages will show it, and
+copies the two lines to paste. A GET form: it works without JavaScript ("Update"); with it, the code and
+the preview follow each change (widget/static/builder.js asks this same page again)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from .. import i18n
+from ..campaigns import Campaign
+from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
+from ..store import Site
+from ..urls import public_base_url
+from . import blueprint
+from .common import content_security_policy, current_language
+from .host_access import host_page, own_site
+
+#: The modes the builder offers (data-mode), the first being the widget's default.
+MODES = (
+    ("form", _l("The whole form")),
+    ("button", _l("A “Sign” button that opens the form")),
+    ("counter", _l("The count and its progress bar, with a link to the form")),
+)
+#: data-theme, the first being the widget's default.
+THEMES = (
+    ("light", _l("Light")),
+    ("dark", _l("Dark")),
+    ("auto", _l("Follow the visitor’s setting")),
+)
+MAX_MIN_COUNT = 10_000_000
+
+# The builder page frames its own preview, and asks itself for the new code as options change.
+BUILDER_CSP = content_security_policy(frame_src="'self'") + "; connect-src 'self'"
+
+
+def _ratio(value: float) -> str:
+    """A contrast ratio for people: 4.47, never rounded up to the minimum it fails (4.499 is not 4.5)."""
+    return format_decimal(math.floor(value * 100) / 100, format="0.##")
+
+
+def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """The snippet's options from the builder's query, the values to show in its fields, and the errors.
+
+    Options equal to the widget's defaults are left out of the snippet; a bad value is named in
+    ``errors`` and left out too, so the snippet below always works.
+    """
+    args = request.args
+    modes, themes = [m for m, _label in MODES], [t for t, _label in THEMES]
+    mode = args.get("mode") if args.get("mode") in modes else modes[0]
+    # "lang" is the page's own language (?lang=ar shows the builder in Arabic): the widget's is "snippet_lang".
+    if "snippet_lang" in args:
+        lang = i18n.normalise(args.get("snippet_lang"), campaign.available_languages) or ""
+    else:
+        lang = site.lang if site.lang in campaign.available_languages else ""
+    theme = args.get("theme") if args.get("theme") in themes else themes[0]
+    errors: dict[str, str] = {}
+
+    min_text = args.get("min", "").strip()[:20]
+    min_count = None
+    if min_text:
+        if min_text.isascii() and min_text.isdigit() and int(min_text) <= MAX_MIN_COUNT:
+            min_count = int(min_text) or None  # 0: always show the count, as without the option
+        else:
+            errors["min"] = _("Please give a whole number of signatures between 0 and %(max)s, or leave the field empty.",
+                              max=format_decimal(MAX_MIN_COUNT))
+
+    accent = hex_colour(args.get("accent")) or DEFAULT_ACCENT
+    if "accent" in args and hex_colour(args.get("accent")) is None:
+        errors["accent"] = _("Please choose a colour.")
+    ratio = contrast_ratio(accent)
+    if ratio < MIN_CONTRAST:
+        errors["accent"] = _(
+            "This colour is too pale: its contrast ratio with white is %(ratio)s:1, and it needs at least "
+            "%(minimum)s:1 for the text on it to stay readable. The snippet is built without it.",
+            ratio=_ratio(ratio), minimum=_ratio(MIN_CONTRAST),
+        )
+    options = {
+        "mode": None if mode == modes[0] else mode,
+        "lang": lang or None,
+        "theme": None if theme == themes[0] else theme,
+        "min_count": min_count,
+        "accent": None if "accent" in errors or accent == DEFAULT_ACCENT else accent,
+    }
+    fields = {"mode": mode, "snippet_lang": lang, "theme": theme, "min": min_text, "accent": accent}
+    return options, fields, errors
+
+
+@blueprint.get("/host/sites/<site_key>/snippet")
+def host_snippet(site_key: str) -> Response:
+    email, site, campaign = own_site(site_key)
+    options, fields, errors = read_options(site, campaign)
+    # The link's text (also the iframe's title): the campaign's title in the widget's language.
+    with i18n.speaking(options["lang"] or site.lang or campaign.default_lang):
+        title = campaign.text("title")
+    base = public_base_url()
+    base_origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
+    page_lang = current_language()
+    # The preview: the very query the loader sends from a page of this language and origin.
+    preview = url_for("pledge.widget", site_key=site.key,
+                      **loader_query(options), hl=page_lang, origin=request.host_url.rstrip("/"))
+    response = host_page(
+        "host_snippet.html",
+        email=email, site=site, campaign=campaign, fields=fields, errors=errors,
+        modes=MODES, themes=THEMES, snippet_languages=campaign.available_languages,
+        code=snippet(base, site.key, title, **options), title=title, preview_url=preview,
+        base_origin=base_origin, page_lang=i18n.normalise(request.args.get("lang")), min_contrast=_ratio(MIN_CONTRAST),
+        max_min_count=MAX_MIN_COUNT,
+    )
+    response.headers["Content-Security-Policy"] = BUILDER_CSP
+    return response
