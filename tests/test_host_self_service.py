@@ -144,7 +144,7 @@ def test_every_host_url_of_another_hosts_site_is_a_404(app, site, inbox, method,
 
 
 def test_edit_rotate_and_delete_a_site(app, client, site, inbox):
-    confirmed(app, app.test_client(), site, inbox, "rotate@example.org")
+    confirmed(app, app.test_client(), site, inbox, "site-rotation@example.org")
     sign_in(app, client, inbox, "webmaster@lycee.example")
     page = client.get(f"/host/sites/{site.key}/edit").get_data(as_text=True)
     client.post(f"/host/sites/{site.key}/edit", data={"csrf_token": CSRF.search(page).group(1), "name": "Lycée J. M.",
