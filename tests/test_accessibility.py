@@ -165,13 +165,20 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
     axe_page(url, before=sign_in)  # the list of the host's sites
     for lang in ("en", "ar"):
         for path in (f"/host/sites/{school.key}", f"/host/sites/{school.key}/edit", f"/host/sites/{school.key}/delete",
-                     "/host/sites/new", "/host/settings", "/host/"):
+                     f"/host/sites/{school.key}/paper", "/host/sites/new", "/host/settings", "/host/"):
             axe_page(f"{live.url}{path}?lang={lang}", scheme="light")
 
     def chart_and_tables(page):
         assert page.locator("svg[role=img] title").count() >= 1 and page.get_by_role("table").count() >= 3
 
     axe_page(f"{live.url}/host/sites/{school.key}", scheme="dark", before=chart_and_tables)
+
+    from widget import notifications
+
+    with live.app.test_request_context(base_url=live.url):
+        unsubscribe = notifications.unsubscribe_url(owner, "digest")
+    for lang in ("en", "ar"):
+        axe_page(f"{unsubscribe}?lang={lang}")
 
 
 def test_poster_page_has_no_violations(live, axe_page, inbox):

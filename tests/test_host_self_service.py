@@ -127,7 +127,8 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(app, site, inb
 HOST_URLS = [("GET", "/host/sites/{key}"), ("GET", "/host/sites/{key}/edit"), ("POST", "/host/sites/{key}/edit"),
              ("POST", "/host/sites/{key}/rotate"), ("GET", "/host/sites/{key}/delete"),
              ("POST", "/host/sites/{key}/delete"), ("GET", "/host/sites/{key}/snippet"),
-             ("GET", "/host/sites/{key}/poster"), ("GET", "/host/sites/{key}.csv")]
+             ("GET", "/host/sites/{key}/poster"), ("GET", "/host/sites/{key}.csv"),
+             ("GET", "/host/sites/{key}/paper"), ("POST", "/host/sites/{key}/paper")]
 
 
 @pytest.mark.parametrize("method, path", HOST_URLS)

@@ -10,11 +10,12 @@ import time
 
 from flask import current_app
 
+from . import notifications
 from .addresses import normalise_email
 from .campaigns import Campaign
 from .extension import state
 from .mail import compose
-from .store import Mail, SignOn, Site, new_id
+from .store import ConfirmResult, Mail, SignOn, Site, new_id
 from .urls import public_url
 
 
@@ -53,6 +54,19 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     if status == "pending":
         pledge.mail_queued()
     return status
+
+
+def confirm(signon_id: str) -> ConfirmResult:
+    """Confirm a sign-on (once: a second call changes nothing) and tell its host of a milestone."""
+    result = state().store.confirm_signon(signon_id)
+    if result.status == "confirmed" and result.signon is not None:
+        notifications.after_confirmation(result.signon)
+    return result
+
+
+def withdraw(signon_id: str) -> SignOn | None:
+    """Delete a sign-on and its unsent mail; a confirmed one leaves the counts. None if unknown."""
+    return state().store.withdraw_signon(signon_id)
 
 
 def withdraw_url(signon: SignOn) -> str:

@@ -4,9 +4,8 @@ from __future__ import annotations
 from flask import g
 from werkzeug.wrappers import Response
 
-from .. import notifications
+from .. import signons
 from ..extension import state
-from ..signons import send_new_link
 from ..store import SignOn
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
@@ -65,9 +64,7 @@ def confirm_post(token: str) -> Response:
         return error
     if signon.status != "confirmed" and expired:
         return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
-    result = state().store.confirm_signon(signon.id)
-    if result.status == "confirmed":
-        notifications.after_confirmation(result.signon)
+    result = signons.confirm(signon.id)
     return private_page("confirm_done.html", signon.lang, already=result.status != "confirmed", **_context(result.signon or signon))
 
 
@@ -80,5 +77,5 @@ def renew(token: str) -> Response:
     if signon.status == "confirmed":
         return private_page("confirm_done.html", signon.lang, already=True, **_context(signon))
     # Within the cool-down, or over the day's share of mail for this address, the page says the same.
-    cooling_down = not send_new_link(signon)
+    cooling_down = not signons.send_new_link(signon)
     return private_page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
+from .. import signons
 from ..extension import state
 from . import blueprint
 from .common import private_page
@@ -23,5 +24,5 @@ def withdraw_post(token: str) -> Response:
     signon, error, _expired = signon_from_token("withdraw", token)
     if error:
         return error
-    state().store.withdraw_signon(signon.id)
+    signons.withdraw(signon.id)
     return private_page("withdraw_done.html", signon.lang, campaign=state().campaign(signon.campaign))
