@@ -215,3 +215,9 @@ def test_contact_details_only_with_the_separate_consent(app, client, site, inbox
     assert stored.contact_consent.startswith("4p1000-declaration-2026-11/")  # the wording's version, stored
     widget = app.test_client().get(f"/w/{site.key}").get_data(as_text=True)
     assert re.search(r'<input id="contact_consent" name="contact_consent" type="checkbox" value="y">', widget)
+
+
+@pytest.mark.parametrize("key, value", [("PLEDGE_HOST_SIGNUP", "opened"), ("PLEDGE_HOST_APPROVAL", "Manual")])
+def test_a_mistyped_host_setting_stops_the_service_at_start(make_app, key, value):
+    with pytest.raises(ValueError, match=key):
+        make_app(**{key: value})

@@ -86,6 +86,9 @@ class PledgeWidget:
         campaigns = {BUILTIN_CAMPAIGN.slug: BUILTIN_CAMPAIGN}
         if cfg["PLEDGE_CAMPAIGNS_FILE"]:
             campaigns.update(load_file(cfg["PLEDGE_CAMPAIGNS_FILE"], i18n.LANGUAGES))
+        for key, allowed in (("PLEDGE_HOST_SIGNUP", ("open", "closed")), ("PLEDGE_HOST_APPROVAL", ("auto", "manual"))):
+            if cfg[key] not in allowed:
+                raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {cfg[key]!r}")
         if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in campaigns:
             raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
         store = open_store(
