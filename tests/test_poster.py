@@ -57,17 +57,17 @@ def test_the_owner_gets_title_count_qr_code_and_address(app, client, inbox):
     assert "Déclaration d’intention pour les sols" in html  # the campaign's title (in the site's language)
     assert "Mairie de Villeneuve" in html
     assert "3 signatures" in html  # the campaign's count ...
-    assert re.search(r">2 [^<]*through <bdi>Mairie de Villeneuve</bdi>", html)  # ... and the site's share
+    assert re.search(r"dont 2 via <bdi>Mairie de Villeneuve</bdi>", html)  # ... and the site's share, in French
     url = f"http://localhost/w/{site.key}?lang=fr"
     assert f">{url}</a>" in html  # printed under the code, for people without a scanner
     assert client.get(f"/w/{site.key}?lang=fr").status_code == 200  # a page that works
 
     svg = re.search(r"<svg[^>]*class=\"qr\".*?</svg>", html, re.S).group(0)
-    assert re.match(r'<svg role="img" aria-label="[^"]*sign-on page[^"]*"', svg)
-    assert f"<title>QR code: the sign-on page of" in svg and url in svg
+    assert re.match(r'<svg role="img" aria-label="[^"]*page de signature[^"]*"', svg)
+    assert f"<title>QR code\xa0: la page de signature de" in svg and url in svg
     assert QR_PATH.search(html).group(1) == qr_modules(url)  # exactly that address ...
     assert qr_modules(url) != qr_modules(url.replace("?lang=fr", "?lang=en"))  # ... and not a near one
-    assert "Scan to sign" in html and "Print" in html
+    assert "Scannez pour signer" in html and "Imprimer" in html
 
 
 def test_the_address_is_the_public_one_when_configured(make_app, inbox):
@@ -126,7 +126,7 @@ def test_a_host_page_without_inline_styles(app, client, inbox):
     csp = response.headers["Content-Security-Policy"]
     assert "style-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert response.headers["Cache-Control"] == "no-store"
-    assert re.search(r'<button type="button" id="print"[^>]*>Print</button>', html)
+    assert re.search(r'<button type="button" id="print"[^>]*>Imprimer</button>', html)
     assert 'src="/pledge-static/poster.js"' in html
 
 
