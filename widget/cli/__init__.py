@@ -15,6 +15,7 @@ from ..extension import state
 from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, existing_site
+from .db import db
 from .held import held
 from .host import host
 from .notify import digest
@@ -29,6 +30,7 @@ def pledge() -> None:
 
 
 pledge.add_command(site)
+pledge.add_command(db)
 pledge.add_command(held)
 pledge.add_command(host)
 pledge.add_command(digest)

@@ -188,6 +188,27 @@ class SQLiteStore(HostTables, PaperTables, NotifyTables):
         conn.execute("PRAGMA foreign_keys=ON")
         return sqlite_utils.Database(conn, execute_plugins=False)
 
+    def backup(self, path: str | Path) -> int:
+        """Copy the live database to ``path`` with SQLite's online backup API: a consistent snapshot,
+        taken while other connections go on writing (a plain file copy of a WAL database is not one).
+        Returns the number of pages copied."""
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        destination = sqlite3.connect(partial)
+        try:
+            source = sqlite3.connect(self.path, timeout=self.busy_timeout)
+            try:
+                source.backup(destination)
+                pages = destination.execute("PRAGMA page_count").fetchone()[0]
+            finally:
+                source.close()
+        finally:
+            destination.close()
+        partial.replace(target)  # a half-written backup never takes the name of a good one
+        return pages
+
     def close(self) -> None:
         """Close this thread's connection (the next use opens a new one)."""
         db = getattr(self._local, "db", None)
