@@ -1,6 +1,9 @@
 """What several command groups share: the service's public address and errors about sites."""
 from __future__ import annotations
 
+import json
+from typing import Any, Sequence
+
 import click
 from flask import current_app
 
@@ -38,3 +41,18 @@ def existing_site(key: str, param_hint: str = "KEY") -> Site:
     if found is None:
         raise click.BadParameter(f"no site with the key {key!r}", param_hint=param_hint)
     return found
+
+
+def echo_rows(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]], as_json: bool, empty: str) -> None:
+    """Print ``rows`` as a JSON array (every key), or as tab-separated ``columns`` (header, key) under a
+    header line, each cell on one line (a new line typed into a form must not break the table); ``empty``
+    when there is nothing to show."""
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(empty)
+        return
+    click.echo("\t".join(header for header, _key in columns))
+    for row in rows:
+        click.echo("\t".join(" ".join(str(row.get(key) or "").split()) for _header, key in columns))

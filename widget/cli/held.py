@@ -1,7 +1,6 @@
 """``pledge-widget held ...``: sign-ons kept aside by the limits."""
 from __future__ import annotations
 
-import json
 
 import click
 from flask import current_app
@@ -9,7 +8,7 @@ from flask.cli import with_appcontext
 
 from .. import export, signons
 from ..extension import state
-from .common import required_public_url
+from .common import echo_rows, required_public_url
 
 #: What each limit's name means, for the operator reviewing held sign-ons.
 REASONS = {
@@ -29,18 +28,12 @@ def held() -> None:
 @with_appcontext
 def held_list(as_json: bool) -> None:
     """Sign-ons kept aside, oldest first, with the limit that held each."""
-    held_signons = state().store.held_signons()
-    rows = [dict(export.row(s), held_reason=s.held_reason) for s in held_signons]
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("no held sign-ons")
-        return
-    click.echo("id\tsite\temail\torganization\theld because")
+    rows = [dict(export.row(s), held_reason=s.held_reason) for s in state().store.held_signons()]
     for row in rows:
-        reason = REASONS.get(row["held_reason"] or "", row["held_reason"] or "unknown")
-        click.echo(f"{row['id']}\t{row['site_key']}\t{row['email']}\t{row.get('organization', '')}\t{reason}")
+        row["held_because"] = REASONS.get(row["held_reason"] or "", row["held_reason"] or "unknown")
+    columns = [("id", "id"), ("site", "site_key"), ("email", "email"), ("organization", "organization"),
+               ("held because", "held_because")]
+    echo_rows(rows, columns, as_json, "no held sign-ons")
 
 
 @held.command("release")

@@ -1,14 +1,13 @@
 """``pledge-widget host ...``: the organisations that show widgets on their web sites."""
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import with_appcontext
 
 from ..addresses import normalise_stored
 from ..export import timestamp
 from ..extension import state
+from .common import echo_rows
 
 
 @click.group("host", help="Hosts: the organisations that show widgets on their web sites.")
@@ -25,12 +24,8 @@ def host_list(as_json: bool) -> None:
         {"email": h.email, "sites": n, "created_at": timestamp(h.created_at), "disabled_at": timestamp(h.disabled_at)}
         for h, n in state().store.list_hosts()
     ]
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    click.echo("email\tsites\tsince\tdisabled")
-    for row in rows:
-        click.echo(f"{row['email']}\t{row['sites']}\t{row['created_at']}\t{row['disabled_at'] or ''}")
+    columns = [("email", "email"), ("sites", "sites"), ("since", "created_at"), ("disabled", "disabled_at")]
+    echo_rows(rows, columns, as_json, "no hosts")
 
 
 @host.command("disable")

@@ -1,13 +1,12 @@
 """``pledge-widget paper ...``: paper sign-ons that hosts entered, waiting for the operator."""
 from __future__ import annotations
 
-import json
-
 import click
 from flask.cli import with_appcontext
 
 from .. import export, paper as workflow
 from ..extension import state
+from .common import echo_rows
 
 #: What approving a sign-on did, for the operator.
 OUTCOMES = {
@@ -27,17 +26,9 @@ def paper() -> None:
 def paper_list(as_json: bool) -> None:
     """Paper sign-ons waiting for approval, oldest first."""
     rows = [export.row(s) for s in state().store.paper_signons()]
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return
-    if not rows:
-        click.echo("no paper sign-ons wait for approval")
-        return
-    click.echo("id\tsite\tentered\torganization\tcountry\tname\temail")
-    for row in rows:
-        cells = [row["id"], row["site_key"], row["created_at"], row.get("organization", ""), row.get("country", ""),
-                 row.get("name", ""), row["email"]]
-        click.echo("\t".join(" ".join(str(cell or "").split()) for cell in cells))
+    columns = [("id", "id"), ("site", "site_key"), ("entered", "created_at"), ("organization", "organization"),
+               ("country", "country"), ("name", "name"), ("email", "email")]
+    echo_rows(rows, columns, as_json, "no paper sign-ons wait for approval")
 
 
 @paper.command("approve")

@@ -22,6 +22,8 @@ def front() -> Response:
     lang = current_language()
     store = state().store
     demo = store.get_site(DEMO_SITE_KEY)
+    if demo is not None and (not demo.active or demo.campaign not in state().campaigns):
+        demo = None  # disabled by the operator, or its campaign is gone: no live demo to show
     base = public_base_url()
     demo_snippet = None
     if demo is not None:
