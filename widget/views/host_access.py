@@ -46,7 +46,7 @@ def own_site(site_key: str) -> tuple[str, Site, Campaign]:
 def host_page(template: str, status: int = 200, **context: Any) -> Response:
     """A host page: private (no-store, no-referrer, noindex), framed by nobody, in the host's language."""
     context.setdefault("campaign", None)
-    return private_page(template, current_language(), status, **context)
+    return private_page(template, current_language(), status, host_styles=True, **context)
 
 
 @blueprint.app_template_global("pledge_csrf_token")

@@ -69,6 +69,6 @@ def host_poster(site_key: str) -> Response:
         label = _("QR code: the sign-on page of %(title)s, %(url)s", title=campaign.text("title"), url=url)
     return private_page(
         "host_poster.html", lang, email=email, site=site, campaign=campaign, counts=counts, url=url,
-        qr=qr_svg(url, label), theme="light",
+        qr=qr_svg(url, label), theme="light", host_styles=True,
         poster_languages=campaign.available_languages,
     )
