@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS, deliver, free_port, links, path_of, post_sign_on, wait_until_up
+from conftest import TOKEN_INPUT, VALID_ANSWERS, deliver, form_token, free_port, links, path_of, post_sign_on, wait_until_up
 
 from widget import state
 
@@ -47,6 +47,27 @@ def test_form_sent_back_too_fast_is_a_bot(make_app, monkeypatch):
     later = types.SimpleNamespace(time=lambda real=time.time: real() + 5)  # a person takes a few seconds
     monkeypatch.setattr(widget.abuse, "time", later)
     assert SAME_ANSWER in post_sign_on(client, site.key, "person@example.org").get_data(as_text=True)
+    assert rows(app, "pending") == 1
+
+
+def test_a_person_who_fixes_a_mistake_quickly_is_no_bot(make_app, monkeypatch):
+    """The minimum fill time counts from when the form was first shown, not from the page that showed
+    the visitor's mistake: ticking a forgotten box and sending again within a second is what people do."""
+    import itsdangerous.timed
+
+    app = make_app(PLEDGE_MIN_FILL_SECONDS=3)
+    client = app.test_client()
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
+    real = itsdangerous.timed.TimestampSigner.get_timestamp
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: real(self) - 20)
+    first = form_token(client, site.key)  # the visitor opened the form 20 seconds ago and filled it in
+    monkeypatch.undo()
+    data = dict(VALID_ANSWERS, email="quick-fix@example.org", form_token=first)
+    del data["consent"]
+    page = client.post(f"/w/{site.key}", data=data).get_data(as_text=True)  # forgot the consent
+    assert "Please tick this box to sign." in page
+    data.update(consent="y", form_token=TOKEN_INPUT.search(page).group(1))  # ticks it at once
+    assert client.post(f"/w/{site.key}", data=data).status_code == 303
     assert rows(app, "pending") == 1
 
 

@@ -8,6 +8,7 @@ it was handed out.
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from flask_babel import get_locale
@@ -60,6 +61,10 @@ class FormTokenCSRF(CSRF):
     def generate_csrf_token(self, csrf_token_field: Any) -> str:
         tokens: Tokens = self.context["tokens"]
         payload = {"s": self.context["site_key"], "l": self.context["lang"], "n": secrets.token_hex(4)}
+        # When the form was first shown, carried over when it comes back with errors: the minimum fill
+        # time counts from there, not from the error page (a person who fixes one box in two seconds is
+        # not a bot).
+        payload["f"] = int(self.context.get("first_shown") or time.time())
         return tokens.dumps("form", payload)
 
     def validate_csrf_token(self, form: FlaskForm, field: Any) -> None:
@@ -72,7 +77,24 @@ class FormTokenCSRF(CSRF):
             raise ValidationError(_l("This form could not be checked. Please send it again."))
         if not isinstance(payload, dict) or payload.get("s") != self.context["site_key"]:
             raise ValidationError(_l("This form could not be checked. Please send it again."))
-        form.issued_at = issued_at
+        form.issued_at = first_shown(payload, issued_at)
+
+
+def first_shown(payload: Any, issued_at: float) -> float:
+    """When the visitor first saw the form a token belongs to (its own time, or the first form's)."""
+    first = payload.get("f") if isinstance(payload, dict) else None
+    return min(float(first), issued_at) if isinstance(first, (int, float)) and not isinstance(first, bool) else issued_at
+
+
+def _first_shown_of(tokens: Tokens, formdata: Any) -> float | None:
+    """The first-shown time of the form token a visitor sent back, if it is a genuine one."""
+    if not formdata or not formdata.get("form_token"):
+        return None
+    try:
+        payload, issued_at = tokens.loads("form", formdata.get("form_token"))
+    except (TokenExpired, TokenInvalid):
+        return None
+    return first_shown(payload, issued_at)
 
 
 def no_control_characters(form: FlaskForm, field: Any) -> None:
@@ -90,7 +112,8 @@ def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, for
         csrf = True  # our own token, not Flask-WTF's session one: always on
         csrf_class = FormTokenCSRF
         csrf_field_name = "form_token"
-        csrf_context = {"tokens": tokens, "site_key": site_key, "lang": lang}
+        csrf_context = {"tokens": tokens, "site_key": site_key, "lang": lang,
+                        "first_shown": _first_shown_of(tokens, formdata)}
 
     attrs: dict[str, Any] = {"Meta": Meta}
     for name in campaign.fields:
