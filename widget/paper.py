@@ -121,13 +121,13 @@ def entry_of(form: FlaskForm) -> Entry | None:
     return Entry({name: form[name].data for name in names if form[name].data}, email)
 
 
-def taken_message() -> str:
-    return _("This address has already signed the campaign, or waits for approval on paper already.")
+def add(site: Site, campaign: Campaign, lang: str, entries: list[Entry]) -> None:
+    """Store paper sign-ons for ``site``, waiting for the operator, all together.
 
-
-def add(site: Site, campaign: Campaign, lang: str, entries: list[Entry]) -> list[str]:
-    """Store paper sign-ons for ``site``, waiting for the operator, all or none; return the addresses that
-    already signed the campaign or already wait on paper (then nothing is stored)."""
+    Whether an address has signed already is not checked here: a host is another organisation, and any
+    organisation may become a host, so its pages must not tell which addresses signed (nor which wait on
+    paper elsewhere). The operator's ``paper approve`` finds it out and counts such an entry nothing.
+    """
     now = time.time()
     signons = []
     for entry in entries:
@@ -138,7 +138,7 @@ def add(site: Site, campaign: Campaign, lang: str, entries: list[Entry]) -> list
             lang=lang, status="paper", created_at=now, confirmed_at=None, consent_at=now,
             consent_version=f"{campaign.consent_version}/paper", answers=entry.answers, source="paper",
         ))
-    return state().store.add_paper_signons(signons)
+    state().store.add_paper_signons(signons)
 
 
 # -- CSV files --------------------------------------------------------------------------------------
@@ -228,8 +228,6 @@ def read_csv(data: bytes, campaign: Campaign, lang: str) -> CSVResult:
                 continue
             seen[entry.email] = number
         result.entries.append(entry)
-    for number in _taken_rows(campaign, result.entries):
-        result.error(row_error(number, "email", taken_message()))
     if result.errors:
         result.entries = []
     return result
@@ -263,24 +261,12 @@ def _cell_message(campaign: Campaign, name: str, value: str, message: str) -> st
     return str(message)
 
 
-def _taken_rows(campaign: Campaign, entries: list[Entry]) -> list[int]:
-    """The rows whose address already signed the campaign or waits on paper already."""
-    emails = {entry.email: entry.row for entry in entries if entry.email}
-    taken = state().store.paper_taken(campaign.slug, list(emails))
-    return sorted(emails[email] for email in taken)
-
-
 def add_csv(site: Site, campaign: Campaign, lang: str, data: bytes) -> CSVResult:
     """Read a CSV file and store all its sign-ons, or none of them when any row has an error."""
     result = read_csv(data, campaign, lang)
     if result.errors:
         return result
-    taken = set(add(site, campaign, lang, result.entries))
-    if taken:  # signed between the check and the write: nothing was stored
-        for entry in result.entries:
-            if entry.email in taken:
-                result.error(row_error(entry.row, "email", taken_message()))
-        result.entries = []
+    add(site, campaign, lang, result.entries)
     return result
 
 

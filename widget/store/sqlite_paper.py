@@ -29,9 +29,8 @@ class PaperTables:
 
     _signon: Any  # provided by the store: a row and its cursor's description -> SignOn
 
-    def add_paper_signons(self, signons: list[SignOn]) -> list[str]:
-        """Store paper sign-ons, all or none: the addresses among them that already signed their campaign
-        (confirmed) or already wait as paper sign-ons; when there is any, nothing is stored."""
+    def add_paper_signons(self, signons: list[SignOn]) -> None:
+        """Store paper sign-ons waiting for the operator, all in one transaction."""
         from .sqlite import ANSWER_FIELDS  # (imported here: sqlite.py imports this module)
 
         rows = []
@@ -44,24 +43,9 @@ class PaperTables:
             }
             row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
             rows.append(row)
-        with self.write() as db:
-            taken = [row["email"] for row in rows if self._paper_taken(db, row["campaign"], row["email"])]
-            if taken:
-                return taken
-            if rows:
+        if rows:
+            with self.write() as db:
                 db["signons"].insert_all(rows)
-        return []
-
-    @staticmethod
-    def _paper_taken(db: Any, campaign: str, email: str) -> bool:
-        return db.execute(
-            "SELECT 1 FROM signons WHERE campaign = ? AND email = ? AND status IN ('confirmed', ?) LIMIT 1",
-            [campaign, email, WAITING],
-        ).fetchone() is not None
-
-    def paper_taken(self, campaign: str, emails: list[str]) -> set[str]:
-        """Those of ``emails`` (normalised) that signed ``campaign`` (confirmed) or wait as paper sign-ons."""
-        return {email for email in emails if self._paper_taken(self.db, campaign, email)}
 
     def paper_signons(self, site_key: str | None = None) -> list[SignOn]:
         """Paper sign-ons waiting for the operator, oldest first, of one site or of all."""

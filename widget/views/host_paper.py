@@ -47,9 +47,8 @@ def host_paper(site_key: str) -> Response:
     if kind == "one" and one.validate():
         entry = paper.entry_of(one)
         if entry is not None:
-            if not paper.add(site, campaign, lang, [entry]):
-                return redirect(url_for("pledge.host_paper", site_key=site.key, added=1), code=303)
-            one.email.errors = [paper.taken_message()]
+            paper.add(site, campaign, lang, [entry])
+            return redirect(url_for("pledge.host_paper", site_key=site.key, added=1), code=303)
     elif kind == "csv" and upload.validate():
         csv_result = paper.add_csv(site, campaign, lang, upload.file.data.read(paper.max_csv_bytes() + 1))
         if not csv_result.errors:
