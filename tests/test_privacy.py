@@ -58,3 +58,11 @@ def test_the_hosts_csv_is_in_its_language_with_readable_labels_and_no_contact_de
     assert row["Pays"] == "Sénégal" and row["Pays (code)"] == "SN"
     assert row["Langue"] == "English"
     assert "csv@example.org" not in text and "Awa Ndiaye" not in text
+
+
+def test_the_confirmation_mail_says_what_the_host_site_sees(app, client, site, inbox):
+    post_sign_on(client, site.key, "host-view@example.org")
+    deliver(app)
+    text = inbox.wait_for("host-view@example.org")[-1].get_body(("plain",)).get_content()
+    assert ("Lycée Jean Moulin, the web site where you signed, sees your organisation, its type and country, "
+            "and your commitment; your name and e-mail address only if you let it contact you.") in " ".join(text.split())

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -41,6 +42,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
     if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None (no attribute at all)
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if "PERMANENT_SESSION_LIFETIME" not in values:  # the host pages' sign-in lasts as long as its session
+        app.permanent_session_lifetime = timedelta(days=app.config["PLEDGE_HOST_SESSION_DAYS"])
     if not app.secret_key:
         app.secret_key = app.extensions["pledge"].tokens.keys[0]
     return app

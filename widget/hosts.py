@@ -37,13 +37,17 @@ def send_sign_in_link(email: str, lang: str) -> None:
     email = normalise_email(email)
     if not may_sign_in(email):
         return
+    # A limit of their own: counted with the signatories' mails, a host who signed in a few times and got
+    # a milestone mail would be locked out for the day.
+    if pledge.store.recent_host_logins(email, 3600) >= current_app.config["PLEDGE_HOST_LINKS_PER_HOUR"]:
+        return
     login_id = pledge.store.create_host_login(email)
     token = pledge.tokens.dumps("host-login", login_id)
     slugs = dict.fromkeys(s.campaign for s in pledge.store.sites_of(email))
     campaigns = [pledge.campaigns[slug] for slug in slugs if slug in pledge.campaigns]
     mail = compose.host_login(email, lang, public_url("pledge.host_login", token=token), campaigns)
-    if pledge.store.enqueue_mail(mail, limits=pledge.limits):
-        pledge.mail_queued()
+    pledge.store.enqueue_mail(mail)
+    pledge.mail_queued()
 
 
 def sign_in(login_id: str, lang: str) -> str | None:

@@ -82,6 +82,9 @@ def build_paper_form(campaign: Campaign, lang: str, formdata: Any, csrf: bool = 
     for name in paper_fields(campaign):
         if name in PAPER_LABELS and not campaign.text(f"label.{name}"):
             form[name].label.text = PAPER_LABELS[name]
+        # The host types someone else's declaration: its browser must not fill in the host's own name.
+        form[name].render_kw = dict(form[name].render_kw or {}, autocomplete="off")
+        form[name].description = ""  # the widget's hints speak to the signatory ("your organisation")
     return form
 
 

@@ -31,7 +31,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     earlier = pledge.store.find_confirmed(campaign.slug, email)
     if earlier is not None:
         # The mail, not the page, says they have signed already.
-        mail = compose.already_signed(email, lang, campaign, withdraw_url(earlier))
+        mail = compose.already_signed(email, lang, campaign, withdraw_url(earlier), site_name(earlier.site_key))
         if pledge.store.enqueue_mail(mail, earlier.id, limits=pledge.limits):
             pledge.mail_queued()
         return "already"
@@ -84,7 +84,14 @@ def confirmation_mail(signon: SignOn) -> Mail:
         public_url("pledge.confirm", token=pledge.tokens.dumps("confirm", signon.id)),
         withdraw_url(signon),
         max_age_hours=max(1, round(current_app.config["PLEDGE_CONFIRM_MAX_AGE"] / 3600)),
+        site_name=site_name(signon.site_key),
     )
+
+
+def site_name(site_key: str) -> str:
+    """The name of the site a sign-on came through ("" once the site is gone)."""
+    site = state().store.get_site(site_key)
+    return site.name if site else ""
 
 
 def send_new_link(signon: SignOn) -> bool:

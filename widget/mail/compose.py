@@ -35,21 +35,23 @@ def service_name() -> str:
 
 
 def confirmation(
-    to: str, lang: str, campaign: Campaign, organization: str, confirm_url: str, withdraw_url: str, max_age_hours: int
+    to: str, lang: str, campaign: Campaign, organization: str, confirm_url: str, withdraw_url: str, max_age_hours: int,
+    site_name: str = "",
 ) -> Mail:
-    """The e-mail with the one link that confirms a sign-on."""
+    """The e-mail with the one link that confirms a sign-on (``site_name``: the host site it came through,
+    whose view of the data the mail states)."""
     return _compose(
         to, lang, "confirm", lambda: _("Please confirm your signature: %(title)s", title=campaign.text("title")),
         campaign=campaign, organization=organization, confirm_url=confirm_url, withdraw_url=withdraw_url,
-        max_age_hours=max_age_hours, signatory=True,
+        max_age_hours=max_age_hours, signatory=True, site_name=site_name,
     )
 
 
-def already_signed(to: str, lang: str, campaign: Campaign, withdraw_url: str) -> Mail:
+def already_signed(to: str, lang: str, campaign: Campaign, withdraw_url: str, site_name: str = "") -> Mail:
     """Sent instead of a confirmation link when the address has already signed: nothing to confirm."""
     return _compose(
         to, lang, "already_signed", lambda: _("You have already signed: %(title)s", title=campaign.text("title")),
-        campaign=campaign, withdraw_url=withdraw_url, signatory=True,
+        campaign=campaign, withdraw_url=withdraw_url, signatory=True, site_name=site_name,
     )
 
 

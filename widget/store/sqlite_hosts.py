@@ -66,6 +66,11 @@ class HostTables:
                        [email])
         return bool(found)
 
+    def recent_host_logins(self, email: str, seconds: float) -> int:
+        """How many sign-in links an address was sent in the last ``seconds``."""
+        return self.db.execute("SELECT COUNT(*) FROM host_logins WHERE email = ? AND created_at > ?",
+                               [normalise_stored(email), time.time() - seconds]).fetchone()[0]
+
     def start_host_session(self, email: str) -> str:
         """A new session of a host; return its opaque id (kept in the host's cookie)."""
         session_id = new_id(24)

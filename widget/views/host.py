@@ -70,6 +70,8 @@ def host_login(token: str) -> Response:
         return host_page("host_login_invalid.html", 400)
     session.clear()
     session[SESSION_KEY] = session_id
+    # Signed in on this browser for PLEDGE_HOST_SESSION_DAYS (the cookie's lifetime), not until it closes.
+    session.permanent = True
     return redirect(url_for("pledge.host"), code=303)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
@@ -31,6 +32,14 @@ def signatures(n: int) -> str:
     return get_translations().ungettext("%(num)s signature", "%(num)s signatures", n) % {"num": number(n)}
 
 
+def page_origin(address: str) -> str:
+    """A webmaster may paste the address of the page where the widget goes: only its origin counts (the
+    widget may then appear on every page of that site). A line without ``scheme://`` is left for
+    :func:`normalise_origin` to refuse."""
+    parts = urlsplit(address.strip())
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else address
+
+
 def _origins(form: FlaskForm, field: Any) -> None:
     """One origin a line, each as a browser reports it; the first bad line is named."""
     origins = []
@@ -38,7 +47,7 @@ def _origins(form: FlaskForm, field: Any) -> None:
         if not line.strip():
             continue
         try:
-            origins.append(normalise_origin(line))
+            origins.append(normalise_origin(page_origin(line)))
         except ValueError:
             raise ValidationError(_("“%(line)s” is not an address such as https://school.example", line=line.strip()[:80]))
     if not origins:
