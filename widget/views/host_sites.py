@@ -190,5 +190,5 @@ def host_site(site_key: str) -> Response:
         email=email, site=site, campaign=campaign, counts=counts, pending=store.pending_count(site.key),
         share=(counts.site / counts.total) if counts.total else 0.0, breakdown=breakdown, series=series, chart=chart,
         latest=store.latest_signons(site.key), seen=[(origin, seen.get(origin)) for origin in site.origins],
-        old_keys=store.old_keys(site.key), now=time.time(),
+        old_keys=store.old_keys(site.key), now=time.time(), grace_days=current_app.config["PLEDGE_KEY_GRACE_DAYS"],
     )
