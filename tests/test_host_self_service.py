@@ -254,3 +254,14 @@ def test_a_host_stays_signed_in_for_the_session_days(make_app, site, inbox):
     assert "within 15 minutes" in text  # what the mail says is what the link does
     cookie = client.post("/" + url.split("/", 3)[3]).headers["Set-Cookie"]
     assert "Expires=" in cookie  # not a cookie that dies with the browser
+
+
+def test_host_pages_speak_to_hosts_when_a_page_is_not_theirs_and_after_leaving(app, site, inbox):
+    client = app.test_client()
+    page = client.get("/host/sites/no-such-key")
+    assert page.status_code == 404 and "not a page of one of your sites" in page.get_data(as_text=True)
+    sign_in(app, client, inbox, "webmaster@lycee.example")
+    client.post(f"/host/sites/{site.key}/delete", data={"csrf_token": button_token(client)})
+    assert "The site is deleted" in client.get("/host/?done=deleted").get_data(as_text=True)
+    response = client.post("/host/logout", data={"csrf_token": button_token(client)})
+    assert "You are signed out." in client.get(response.headers["Location"]).get_data(as_text=True)

@@ -53,7 +53,7 @@ def host() -> Response:
         hosts.send_sign_in_link(form.email.data, current_language())
         # The same answer whether or not the address is a host.
         return host_page("host_login_sent.html", signup=signup)
-    return host_page("host_login.html", form=form, signup=signup)
+    return host_page("host_login.html", form=form, signup=signup, done=request.args.get("done"))
 
 
 @blueprint.route("/host/login/<token>", methods=["GET", "POST"], merge_slashes=False)
@@ -82,7 +82,7 @@ def host_logout() -> Response:
     session_id = session.pop(SESSION_KEY, None)
     if session_id:
         state().store.end_host_session(session_id)
-    return redirect(url_for("pledge.host"), code=303)
+    return redirect(url_for("pledge.host", done="signed-out"), code=303)
 
 
 @blueprint.post("/host/logout-everywhere")
@@ -93,7 +93,7 @@ def host_logout_everywhere() -> Response:
     if email:
         state().store.end_host_sessions(email)
     session.pop(SESSION_KEY, None)
-    return redirect(url_for("pledge.host"), code=303)
+    return redirect(url_for("pledge.host", done="signed-out"), code=303)
 
 
 def _sites(email: str) -> Response:
@@ -104,7 +104,7 @@ def _sites(email: str) -> Response:
             continue  # its campaign was removed from the configuration: nothing to show
         campaign = pledge.campaign(site.campaign)
         sites.append({"site": site, "campaign": campaign, "counts": pledge.store.counts(campaign.slug, site.key)})
-    return host_page("host_sites.html", email=email, sites=sites)
+    return host_page("host_sites.html", email=email, sites=sites, done=request.args.get("done"))
 
 
 @blueprint.get("/host/sites/<site_key>.csv")

@@ -24,11 +24,17 @@ def signed_in_host() -> str | None:
     return hosts.session_host(session.get(SESSION_KEY))
 
 
+def not_found() -> None:
+    """The host pages' 404: the same for a signed-out visitor, another host's site and an unknown key
+    (nobody learns which keys exist), in words for a host rather than for a signatory."""
+    abort(host_page("host_not_found.html", 404))
+
+
 def host_or_404() -> str:
     """The signed-in host; anyone else gets the same 404 as for a site that does not exist."""
     email = signed_in_host()
     if email is None:
-        abort(404)
+        not_found()
     return email
 
 
@@ -39,7 +45,7 @@ def own_site(site_key: str) -> tuple[str, Site, Campaign]:
     pledge = state()
     site = pledge.store.get_site(site_key)
     if site is None or site.owner_email != email or site.campaign not in pledge.campaigns:
-        abort(404)
+        not_found()
     return email, site, pledge.campaign(site.campaign)
 
 

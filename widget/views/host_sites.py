@@ -147,7 +147,7 @@ def host_site_delete(site_key: str) -> Response:
     if request.method == "POST":
         check_csrf()
         state().store.remove_site(site.key)
-        return redirect(url_for("pledge.host"), code=303)
+        return redirect(url_for("pledge.host", done="deleted"), code=303)
     return host_page("host_site_delete.html", email=email, site=site, campaign=campaign)
 
 
