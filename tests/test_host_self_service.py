@@ -195,6 +195,7 @@ def test_operator_lists_and_disables_hosts(app, site, inbox):
     assert runner.invoke(args=["pledge", "host", "disable", "WebMaster@lycee.example"]).exit_code == 0
     assert "Send me a link" in client.get("/host/").get_data(as_text=True)  # its session ended
     assert app.test_client().get(f"/w/{site.key}").status_code == 404  # its sites stopped
+    assert app.test_client().get(f"/api/v1/sites/{site.key}/count").status_code == 404  # as the widget does
     before = len(inbox.to("webmaster@lycee.example"))
     ask_for_link(app.test_client(), "webmaster@lycee.example")
     deliver(app)

@@ -103,10 +103,7 @@ def site_edit(key: str, name: str | None, origins: tuple[str, ...], email: str |
 @with_appcontext
 def site_approve(keys: tuple[str, ...]) -> None:
     """Let sites that wait for approval (PLEDGE_HOST_APPROVAL=manual), or that were disabled, show their widget."""
-    for key in keys:
-        existing_site(key)
-        state().store.update_site(key, status="active")
-        click.echo(f"approved {key}")
+    _set_status(keys, "active", "approved")
 
 
 @site.command("disable")
@@ -114,10 +111,14 @@ def site_approve(keys: tuple[str, ...]) -> None:
 @with_appcontext
 def site_disable(keys: tuple[str, ...]) -> None:
     """Stop sites' widgets (404) without deleting anything; `site approve` undoes it."""
+    _set_status(keys, "disabled", "disabled")
+
+
+def _set_status(keys: tuple[str, ...], status: str, done: str) -> None:
     for key in keys:
         existing_site(key)
-        state().store.update_site(key, status="disabled")
-        click.echo(f"disabled {key}")
+        state().store.update_site(key, status=status)
+        click.echo(f"{done} {key}")
 
 
 @site.command("remove")

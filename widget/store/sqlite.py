@@ -291,6 +291,12 @@ class SQLiteStore(HostTables, PaperTables, NotifyTables):
         query = f"SELECT {SITE_COLUMNS} FROM sites WHERE status != 'deleted' ORDER BY created_at"
         return [self._site(row) for row in self.db.execute(query)]
 
+    def sites_outside(self, campaigns: list[str]) -> list[tuple[str, str]]:
+        """``(key, campaign)`` of the sites (not removed) whose campaign is none of ``campaigns``."""
+        marks = ",".join("?" * len(campaigns))
+        query = f"SELECT key, campaign FROM sites WHERE status != 'deleted' AND campaign NOT IN ({marks}) ORDER BY key"
+        return [tuple(row) for row in self.db.execute(query, campaigns)]
+
     def has_sites(self) -> bool:
         return self.db.execute("SELECT 1 FROM sites LIMIT 1").fetchone() is not None
 

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from ..extension import state
 from . import blueprint
-from .widget import SITE_KEY
+from .widget import public_site
 
 #: Error codes of the API, for programs (the message is for the people reading their logs).
 ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
@@ -35,12 +35,11 @@ def api_error(error: Exception) -> Response:
 
 @blueprint.get("/api/v1/sites/<site_key>/count", merge_slashes=False)
 def site_count(site_key: str) -> Response:
-    pledge = state()
-    site = pledge.store.get_site(site_key) if SITE_KEY.match(site_key) else None
-    if site is None or site.campaign not in pledge.campaigns:
+    found = public_site(site_key)
+    if found is None:
         return json_error(404, f"No site with the key {site_key!r}.")
-    campaign = pledge.campaign(site.campaign)
-    counts = pledge.store.counts(campaign.slug, site.key)
+    site, campaign = found
+    counts = state().store.counts(campaign.slug, site.key)
     response = jsonify({"campaign": campaign.slug, "site": counts.site, "total": counts.total, "goal": campaign.goal})
     # A few seconds of caching spares the database when thousands of pages ask at once.
     response.headers["Cache-Control"] = "public, max-age=10"

@@ -21,14 +21,22 @@ SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 ANSWERS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 
 
-def find_site(site_key: str) -> tuple[Site, Campaign]:
-    """The site of a widget and its campaign; 404 for an unknown key, and for a site whose campaign is
-    no longer configured (the operator removed it from the campaigns file)."""
+def public_site(site_key: str) -> tuple[Site, Campaign] | None:
+    """A site whose widget and counts are public, and its campaign; None for an unknown key, a site that
+    waits for approval or was disabled, and a site whose campaign is no longer configured."""
     pledge = state()
     site = pledge.store.get_site(site_key) if SITE_KEY.match(site_key) else None
     if site is None or not site.active or site.campaign not in pledge.campaigns:
-        abort(404)  # unknown, waiting for approval, disabled, or its campaign is gone
+        return None
     return site, pledge.campaign(site.campaign)
+
+
+def find_site(site_key: str) -> tuple[Site, Campaign]:
+    """:func:`public_site`, or the 404 page."""
+    found = public_site(site_key)
+    if found is None:
+        abort(404)
+    return found
 
 
 def host_origin(site: Site) -> str | None:
