@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
+import os
 import re
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -20,8 +23,6 @@ from widget import create_app, state
 @pytest.fixture(autouse=True)
 def _no_pledge_environment(monkeypatch):
     """The operator's PLEDGE_* variables must not leak into the tests' apps."""
-    import os
-
     for name in list(os.environ):
         if name.startswith("PLEDGE_"):
             monkeypatch.delenv(name)
@@ -49,6 +50,81 @@ def wait_until_up(url: str, process, log_path=None, timeout: float = 30.0) -> No
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer:\n{log()}")
+
+
+# -- the PostgreSQL and Redis servers this machine kind runs ----------------------------------
+
+POSTGRES_URL = os.environ.get("PLEDGE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("PLEDGE_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def need_service(name: str, url: str, problem: str | None) -> None:
+    """Skip the test, with the reason, when a server is missing; in CI (``CI`` set) fail it instead,
+    so that a run without PostgreSQL or Redis can never pass as green."""
+    if problem is None:
+        return
+    message = f"{name} is not reachable at {url} ({problem}); set PLEDGE_TEST_{name.upper()} or start it"
+    if os.environ.get("CI"):
+        pytest.fail(message + " (CI must run these tests)")
+    pytest.skip(message)
+
+
+@functools.lru_cache(maxsize=None)
+def _postgres_problem() -> str | None:
+    try:
+        import psycopg
+
+        psycopg.connect(POSTGRES_URL, connect_timeout=3).close()
+    except Exception as exc:  # not installed, refused, unknown database...
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _redis_problem() -> str | None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL URL whose tables live in a schema of their own, dropped after the test: each test
+    sees an empty database, and tests never see each other's rows."""
+    need_service("PostgreSQL", POSTGRES_URL, _postgres_problem())
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def redis_url():
+    """The Redis server, emptied of our rate-limit counters before the test."""
+    need_service("Redis", REDIS_URL, _redis_problem())
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter("LIMITS*"):
+        client.delete(key)
+    return REDIS_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh database of each engine, as a ``PLEDGE_DATABASE`` URL (tests using it run twice)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pledge.db'}"
+    return request.getfixturevalue("postgres_url")
 
 
 # -- a real SMTP server ----------------------------------------------------------------------

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_MAIL_POLL_SECONDS": 2.0,
     "PLEDGE_SQLITE_BUSY_TIMEOUT": 10.0,  # seconds a writer waits for the lock
     "PLEDGE_SQLITE_SYNCHRONOUS": "FULL",  # FULL: a confirmed write survives a power cut
+    "PLEDGE_DATABASE_POOL_SIZE": 4,  # PostgreSQL connections per worker process
     "PLEDGE_PROXY_FIX": 0,  # number of trusted reverse proxies in front of the service
     # Request rates per client IP (Flask-Limiter syntax; storage: PLEDGE_RATELIMIT_STORAGE_URI).
     "PLEDGE_RATELIMIT_ENABLED": True,

@@ -95,6 +95,7 @@ class PledgeWidget:
             cfg["PLEDGE_DATABASE"],
             busy_timeout=cfg["PLEDGE_SQLITE_BUSY_TIMEOUT"],
             synchronous=cfg["PLEDGE_SQLITE_SYNCHRONOUS"],
+            pool_size=int(cfg["PLEDGE_DATABASE_POOL_SIZE"]),
         )
         store.migrate()
         store.close()  # this may run before gunicorn forks: no connection may cross the fork

@@ -1,7 +1,8 @@
 """The storage contract: the only code that speaks SQL lives below this package.
 
-``open_store(url)`` picks the back-end from ``PLEDGE_DATABASE``. Records are plain dataclasses so
-the views and the CLI never see a row or a cursor.
+``open_store(url)`` picks the engine from ``PLEDGE_DATABASE``: SQLite (``sqlite.py``) or PostgreSQL
+(``postgres.py``), both running the one set of queries in ``sql.py`` on the one schema of ``schema.py``.
+Records are plain dataclasses so the views and the CLI never see a row or a cursor.
 """
 from __future__ import annotations
 
@@ -124,10 +125,20 @@ def new_id(nbytes: int) -> str:
             return value
 
 
-def open_store(url: str, **options: Any):
-    """Return the store for a ``PLEDGE_DATABASE`` URL."""
+def open_store(url: str, *, busy_timeout: float = 10.0, synchronous: str = "FULL", pool_size: int = 4):
+    """Return the store for a ``PLEDGE_DATABASE`` URL: ``sqlite:///PATH`` (one machine; the SQLite
+    settings apply) or ``postgresql://...`` (several nodes; ``pool_size`` connections per process)."""
     if url.startswith("sqlite:///"):
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(url[len("sqlite:///") :], **options)
-    raise ValueError(f"PLEDGE_DATABASE must be sqlite:///PATH (PostgreSQL is planned), got {url!r}")
+        return SQLiteStore(url[len("sqlite:///") :], busy_timeout=busy_timeout, synchronous=synchronous)
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from .postgres import PostgresStore
+        except ImportError as exc:  # the extra was not installed
+            raise ValueError(
+                f"PLEDGE_DATABASE is a PostgreSQL URL but psycopg is missing ({exc}): "
+                "pip install 'flask-pledge-widget[postgresql]'"
+            ) from None
+        return PostgresStore(url, pool_size=pool_size)
+    raise ValueError(f"PLEDGE_DATABASE must be sqlite:///PATH or postgresql://USER@HOST:PORT/DB, got {url!r}")

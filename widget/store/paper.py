@@ -1,4 +1,4 @@
-"""Paper sign-ons in the SQLite store (a part of :class:`widget.store.sqlite.SQLiteStore`).
+"""Paper sign-ons (a part of :class:`widget.store.sql.SQLStore`).
 
 A host enters the signed paper declarations it collected; they wait as sign-ons of status ``paper``
 (``source = 'paper'``), counted in nothing, until the operator approves them. Approving one makes it
@@ -11,8 +11,8 @@ import time
 from typing import Any
 
 from . import Counts, SignOn
+from .schema import ANSWER_FIELDS
 
-TOTAL = ""  # the site_key of a campaign's total in the counts table (as in sqlite.py)
 #: The status of a paper sign-on waiting for the operator.
 WAITING = "paper"
 #: What :meth:`PaperTables.recount` appends to the site key of a paper counter that drifted.
@@ -20,19 +20,19 @@ PAPER_DRIFT_SUFFIX = " (paper)"
 
 
 class PaperTables:
-    """Paper sign-ons. Mixed into the SQLite store, whose ``db``, ``write()`` and ``_signon()`` it uses."""
+    """Paper sign-ons. Mixed into the store, whose ``write()``, ``_insert()``, ``_signons()``, ``_count()``,
+    ``_counters()`` and ``_drift()`` it uses."""
 
-    db: Any
-
-    def write(self) -> Any:  # provided by the store
-        raise NotImplementedError
-
-    _signon: Any  # provided by the store: a row and its cursor's description -> SignOn
+    write: Any  # provided by the store: a write transaction
+    _insert: Any  # (db, table, row) -> None
+    _signons: Any  # (where, params) -> list of SignOn
+    _signed_in: Any  # (db, campaign, email) -> bool
+    _count: Any  # (db, campaign, site_key, confirmed, paper) -> None
+    _counters: Any  # (column, campaign, site_key) -> Counts
+    _drift: Any  # (column, where) -> list of differences
 
     def add_paper_signons(self, signons: list[SignOn]) -> None:
         """Store paper sign-ons waiting for the operator, all in one transaction."""
-        from .sqlite import ANSWER_FIELDS  # (imported here: sqlite.py imports this module)
-
         rows = []
         for signon in signons:
             row = {
@@ -45,16 +45,16 @@ class PaperTables:
             rows.append(row)
         if rows:
             with self.write() as db:
-                db["signons"].insert_all(rows)
+                for row in rows:
+                    self._insert(db, "signons", row)
 
     def paper_signons(self, site_key: str | None = None) -> list[SignOn]:
         """Paper sign-ons waiting for the operator, oldest first, of one site or of all."""
-        query, params = "SELECT * FROM signons WHERE status = ?", [WAITING]
+        where, params = "WHERE status = ?", [WAITING]
         if site_key is not None:
-            query += " AND site_key = ?"
+            where += " AND site_key = ?"
             params.append(site_key)
-        cursor = self.db.execute(query + " ORDER BY created_at, id", params)
-        return [self._signon(cursor.description, row) for row in cursor.fetchall()]
+        return self._signons(where + " ORDER BY created_at, id", params)
 
     def approve_paper(self, signon_ids: list[str]) -> dict[str, str]:
         """Approve waiting paper sign-ons, in one transaction: ``{id: "approved"}`` for each one now
@@ -62,27 +62,26 @@ class PaperTables:
         signed the campaign meanwhile (it stays waiting: reject it), ``"unknown"`` for an id that is no
         waiting paper sign-on (approved before, rejected, or never entered): approving twice counts once."""
         results: dict[str, str] = {}
+        waiting = {s.id: s for s in self._signons(f"WHERE status = ? AND id IN ({', '.join('?' * len(signon_ids))})",
+                                                   [WAITING, *signon_ids])} if signon_ids else {}
         now = time.time()
-        with self.write() as db:
+        # Every signer's lock first, in one order: a confirmation of one of these addresses waits for us
+        # (or we for it), and never half-way through, holding a counter the other needs.
+        with self.write(*sorted({f"signer:{s.campaign}:{s.email}" for s in waiting.values()})) as db:
             for signon_id in dict.fromkeys(signon_ids):
-                row = db.execute(
-                    "SELECT campaign, site_key, email FROM signons WHERE id = ? AND status = ?", [signon_id, WAITING]
-                ).fetchone()
-                if row is None:
+                signon = waiting.get(signon_id)
+                if signon is None:
                     results[signon_id] = "unknown"
                     continue
-                campaign, site_key, email = row
-                if db.execute("SELECT 1 FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'",
-                              [campaign, email]).fetchone():
+                if self._signed_in(db, signon.campaign, signon.email):
                     results[signon_id] = "already"
                     continue
-                db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ?", [now, signon_id])
-                for key in (site_key, TOTAL):
-                    db.execute(
-                        "INSERT INTO counts (campaign, site_key, confirmed, paper) VALUES (?, ?, 1, 1) "
-                        "ON CONFLICT (campaign, site_key) DO UPDATE SET confirmed = confirmed + 1, paper = paper + 1",
-                        [campaign, key],
-                    )
+                changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
+                                     "AND status = ? RETURNING site_key", [now, signon_id, WAITING]).fetchone()
+                if changed is None:  # approved or rejected by someone else meanwhile
+                    results[signon_id] = "unknown"
+                    continue
+                self._count(db, signon.campaign, changed[0], confirmed=1, paper=1)
                 results[signon_id] = "approved"
         return results
 
@@ -94,23 +93,10 @@ class PaperTables:
     def paper_counts(self, campaign: str, site_key: str) -> Counts:
         """Approved paper sign-ons of a site and of its campaign (part of :meth:`counts`), read from the
         counters (O(1))."""
-        rows = dict(self.db.execute(
-            "SELECT site_key, paper FROM counts WHERE campaign = ? AND site_key IN (?, ?)", [campaign, site_key, TOTAL]
-        ).fetchall())
-        return Counts(site=rows.get(site_key, 0), total=rows.get(TOTAL, 0))
+        return self._counters("paper", campaign, site_key)
 
     def paper_drift(self) -> list[tuple[str, str, int, int]]:
         """The paper counters against the rows (confirmed sign-ons of source ``paper``):
         ``(campaign, site_key + " (paper)", counter, rows)`` where they differ."""
-        actual: dict[tuple[str, str], int] = {}
-        query = ("SELECT campaign, site_key, COUNT(*) FROM signons WHERE status = 'confirmed' AND source = 'paper' "
-                 "GROUP BY 1, 2")
-        for campaign, site_key, n in self.db.execute(query):
-            actual[(campaign, site_key)] = n
-            actual[(campaign, TOTAL)] = actual.get((campaign, TOTAL), 0) + n
-        counters = {(c, s): n for c, s, n in self.db.execute("SELECT campaign, site_key, paper FROM counts")}
-        return [
-            (c, (s + PAPER_DRIFT_SUFFIX).lstrip(), counters.get((c, s), 0), actual.get((c, s), 0))
-            for c, s in sorted(set(actual) | set(counters))
-            if counters.get((c, s), 0) != actual.get((c, s), 0)
-        ]
+        return [(c, (s + PAPER_DRIFT_SUFFIX).lstrip(), counter, rows)
+                for c, s, counter, rows in self._drift("paper", "AND source = 'paper'")]

@@ -1,8 +1,9 @@
-"""Hosts' notifications in the SQLite store (a part of :class:`widget.store.sqlite.SQLiteStore`).
+"""Hosts' notifications (a part of :class:`widget.store.sql.SQLStore`).
 
 Each milestone of a site and each day's digest of a host is mailed once, however many processes try:
 the row of ``milestones_sent`` or ``digests_sent`` and the outbox row of its e-mail are written in one
-write transaction, and the e-mail only when that transaction inserted the row.
+write transaction, and the e-mail only when that transaction inserted the row (on PostgreSQL a second
+insert of the same key waits for the first transaction, then inserts nothing).
 """
 from __future__ import annotations
 
@@ -11,36 +12,32 @@ from typing import Any, Callable, Iterable
 
 from ..addresses import normalise_stored
 from . import Host, Mail, SignOn
-from .sqlite_hosts import HOST_COLUMNS
-
-TOTAL = ""  # the site_key of a campaign's total in the counts table (as in sqlite.py)
+from .hosts import HOST_COLUMNS
 
 
 class NotifyTables:
-    """Milestones and digests sent. Mixed into the SQLite store, whose ``db``, ``write()``, ``_enqueue()``
-    and ``_signon()`` it uses."""
+    """Milestones and digests sent. Mixed into the store, whose ``query()``, ``write()``, ``_enqueue()``
+    and ``_signons()`` it uses."""
 
-    db: Any
-
-    def write(self) -> Any:  # provided by the store
-        raise NotImplementedError
-
+    query: Any  # provided by the store: (sql, params) -> list of rows
+    read: Any  # provided by the store: a connection for reads
+    write: Any  # provided by the store: a write transaction
     _enqueue: Any  # provided by the store: (db, mail, signon_id) -> None
-    _signon: Any  # provided by the store: a row and its cursor's description -> SignOn
+    _signons: Any  # provided by the store: (where, params) -> list of SignOn
     _host: Any  # provided by the store (HostTables): a row of HOST_COLUMNS -> Host
 
     def host_emails(self) -> list[str]:
         """Every host's address (to find the host of an unsubscribe link's reference)."""
-        return [row[0] for row in self.db.execute("SELECT email FROM hosts")]
+        return [row[0] for row in self.query("SELECT email FROM hosts ORDER BY email")]
 
     def digest_hosts(self) -> list[Host]:
         """The hosts that want the daily digest (disabled ones left out)."""
         query = f"SELECT {HOST_COLUMNS} FROM hosts WHERE notify_digest = 1 AND disabled_at IS NULL ORDER BY email"
-        return [self._host(row) for row in self.db.execute(query)]
+        return [self._host(row) for row in self.query(query)]
 
     def milestones_sent(self, site_key: str) -> set[int]:
         """The thresholds of a site whose milestone is recorded (mailed, or passed along with a higher one)."""
-        return {row[0] for row in self.db.execute("SELECT threshold FROM milestones_sent WHERE site_key = ?", [site_key])}
+        return {row[0] for row in self.query("SELECT threshold FROM milestones_sent WHERE site_key = ?", [site_key])}
 
     def record_milestones(self, campaign: str, site_key: str, thresholds: Iterable[int],
                           mail_for: Callable[[int, int], Mail]) -> int | None:
@@ -52,14 +49,14 @@ class NotifyTables:
         A count that went down and up again mails nothing (the rows stay).
         """
         thresholds = sorted({int(t) for t in thresholds if int(t) > 0})
-        if not self._new_milestones(self.db, campaign, site_key, thresholds):
+        if not self._new_milestones(campaign, site_key, thresholds):
             return None  # the common case, decided without taking the write lock
         with self.write() as db:
             count = self._site_count(db, campaign, site_key)
             inserted = [
                 threshold for threshold in thresholds
                 if threshold <= count and db.execute(
-                    "INSERT OR IGNORE INTO milestones_sent (site_key, threshold, sent_at) VALUES (?, ?, ?)",
+                    "INSERT INTO milestones_sent (site_key, threshold, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                     [site_key, threshold, time.time()],
                 ).rowcount
             ]
@@ -69,8 +66,9 @@ class NotifyTables:
             self._enqueue(db, mail_for(highest, count), None)
             return highest
 
-    def _new_milestones(self, db: Any, campaign: str, site_key: str, thresholds: list[int]) -> list[int]:
-        count = self._site_count(db, campaign, site_key)
+    def _new_milestones(self, campaign: str, site_key: str, thresholds: list[int]) -> list[int]:
+        with self.read() as db:
+            count = self._site_count(db, campaign, site_key)
         sent = self.milestones_sent(site_key)
         return [t for t in thresholds if t <= count and t not in sent]
 
@@ -83,17 +81,15 @@ class NotifyTables:
         """The sign-ons of these sites confirmed from ``start`` (included) to ``end`` (excluded), oldest first."""
         if not site_keys:
             return []
-        cursor = self.db.execute(
-            f"SELECT * FROM signons WHERE site_key IN ({','.join('?' * len(site_keys))}) AND status = 'confirmed' "
-            "AND confirmed_at >= ? AND confirmed_at < ? ORDER BY confirmed_at",
+        return self._signons(
+            f"WHERE site_key IN ({', '.join('?' * len(site_keys))}) AND status = 'confirmed' "
+            "AND confirmed_at >= ? AND confirmed_at < ? ORDER BY confirmed_at, id",
             [*site_keys, start, end],
         )
-        return [self._signon(cursor.description, row) for row in cursor.fetchall()]
 
     def digest_sent(self, email: str, day: str) -> bool:
         """Whether the digest of ``day`` ("YYYY-MM-DD", UTC) went to this host already."""
-        row = self.db.execute("SELECT 1 FROM digests_sent WHERE email = ? AND day = ?", [normalise_stored(email), day])
-        return row.fetchone() is not None
+        return bool(self.query("SELECT 1 FROM digests_sent WHERE email = ? AND day = ?", [normalise_stored(email), day]))
 
     def record_digest(self, email: str, day: str, mail: Mail) -> bool:
         """Queue a host's digest of ``day`` unless it was queued before; True if queued now.
@@ -102,7 +98,7 @@ class NotifyTables:
         senders running the day's digests at once mail each host once.
         """
         with self.write() as db:
-            inserted = db.execute("INSERT OR IGNORE INTO digests_sent (email, day) VALUES (?, ?)",
+            inserted = db.execute("INSERT INTO digests_sent (email, day) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                   [normalise_stored(email), day]).rowcount
             if inserted:
                 self._enqueue(db, mail, None)

@@ -1,4 +1,4 @@
-"""Host accounts and their sessions, in the SQLite store (a part of :class:`widget.store.sqlite.SQLiteStore`)."""
+"""Host accounts and their sessions (a part of :class:`widget.store.sql.SQLStore`)."""
 from __future__ import annotations
 
 import time
@@ -11,12 +11,16 @@ HOST_COLUMNS = "email, created_at, disabled_at, lang, notify_milestones, milesto
 
 
 class HostTables:
-    """Hosts and host sessions. Mixed into the SQLite store, whose ``db`` and ``write()`` it uses."""
+    """Hosts and host sessions. Mixed into the store, whose ``query()`` and ``write()`` it uses."""
 
-    db: Any
+    query: Any  # provided by the store: (sql, params) -> list of rows
+    write: Any  # provided by the store: a write transaction
 
-    def write(self) -> Any:  # provided by the store
-        raise NotImplementedError
+    @staticmethod
+    def _ensure_host(db: Any, email: str, when: float, lang: str | None = None) -> None:
+        """Make ``email`` a host, unless it is one (then it stays as it is)."""
+        db.execute("INSERT INTO hosts (email, created_at, lang) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                   [email, when, lang])
 
     @staticmethod
     def _host(row: tuple) -> Host:
@@ -25,23 +29,22 @@ class HostTables:
         return Host(email, created_at, disabled_at, lang, bool(notify_milestones), thresholds, bool(notify_digest))
 
     def get_host(self, email: str) -> Host | None:
-        row = self.db.execute(f"SELECT {HOST_COLUMNS} FROM hosts WHERE email = ?", [normalise_stored(email)]).fetchone()
-        return self._host(row) if row else None
+        rows = self.query(f"SELECT {HOST_COLUMNS} FROM hosts WHERE email = ?", [normalise_stored(email)])
+        return self._host(rows[0]) if rows else None
 
     def list_hosts(self) -> list[tuple[Host, int]]:
         """Every host with the number of its sites (removed ones not counted), oldest first."""
-        rows = self.db.execute(
+        rows = self.query(
             f"SELECT {', '.join('h.' + c.strip() for c in HOST_COLUMNS.split(','))}, "
             "(SELECT COUNT(*) FROM sites s WHERE s.owner_email = h.email AND s.status != 'deleted') "
-            "FROM hosts h ORDER BY h.created_at"
-        ).fetchall()
+            "FROM hosts h ORDER BY h.created_at, h.email"
+        )
         return [(self._host(row[:-1]), row[-1]) for row in rows]
 
     def create_host(self, email: str, lang: str | None = None) -> Host:
         """The host of this address, created now if it signs up (an existing one is left as it is)."""
         with self.write() as db:
-            db.execute("INSERT OR IGNORE INTO hosts (email, created_at, lang) VALUES (?, ?, ?)",
-                       [normalise_stored(email), time.time(), lang])
+            self._ensure_host(db, normalise_stored(email), time.time(), lang)
         return self.get_host(email)
 
     def update_host(self, email: str, **changes: Any) -> None:
@@ -68,8 +71,8 @@ class HostTables:
 
     def recent_host_logins(self, email: str, seconds: float) -> int:
         """How many sign-in links an address was sent in the last ``seconds``."""
-        return self.db.execute("SELECT COUNT(*) FROM host_logins WHERE email = ? AND created_at > ?",
-                               [normalise_stored(email), time.time() - seconds]).fetchone()[0]
+        return self.query("SELECT COUNT(*) FROM host_logins WHERE email = ? AND created_at > ?",
+                          [normalise_stored(email), time.time() - seconds])[0][0]
 
     def start_host_session(self, email: str) -> str:
         """A new session of a host; return its opaque id (kept in the host's cookie)."""
@@ -81,12 +84,12 @@ class HostTables:
 
     def host_of_session(self, session_id: str, max_age: float) -> str | None:
         """The address of a live session's host: not ended, younger than ``max_age``, host not disabled."""
-        row = self.db.execute(
+        rows = self.query(
             "SELECT s.email FROM host_sessions s JOIN hosts h ON h.email = s.email WHERE s.id = ? "
             "AND s.ended_at IS NULL AND s.created_at > ? AND h.disabled_at IS NULL",
             [session_id, time.time() - max_age],
-        ).fetchone()
-        return row[0] if row else None
+        )
+        return rows[0][0] if rows else None
 
     def end_host_session(self, session_id: str) -> None:
         with self.write() as db:

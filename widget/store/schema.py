@@ -1,0 +1,142 @@
+"""The schema's history, one list for SQLite and PostgreSQL.
+
+Each migration is a list of steps: SQL both engines understand, or a function of ``(store, db)`` for what
+SQL alone cannot say. The only engine word is ``{serial}`` (an auto-numbered primary key), which each store
+fills in. Timestamps are ``DOUBLE PRECISION`` (seconds since the epoch): a REAL on PostgreSQL would round
+them to minutes, while SQLite reads the name as its own REAL.
+
+The migrations that have run are rows of ``schema_migrations``, written in the transaction that ran them.
+A store applies them under its write lock (SQLite) or an advisory lock (PostgreSQL), so nodes starting at
+once wait for each other instead of racing.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Union
+
+from ..addresses import normalise_stored
+
+ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
+
+Step = Union[str, Callable[[Any, Any], None]]
+
+RECORD = ("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "applied_at DOUBLE PRECISION NOT NULL)")
+
+
+def _index(table: str, *columns: str) -> str:
+    # The names sqlite-utils gave the indexes of the first databases, so every database has the same ones.
+    return f"CREATE INDEX idx_{table}_{'_'.join(columns)} ON {table} ({', '.join(columns)})"
+
+
+MIGRATION_1: list[Step] = [
+    "CREATE TABLE sites (key TEXT PRIMARY KEY, name TEXT, owner_email TEXT, campaign TEXT, origins TEXT, "
+    "created_at DOUBLE PRECISION)",
+    "CREATE TABLE signons (id TEXT PRIMARY KEY, campaign TEXT NOT NULL, site_key TEXT NOT NULL, "
+    "email TEXT NOT NULL, " + "".join(f"{name} TEXT, " for name in ANSWER_FIELDS)
+    + "lang TEXT, status TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, confirmed_at DOUBLE PRECISION, "
+    "consent_at DOUBLE PRECISION, consent_version TEXT)",
+    _index("signons", "campaign", "email"),
+    _index("signons", "status", "created_at"),
+    # One address signs a campaign once: the database itself refuses a second confirmed sign-on.
+    "CREATE UNIQUE INDEX signons_one_confirmed ON signons (campaign, email) WHERE status = 'confirmed'",
+    "CREATE TABLE counts (campaign TEXT NOT NULL, site_key TEXT NOT NULL, confirmed INTEGER, "
+    "PRIMARY KEY (campaign, site_key))",
+    "CREATE TABLE outbox (id {serial}, signon_id TEXT, to_addr TEXT NOT NULL, subject TEXT, text_body TEXT, "
+    "html_body TEXT, created_at DOUBLE PRECISION NOT NULL, attempts INTEGER NOT NULL, "
+    "next_attempt_at DOUBLE PRECISION NOT NULL, claimed_until DOUBLE PRECISION, sent_at DOUBLE PRECISION, "
+    "failed_at DOUBLE PRECISION, last_error TEXT)",
+    _index("outbox", "sent_at", "next_attempt_at"),
+]
+
+MIGRATION_2: list[Step] = [
+    # Sign-on limits per address, site and client are computed from the rows themselves (as
+    # e-petitions does): the same answer for every worker, with no counter to drift.
+    "ALTER TABLE signons ADD COLUMN ip_hash TEXT",
+    _index("signons", "email", "created_at"),
+    _index("signons", "site_key", "created_at"),
+    _index("signons", "ip_hash", "created_at"),
+    _index("outbox", "to_addr", "created_at"),
+    _index("outbox", "signon_id"),
+]
+
+MIGRATION_3: list[Step] = [
+    # Who holds a claim on a mail: a sender renews its claim before each send, and skips a mail that
+    # another sender took over when the first one was too slow (no mail sent twice by two live senders).
+    "ALTER TABLE outbox ADD COLUMN claimed_by TEXT",
+]
+
+MIGRATION_4: list[Step] = [
+    # Host logins by e-mailed link: the link carries this row's opaque id; the row makes it single use.
+    "CREATE TABLE host_logins (id TEXT PRIMARY KEY, email TEXT, created_at DOUBLE PRECISION, "
+    "used_at DOUBLE PRECISION)",
+    _index("sites", "owner_email"),
+    _index("signons", "site_key", "status", "confirmed_at"),
+]
+
+
+def _normalise_addresses(store: Any, db: Any) -> None:
+    # Addresses were lower-cased A-Z only (SQL's lower()), so "Élise@..." could never sign in: write
+    # every stored address in the one normalised spelling. A sign-on whose new spelling would make a
+    # second confirmed sign-on of the same address keeps its old spelling: nothing accepted is lost.
+    for table, key, column in (("sites", "key", "owner_email"), ("signons", "id", "email"),
+                               ("host_logins", "id", "email"), ("outbox", "id", "to_addr")):
+        for row_key, address in db.execute(f"SELECT {key}, {column} FROM {table}").fetchall():
+            normalised = normalise_stored(address or "")
+            if address and normalised != address:
+                db.execute("SAVEPOINT spelling")
+                try:
+                    db.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", [normalised, row_key])
+                except store.IntegrityError:
+                    db.execute("ROLLBACK TO SAVEPOINT spelling")
+                db.execute("RELEASE SAVEPOINT spelling")
+
+
+MIGRATION_5: list[Step] = [
+    _normalise_addresses,
+    # Which limit held a sign-on, for the operator who reviews it.
+    "ALTER TABLE signons ADD COLUMN held_reason TEXT",
+    # A site's life cycle: removed sites keep their rows (their confirmed sign-ons stay in the campaign's
+    # total, and recount still adds up), but no longer serve a widget.
+    "ALTER TABLE sites ADD COLUMN status TEXT NOT NULL DEFAULT 'active'",
+]
+
+MIGRATION_6: list[Step] = [
+    # Hosts serve themselves: accounts (and their notification choices), revocable sessions, sites that
+    # wait for approval, keys that keep working for a while after a rotation, where each widget was seen.
+    "CREATE TABLE hosts (email TEXT PRIMARY KEY, created_at DOUBLE PRECISION NOT NULL, disabled_at DOUBLE PRECISION, "
+    "lang TEXT, notify_milestones INTEGER NOT NULL DEFAULT 1, milestones TEXT NOT NULL DEFAULT '10,100,1000', "
+    "notify_digest INTEGER NOT NULL DEFAULT 0)",
+    "INSERT INTO hosts (email, created_at) SELECT owner_email, MIN(created_at) FROM sites "
+    "WHERE status != 'deleted' GROUP BY owner_email ON CONFLICT DO NOTHING",
+    "CREATE TABLE host_sessions (id TEXT PRIMARY KEY, email TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "ended_at DOUBLE PRECISION)",
+    "CREATE INDEX host_sessions_email ON host_sessions (email)",
+    "CREATE TABLE site_aliases (alias TEXT PRIMARY KEY, site_key TEXT NOT NULL, expires_at DOUBLE PRECISION NOT NULL)",
+    "CREATE TABLE widget_seen (site_key TEXT NOT NULL, origin TEXT NOT NULL, last_seen_at DOUBLE PRECISION NOT NULL, "
+    "PRIMARY KEY (site_key, origin))",
+    "ALTER TABLE sites ADD COLUMN lang TEXT",
+    # Paper sign-ons are sign-ons too ("source"), counted apart once the operator approves them.
+    "ALTER TABLE signons ADD COLUMN source TEXT NOT NULL DEFAULT 'web'",
+    "ALTER TABLE counts ADD COLUMN paper INTEGER NOT NULL DEFAULT 0",
+    # The separate, optional consent to be contacted by the host: the wording's version, or NULL.
+    "ALTER TABLE signons ADD COLUMN contact_consent TEXT",
+    # Each milestone and each day's digest is mailed once, whatever the number of senders: a row each.
+    "CREATE TABLE milestones_sent (site_key TEXT NOT NULL, threshold INTEGER NOT NULL, "
+    "sent_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (site_key, threshold))",
+    "CREATE TABLE digests_sent (email TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (email, day))",
+    "ALTER TABLE outbox ADD COLUMN headers TEXT",  # JSON: List-Unsubscribe and the like
+]
+
+MIGRATION_7: list[Step] = [
+    # Mail senders on many nodes claim due mail with one range of this index (PostgreSQL: FOR UPDATE
+    # SKIP LOCKED), instead of reading every unsent row.
+    "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL",
+]
+
+#: Schema migrations, applied in order; ``schema_migrations`` records which have run.
+MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
+                                MIGRATION_7]
+
+#: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
+TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
+          "widget_seen", "milestones_sent", "digests_sent")
