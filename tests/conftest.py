@@ -55,7 +55,7 @@ def wait_until_up(url: str, process, log_path=None, timeout: float = 30.0) -> No
 # -- the PostgreSQL and Redis servers this machine kind runs ----------------------------------
 
 POSTGRES_URL = os.environ.get("PLEDGE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("PLEDGE_TEST_REDIS", "redis://127.0.0.1:6379")
+REDIS_URL = os.environ.get("PLEDGE_TEST_REDIS", "redis://127.0.0.1:6379/15")  # a database of its own
 
 
 def need_service(name: str, url: str, problem: str | None) -> None:
@@ -109,14 +109,13 @@ def postgres_url():
 
 @pytest.fixture
 def redis_url():
-    """The Redis server, emptied of our rate-limit counters before the test."""
+    """The Redis server, on a database of the tests' own, emptied before and after the test."""
     need_service("Redis", REDIS_URL, _redis_problem())
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter("LIMITS*"):
-        client.delete(key)
-    return REDIS_URL
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    yield REDIS_URL
+    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

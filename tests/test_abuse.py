@@ -164,19 +164,6 @@ def test_client_ip_comes_from_the_trusted_proxy_only(make_app):
     assert sign("e@example.org", "203.0.113.51") == 429
 
 
-@pytest.fixture
-def redis_url():
-    import redis
-
-    url = "redis://127.0.0.1:6379/15"
-    try:
-        redis.Redis.from_url(url).flushdb()
-    except redis.exceptions.ConnectionError:
-        pytest.fail("Redis must run on 127.0.0.1:6379 (this machine kind starts it)")
-    yield url
-    redis.Redis.from_url(url).flushdb()
-
-
 def test_rate_limit_holds_for_all_workers_together_with_redis(tmp_path, redis_url):
     """Three gunicorn workers share one count in Redis: the limit holds in total, not per worker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
@@ -212,3 +199,16 @@ def test_rate_limit_holds_for_all_workers_together_with_redis(tmp_path, redis_ur
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
+
+
+def test_with_redis_down_sign_ons_go_on_and_each_process_still_limits(make_app, inbox):
+    """Our choice when Redis is unreachable: fail open on Flask-Limiter's in-memory fallback. Visitors
+    can still sign, and a client is still stopped, by each process's own count."""
+    app = make_app(PLEDGE_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0",
+                   PLEDGE_RATELIMIT_SIGNON="2 per minute")
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
+    client = app.test_client()
+    started = time.monotonic()
+    codes = [post_sign_on(client, site.key, f"r{n}@example.org").status_code for n in range(4)]
+    assert codes == [200, 200, 429, 429]
+    assert time.monotonic() - started < 10  # a dead Redis does not hold each request for long

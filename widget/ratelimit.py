@@ -1,8 +1,14 @@
 """Request-rate limits per client IP with Flask-Limiter, on the routes that send mail or write.
 
-Limits live in ``PLEDGE_RATELIMIT_STORAGE_URI``. With several worker processes use Redis
+Limits live in ``PLEDGE_RATELIMIT_STORAGE_URI``. With several worker processes or nodes use Redis
 (``redis://host:6379``): the ``memory://`` storage keeps one count per process, so N workers would
 allow N times the limit.
+
+When Redis is down we fail open, on Flask-Limiter's in-memory fallback: each process goes on limiting
+with its own counters (looser by the number of processes, never absent) and goes back to Redis once
+it answers again. Failing closed would turn a Redis outage into a campaign outage, every sign-on
+refused; and what these limits protect is also guarded in the database, exactly, whatever Redis does
+(the per-address, per-site and per-client limits that hold sign-ons aside, and the mails per address).
 """
 from __future__ import annotations
 
@@ -32,8 +38,18 @@ def init_rate_limits(app: Flask) -> Limiter | None:
         strategy="moving-window",
         key_prefix="pledge",
         headers_enabled=True,
+        in_memory_fallback_enabled=True,
+        swallow_errors=True,  # a storage error is logged; the request is served
+        # A dead Redis must not hold every request for the client's default timeout.
+        storage_options=_storage_options(app.config["PLEDGE_RATELIMIT_STORAGE_URI"]),
     )
     for endpoint, (key, methods) in LIMITED.items():
         view = app.view_functions[endpoint]
         app.view_functions[endpoint] = limiter.limit(app.config[key], methods=methods)(view)
     return limiter
+
+
+def _storage_options(uri: str) -> dict[str, float]:
+    if uri.startswith(("redis://", "rediss://", "redis+")):
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {}
