@@ -2,6 +2,7 @@
 tests) one live server, one host-page server and one headless Chromium for the whole session."""
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import functools
@@ -91,10 +92,9 @@ def _redis_problem() -> str | None:
     return None
 
 
-@pytest.fixture
-def postgres_url():
-    """A PostgreSQL URL whose tables live in a schema of their own, dropped after the test: each test
-    sees an empty database, and tests never see each other's rows."""
+@contextlib.contextmanager
+def fresh_postgres_schema():
+    """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
     need_service("PostgreSQL", POSTGRES_URL, _postgres_problem())
     import psycopg
 
@@ -102,9 +102,18 @@ def postgres_url():
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL database of the test's own (a schema): it starts empty and sees no other test's rows."""
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture
@@ -124,6 +133,31 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'pledge.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+#: The engine of the apps the tests build: SQLite unless PLEDGE_TEST_ENGINE=postgresql (the whole suite
+#: can run on PostgreSQL that way); modules marked ``both_engines`` run on each, whatever this says.
+TEST_ENGINE = os.environ.get("PLEDGE_TEST_ENGINE", "sqlite")
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.definition.get_closest_marker("both_engines") and "app_database" in metafunc.fixturenames:
+        metafunc.parametrize("app_database", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def app_database(request, tmp_path):
+    """The ``PLEDGE_DATABASE`` of :func:`make_app`'s apps: a new SQLite file or PostgreSQL schema."""
+    if getattr(request, "param", TEST_ENGINE) == "postgresql":
+        return request.getfixturevalue("postgres_url")
+    return f"sqlite:///{tmp_path / 'pledge.db'}"
+
+
+def run_sql(store, sql: str, params=()) -> int:
+    """A write that bypasses the store's methods (the clock moved, a sender died), on either engine;
+    returns the number of rows changed."""
+    with store.write() as db:
+        return db.execute(sql, list(params)).rowcount
 
 
 # -- a real SMTP server ----------------------------------------------------------------------
@@ -190,6 +224,8 @@ def smtp_server():
 def inbox(smtp_server) -> Inbox:
     if smtp_server.controller is None:  # a test stopped it and failed before restarting it
         smtp_server.start()
+    with smtp_server.inbox.lock:  # a test run twice (once per engine) must not find the first run's mail
+        smtp_server.inbox.messages.clear()
     return smtp_server.inbox
 
 
@@ -197,22 +233,28 @@ def inbox(smtp_server) -> Inbox:
 
 
 @pytest.fixture
-def make_app(tmp_path, smtp_server):
-    """Build an app from the factory on a fresh SQLite file; keyword arguments override config."""
+def make_app(app_database, smtp_server):
+    """Build an app from the factory on a fresh database (see :func:`app_database`); keyword arguments
+    override config."""
 
     def factory(**config):
         settings = {
             "TESTING": True,
-            "PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'pledge.db'}",
+            "PLEDGE_DATABASE": app_database,
             "PLEDGE_SECRET_KEY": "test-secret",
             "PLEDGE_SMTP_URL": smtp_server.url,
             "PLEDGE_MAIL_IN_PROCESS": False,  # tests deliver the outbox themselves, when they choose
             "PLEDGE_MIN_FILL_SECONDS": 0,  # test clients fill forms faster than people (tested on its own)
         }
         settings.update(config)
-        return create_app(settings)
+        built = create_app(settings)
+        apps.append(built)
+        return built
 
-    return factory
+    apps = []
+    yield factory
+    for built in apps:  # before the test's PostgreSQL schema is dropped: no pool outlives its test
+        state(built).store.close()
 
 
 @pytest.fixture
@@ -354,11 +396,19 @@ class Live:
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory, smtp_server):
+    with contextlib.ExitStack() as stack:
+        if TEST_ENGINE == "postgresql":
+            database = stack.enter_context(fresh_postgres_schema())
+        else:
+            database = f"sqlite:///{tmp_path_factory.mktemp('live') / 'pledge.db'}"
+        yield from _live(database, smtp_server)
+
+
+def _live(database: str, smtp_server):
     host = HostPages()
-    folder = tmp_path_factory.mktemp("live")
     app = create_app(
         {
-            "PLEDGE_DATABASE": f"sqlite:///{folder / 'pledge.db'}",
+            "PLEDGE_DATABASE": database,
             "PLEDGE_SECRET_KEY": "live-secret",
             "PLEDGE_SMTP_URL": smtp_server.url,
             "PLEDGE_MAIL_IN_PROCESS": True,  # as in `pledge-widget run`

@@ -26,7 +26,7 @@ def rows(app, status=None) -> int:
     query, params = "SELECT COUNT(*) FROM signons", []
     if status:
         query, params = query + " WHERE status = ?", [status]
-    return state(app).store.db.execute(query, params).fetchone()[0]
+    return state(app).store.query(query, params)[0][0]
 
 
 def test_honeypot_gets_the_usual_answer_and_nothing_happens(app, client, site):

@@ -41,7 +41,7 @@ def test_signing_twice_with_another_spelling_is_one_signature(app, client, site,
     client.post(path_of(links(inbox.wait_for("élise@example.org")[-1])[0]))
     post_sign_on(client, site.key, "ÉLISE@example.ORG")
     assert state(app).store.counts("4p1000", site.key).site == 1
-    rows = state(app).store.db.execute("SELECT email, status FROM signons").fetchall()
+    rows = state(app).store.query("SELECT email, status FROM signons")
     assert rows == [("élise@example.org", "confirmed")]  # the second: "already signed" mail, no new row
 
 

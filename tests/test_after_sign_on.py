@@ -25,7 +25,7 @@ def test_a_sign_on_is_answered_by_a_redirect_to_the_sent_page(app, client, site)
     assert 'data-host-origin="https://lycee.example"' in html  # it still tells the host page its height
     for _ in range(3):  # reloading the answer sends nothing again
         client.get(response.headers["Location"])
-    assert state(app).store.db.execute("SELECT COUNT(*) FROM signons").fetchone()[0] == 1
+    assert state(app).store.query("SELECT COUNT(*) FROM signons")[0][0] == 1
 
 
 def test_a_refused_form_is_shown_again_with_its_errors_not_redirected(client, site):
@@ -50,5 +50,5 @@ def test_back_after_signing_says_it_was_sent_and_sends_nothing(live, page):
     assert frame.get_by_label(re.compile("^E-mail address")).input_value() == ""  # not the filled form
     page.evaluate("history.forward()")
     page.frame_locator("iframe").get_by_role("heading", name="Check your inbox").wait_for()
-    rows = live.store.db.execute("SELECT COUNT(*) FROM signons WHERE email = ?", [address]).fetchone()[0]
+    rows = live.store.query("SELECT COUNT(*) FROM signons WHERE email = ?", [address])[0][0]
     assert rows == 1

@@ -121,7 +121,7 @@ def world(tmp_path_factory):
     for _ in range(2):
         response = client.post(f"/w/{site.key}", data=w.valid_form(), follow_redirects=True)
         assert response.status_code == 200 and "Check your inbox" in response.get_data(as_text=True)
-    first, second = [row[0] for row in store.db.execute("SELECT id FROM signons ORDER BY created_at")]
+    first, second = [row[0] for row in store.query("SELECT id FROM signons ORDER BY created_at")]
     assert client.post(f"/confirm/{w.tokens.dumps('confirm', second)}").status_code == 200
     w.pending_id, w.confirmed_id = first, second
     assert len(snapshot(w)["outbox"]) == 2 and len(snapshot(w)["counts"]) == 2
@@ -131,7 +131,7 @@ def world(tmp_path_factory):
 
 def snapshot(w: World) -> dict[str, list[tuple]]:
     """Every row of every table, read through the store's own connection."""
-    return {table: w.store.db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall() for table in TABLES}
+    return {table: sorted(w.store.query(f"SELECT * FROM {table}"), key=repr) for table in TABLES}
 
 
 def send(w: World, method: str, path: str, **kwargs):
@@ -381,7 +381,7 @@ def test_required_answer_made_of_blank_characters_is_refused(world, name, blank)
     before = snapshot(world)
     response = send(world, "POST", f"/w/{world.site_key}", data=data)
     if response.status_code != 400:
-        stored = world.store.db.execute(f"SELECT {name} FROM signons WHERE email = ?", [data["email"]]).fetchall()
+        stored = world.store.query(f"SELECT {name} FROM signons WHERE email = ?", [data["email"]])
         pytest.fail(f"required {name}={blank!r} was accepted (HTTP {response.status_code}); stored {name}: {stored}")
     assert f'id="{name}-error"' in response.get_data(as_text=True)
     assert snapshot(world) == before
@@ -400,7 +400,7 @@ def test_unticked_consent_is_refused(world, consent):
     before = snapshot(world)
     response = send(world, "POST", f"/w/{world.site_key}", data=data)
     if response.status_code != 400:
-        stored = world.store.db.execute("SELECT status, consent_at FROM signons WHERE email = ?", [data["email"]]).fetchall()
+        stored = world.store.query("SELECT status, consent_at FROM signons WHERE email = ?", [data["email"]])
         pytest.fail(f"consent={consent!r} was accepted (HTTP {response.status_code}); stored (status, consent_at): {stored}")
     assert says(world, response, "Please tick this box to sign.")
     assert snapshot(world) == before

@@ -5,9 +5,9 @@ import pytest
 from flask import Flask
 from flask_wtf import CSRFProtect
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS
+from conftest import TOKEN_INPUT, VALID_ANSWERS, run_sql
 
-from widget import PledgeWidget, state
+from widget import PledgeWidget, create_app, state
 
 
 def make_host_app(tmp_path, smtp_url, **config):
@@ -93,7 +93,7 @@ def test_any_mounting_order_works(tmp_path, smtp_server, csrf_first, babel_first
         return "changed"
 
     site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
-    state(app).store.db.execute("INSERT INTO counts (campaign, site_key, confirmed) VALUES ('4p1000', '', 12345)")
+    run_sql(state(app).store, "INSERT INTO counts (campaign, site_key, confirmed) VALUES ('4p1000', '', 12345)")
     client = app.test_client()
     page = client.get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
     assert "Signer" in page and ("12\u202f345" in page or "12\xa0345" in page)
@@ -110,3 +110,10 @@ def test_front_page_names_the_command_people_type(tmp_path, smtp_server, make_ap
     assert "flask pledge site add" in mounted.test_client().get("/pledge/").get_data(as_text=True)
     standalone = make_app()
     assert "pledge-widget site add" in standalone.test_client().get("/").get_data(as_text=True)
+
+
+def test_nodes_sharing_postgresql_must_share_a_secret_key(postgres_url, tmp_path):
+    """A key generated on each node would make one node's links fail on the others: refuse to start."""
+    with pytest.raises(RuntimeError, match="same PLEDGE_SECRET_KEY on every one"):
+        create_app({"PLEDGE_DATABASE": postgres_url, "PLEDGE_DATA_DIR": str(tmp_path)})
+    assert not (tmp_path / "secret_key").exists()

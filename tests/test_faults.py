@@ -17,7 +17,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import Inbox, SMTPServer, deliver, links, path_of, post_sign_on
+from conftest import Inbox, SMTPServer, deliver, free_port, links, path_of, post_sign_on, run_sql
 
 from widget import state
 from widget.store import open_store
@@ -35,12 +35,12 @@ def clean_environment(**values: str) -> dict[str, str]:
 # -- a. the SMTP server is down ---------------------------------------------------------------
 
 
-def test_smtp_outage_keeps_sign_ons_and_delivers_each_mail_once_when_it_is_back(make_app):
+def test_smtp_outage_keeps_sign_ons_and_delivers_each_mail_once_when_it_is_back(make_app, database_url):
     """A visitor must not see an error because our mail server is down: the sign-on is accepted, its
     mail waits in the outbox through failed attempts, and goes out exactly once when the server is back
     (a second copy would make people wonder which link to click)."""
     server = SMTPServer()  # on a free port, not started: connections are refused
-    app = make_app(PLEDGE_SMTP_URL=server.url)
+    app = make_app(PLEDGE_SMTP_URL=server.url, PLEDGE_DATABASE=database_url)
     client = app.test_client()
     store = state(app).store
     site = store.add_site("Lycée Jean Moulin", ["https://lycee.example"], "webmaster@lycee.example", "4p1000")
@@ -61,7 +61,7 @@ def test_smtp_outage_keeps_sign_ons_and_delivers_each_mail_once_when_it_is_back(
         assert store.outbox_stats() == {"queued": 4, "sent": 0, "failed": 0}
 
         server.start()
-        store.db.execute("UPDATE outbox SET next_attempt_at = 0")  # the clock moves past the back-off
+        run_sql(store, "UPDATE outbox SET next_attempt_at = 0")  # the clock moves past the back-off
         assert deliver(app) == (4, 0)
         assert deliver(app) == (0, 0)
         assert store.outbox_stats() == {"queued": 0, "sent": 4, "failed": 0}
@@ -94,14 +94,14 @@ class SlowInbox(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-def test_a_mail_worker_killed_mid_batch_loses_no_mail(make_app, tmp_path, capsys):
+def test_a_mail_worker_killed_mid_batch_loses_no_mail(make_app, tmp_path, capsys, database_url):
     """`kill -9` of the mail worker (OOM killer, a reboot) must not lose a confirmation mail: its claim
     on the batch expires and the next worker sends the rest. At most the one mail that was on the wire
     goes out twice."""
     server = SMTPServer()
     server.inbox = SlowInbox()
     server.start()
-    database = f"sqlite:///{tmp_path / 'pledge.db'}"
+    database = database_url
     app = make_app(PLEDGE_DATABASE=database, PLEDGE_SMTP_URL=server.url, PLEDGE_RATELIMIT_ENABLED=False)
     client = app.test_client()
     store = state(app).store
@@ -141,7 +141,7 @@ def test_a_mail_worker_killed_mid_batch_loses_no_mail(make_app, tmp_path, capsys
         received, duplicates = delivered(server)
         with capsys.disabled():
             print(
-                f"\n[worker killed mid-batch] queued {len(addresses)}, delivered before the kill {before}, "
+                f"\n[worker killed mid-batch, {store.engine}] queued {len(addresses)}, delivered before the kill {before}, "
                 f"delivered in all {len(server.inbox.messages)}, duplicates {duplicates} (the next worker: {resumed})"
             )
         assert [a for a in addresses if received[a] == 0] == []  # nobody waits for a mail that never comes
@@ -156,7 +156,7 @@ def test_a_mail_worker_killed_mid_batch_loses_no_mail(make_app, tmp_path, capsys
         server.stop()
 
 
-def test_two_live_senders_on_a_slow_smtp_server_send_each_mail_once(make_app, capsys):
+def test_two_live_senders_on_a_slow_smtp_server_send_each_mail_once(make_app, capsys, database_url):
     """Several senders run at once in production (one per gunicorn worker, or a `mail worker` beside
     them); the README says each claims its batch, so a healthy sender's mail is never sent twice. A slow
     SMTP server must not change that: here a batch of 30 takes about 3 s to send and the lease is 1 s
@@ -165,7 +165,8 @@ def test_two_live_senders_on_a_slow_smtp_server_send_each_mail_once(make_app, ca
     server = SMTPServer()
     server.inbox = SlowInbox()
     server.start()
-    app = make_app(PLEDGE_SMTP_URL=server.url, PLEDGE_MAIL_LEASE_SECONDS=1.0, PLEDGE_RATELIMIT_ENABLED=False)
+    app = make_app(PLEDGE_SMTP_URL=server.url, PLEDGE_MAIL_LEASE_SECONDS=1.0, PLEDGE_RATELIMIT_ENABLED=False,
+                   PLEDGE_DATABASE=database_url)
     client = app.test_client()
     site = state(app).store.add_site("Lycée Jean Moulin", ["https://lycee.example"], "webmaster@lycee.example", "4p1000")
     addresses = [f"slow{i:02d}@coop-sols.example" for i in range(30)]
@@ -183,7 +184,7 @@ def test_two_live_senders_on_a_slow_smtp_server_send_each_mail_once(make_app, ca
         received, duplicates = delivered(server)
         with capsys.disabled():
             print(
-                f"\n[two senders, slow SMTP] queued {len(addresses)}, (sent, failed) per sender {results}, "
+                f"\n[two senders, slow SMTP, {state(app).store.engine}] queued {len(addresses)}, (sent, failed) per sender {results}, "
                 f"delivered {len(server.inbox.messages)}, duplicates {duplicates}"
             )
         assert set(received) == set(addresses)
@@ -198,12 +199,10 @@ SIGN_ON_SCRIPT = textwrap.dedent(
     """
     import json, os, signal, sys, time
     from widget.store import Mail, SignOn, open_store
-    from widget.store.sqlite import SQLiteStore
-
     url, moment = sys.argv[1], sys.argv[2]
     store = open_store(url)
     store.migrate()
-    real_enqueue = SQLiteStore._enqueue
+    real_enqueue = type(store)._enqueue
 
     def enqueue_then_die(db, mail, signon_id):
         real_enqueue(db, mail, signon_id)
@@ -213,7 +212,7 @@ SIGN_ON_SCRIPT = textwrap.dedent(
         os.kill(os.getpid(), signal.SIGKILL)
 
     if moment == "before-commit":
-        SQLiteStore._enqueue = staticmethod(enqueue_then_die)
+        type(store)._enqueue = staticmethod(enqueue_then_die)
     now = time.time()
     signon = SignOn(id="k1", campaign="4p1000", site_key="s1", email="killed@coop-sols.example", lang="fr",
                     status="pending", created_at=now, confirmed_at=None, consent_at=now, consent_version="v1/fr",
@@ -230,11 +229,11 @@ SIGN_ON_SCRIPT = textwrap.dedent(
     [("before-commit", False), ("after-return", True)],
     ids=["killed-before-commit", "killed-after-answer"],
 )
-def test_a_process_killed_during_a_sign_on_keeps_all_of_it_or_nothing(tmp_path, moment, kept):
+def test_a_process_killed_during_a_sign_on_keeps_all_of_it_or_nothing(tmp_path, moment, kept, database_url):
     """A sign-on without its mail would never be confirmed, and a mail without its sign-on would carry a
     dead link: a crash must leave both or neither. Once the sign-on call has returned (the visitor is
     told "check your inbox"), both are on disk, even if the process dies the next instant."""
-    url = f"sqlite:///{tmp_path / 'pledge.db'}"
+    url = database_url
     run = subprocess.run(
         [sys.executable, "-c", SIGN_ON_SCRIPT, url, moment],
         env=clean_environment(), cwd=tmp_path, capture_output=True, text=True, timeout=60,
@@ -247,9 +246,10 @@ def test_a_process_killed_during_a_sign_on_keeps_all_of_it_or_nothing(tmp_path, 
         assert said == [{"status": "pending"}]
 
     store = open_store(url)
-    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    signons = store.db.execute("SELECT id, email, status FROM signons").fetchall()
-    outbox = store.db.execute("SELECT signon_id, to_addr FROM outbox").fetchall()
+    if store.engine == "sqlite":
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    signons = store.query("SELECT id, email, status FROM signons")
+    outbox = store.query("SELECT signon_id, to_addr FROM outbox")
     if kept:
         assert signons == [("k1", "killed@coop-sols.example", "pending")]
         assert outbox == [("k1", "killed@coop-sols.example")]
@@ -258,3 +258,22 @@ def test_a_process_killed_during_a_sign_on_keeps_all_of_it_or_nothing(tmp_path, 
         assert signons == []
         assert outbox == []
     store.close()
+
+
+# -- d. the database is out of reach ------------------------------------------------------------
+
+
+def test_postgresql_out_of_reach_gives_a_503_in_the_visitors_language(make_app, postgres_url):
+    """A database restart or fail-over is not the visitor's fault nor a bug: 503 with Retry-After, in
+    their language, and JSON for the API, after a bounded wait."""
+    app = make_app(PLEDGE_DATABASE=postgres_url, PROPAGATE_EXCEPTIONS=False)  # as in production
+    store = state(app).store
+    site = store.add_site("Lycée", ["https://lycee.example"], "webmaster@lycee.example", "4p1000")
+    store.close()
+    store.url, store.connect_timeout = f"postgresql://postgres@127.0.0.1:{free_port()}/test", 2  # nobody there
+    client = app.test_client()
+    page = client.get(f"/w/{site.key}", headers={"Accept-Language": "fr"})
+    assert page.status_code == 503 and page.headers["Retry-After"] == "30"
+    assert "Un problème est survenu" in page.get_data(as_text=True)
+    api = client.get(f"/api/v1/sites/{site.key}/count")
+    assert api.status_code == 503 and api.is_json

@@ -1,6 +1,8 @@
 """The host's dashboard: sign in by an e-mailed link, see your own sites' counts, nobody else's."""
 from __future__ import annotations
 
+import pytest
+
 import csv
 import io
 import re
@@ -8,6 +10,9 @@ import re
 from conftest import deliver, links, path_of, post_sign_on
 
 from widget import state
+
+# The journeys of the README, on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 LOGIN_LINK = re.compile(r"https?://\S+/host/login/[A-Za-z0-9_.\-]+")
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

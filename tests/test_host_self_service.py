@@ -11,6 +11,9 @@ from test_host import CSRF, CSRF_VALUE, LOGIN_LINK, ask_for_link, confirmed, sig
 
 from widget import state
 
+# The journeys of the README, on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 
 def sign_up(app, client, inbox, email: str) -> None:
     """A new host: ask for a link at /host/, open it, press the button."""

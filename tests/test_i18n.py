@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import deliver, links, path_of, post_sign_on
+from conftest import deliver, links, path_of, post_sign_on, run_sql
 
 from widget import state
 
@@ -56,7 +56,7 @@ def test_visitor_can_switch_language_inside_the_widget_and_keep_their_answers(ap
     assert "Veuillez" not in html  # nothing was checked: no error messages
     action = re.search(r'<form id="signon" method="post" action="([^"]+)"', html).group(1).replace("&amp;", "&")
     assert "lang=fr" in action and "origin=https" in action
-    assert state(app).store.db.execute("SELECT COUNT(*) FROM signons").fetchone()[0] == 0
+    assert state(app).store.query("SELECT COUNT(*) FROM signons")[0][0] == 0
 
 
 def test_after_signing_the_languages_are_plain_links(client, site):
@@ -67,7 +67,7 @@ def test_after_signing_the_languages_are_plain_links(client, site):
 
 def test_numbers_and_dates_follow_the_locale(app, client, site):
     store = state(app).store
-    store.db.execute("INSERT INTO counts (campaign, site_key, confirmed) VALUES ('4p1000', ?, 12345), ('4p1000', '', 12345)", [site.key])
+    run_sql(store, "INSERT INTO counts (campaign, site_key, confirmed) VALUES ('4p1000', ?, 12345), ('4p1000', '', 12345)", [site.key])
     english = client.get(f"/w/{site.key}?lang=en").get_data(as_text=True)
     french = client.get(f"/w/{site.key}?lang=fr").get_data(as_text=True)
     assert "12,345 signatures" in english
@@ -85,7 +85,7 @@ def test_french_visitor_gets_french_mail_pages_and_errors(app, client, site, inb
     assert "Bonjour" in mail.get_body(("plain",)).get_content()
     assert 'lang="fr"' in mail.get_body(("html",)).get_content()
     assert state(app).store.get_signon(
-        state(app).store.db.execute("SELECT id FROM signons").fetchone()[0]
+        state(app).store.query("SELECT id FROM signons")[0][0]
     ).lang == "fr"
     # The confirm pages follow the sign-on's language, whatever the browser says.
     url = path_of(links(mail)[0])

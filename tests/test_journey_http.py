@@ -1,12 +1,17 @@
 """The sign-on journey through the real HTTP surface, with mail delivered over real SMTP."""
 from __future__ import annotations
 
+import pytest
+
 import re
 
 from conftest import deliver, form_token, links, path_of, post_sign_on
 from test_tokens import tamper
 
 from widget import state
+
+# The journeys of the README, on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 
 def test_sign_on_confirm_and_count(app, client, site, inbox):

@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 from aiosmtpd.controller import Controller
 
-from conftest import Inbox, deliver, free_port, post_sign_on
+from conftest import Inbox, deliver, free_port, post_sign_on, run_sql
 
 from widget import state
 from widget.cli.mail import mail_failed, mail_retry
@@ -76,15 +76,13 @@ def queue(app, *addresses: str) -> None:
 
 def outbox(app, address: str) -> dict:
     """The outbox row of the one mail to ``address``."""
-    cursor = state(app).store.db.execute(
-        "SELECT attempts, last_error, next_attempt_at, sent_at, failed_at FROM outbox WHERE to_addr = ?", [address]
-    )
-    [row] = cursor.fetchall()
-    return dict(zip([d[0] for d in cursor.description], row))
+    columns = ("attempts", "last_error", "next_attempt_at", "sent_at", "failed_at")
+    [row] = state(app).store.query(f"SELECT {', '.join(columns)} FROM outbox WHERE to_addr = ?", [address])
+    return dict(zip(columns, row))
 
 
 def back_off_passes(app) -> None:
-    state(app).store.db.execute("UPDATE outbox SET next_attempt_at = 0")
+    run_sql(state(app).store, "UPDATE outbox SET next_attempt_at = 0")
 
 
 # -- 1. internationalised addresses ------------------------------------------------------------

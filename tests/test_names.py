@@ -19,7 +19,7 @@ from widget import state
 def test_real_names_in_every_script_are_accepted_as_typed(app, client, site, name):
     response = post_sign_on(client, site.key, f"name-{abs(hash(name))}@example.org", name=name, organization=name)
     assert response.status_code == 200 and "Check your inbox" in response.get_data(as_text=True)
-    [(stored_name, stored_org)] = state(app).store.db.execute("SELECT name, organization FROM signons").fetchall()
+    [(stored_name, stored_org)] = state(app).store.query("SELECT name, organization FROM signons")
     assert stored_name == stored_org == name
 
 
@@ -35,4 +35,4 @@ def test_characters_that_spoof_or_break_a_display_are_refused(app, client, site,
     response = post_sign_on(client, site.key, "spoof@example.org", name=name)
     assert response.status_code == 400
     assert "Please remove the invisible control characters" in response.get_data(as_text=True)
-    assert state(app).store.db.execute("SELECT COUNT(*) FROM signons").fetchone()[0] == 0
+    assert state(app).store.query("SELECT COUNT(*) FROM signons")[0][0] == 0

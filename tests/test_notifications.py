@@ -4,17 +4,22 @@ The SMTP server's inbox lives for the whole session: every test mails its own ho
 """
 from __future__ import annotations
 
+import pytest
+
 import base64
 import json
 import threading
 import time
 from datetime import datetime, timezone
 
-from conftest import VALID_ANSWERS, deliver, links, path_of, post_sign_on
+from conftest import VALID_ANSWERS, deliver, links, path_of, post_sign_on, run_sql
 
 from widget import notifications, state
 from widget.cli.notify import digest
 from widget.store import Limits, Mail, SignOn, new_id
+
+# The journeys of the README, on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
 
 UNSUBSCRIBE = "/host/unsubscribe/"
 
@@ -44,7 +49,7 @@ def confirmed_in_store(app, site, prefix: str, n: int, confirmed_at: float | Non
         store.create_signon(signon, Mail(signon.email, "-", "-", "-"), limits=Limits(mails_per_address_per_day=0))
         assert store.confirm_signon(signon.id).status == "confirmed"
         if confirmed_at is not None:
-            store.db.execute("UPDATE signons SET confirmed_at = ? WHERE id = ?", [confirmed_at, signon.id])
+            run_sql(store, "UPDATE signons SET confirmed_at = ? WHERE id = ?", [confirmed_at, signon.id])
         made.append(store.get_signon(signon.id))
     return made
 

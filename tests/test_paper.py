@@ -14,6 +14,9 @@ from test_host import sign_in
 
 from widget import state
 
+# The journeys of the README, on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_engines
+
 OWNER = "webmaster@lycee.example"
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 HEADER = "name,email,organization,org_type,country,goal,actions,timetable,resources"

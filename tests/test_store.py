@@ -12,6 +12,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import run_sql
 
 from widget.store import Limits, Mail, SignOn, open_store
 from widget.store.schema import MIGRATIONS
@@ -33,12 +34,6 @@ def signon(id: str, email: str = "a@example.org", site_key: str = "s1", campaign
 
 
 MAIL = Mail(to="a@example.org", subject="Confirm", text="text", html="<p>html</p>")
-
-
-def execute(store, sql: str, params=()) -> int:
-    """A write that bypasses the store's methods (a clock moved, a sender died); returns rows changed."""
-    with store.write() as db:
-        return db.execute(sql, list(params)).rowcount
 
 
 def together(count: int, work) -> list:
@@ -100,7 +95,7 @@ def test_an_address_is_counted_once_per_campaign_and_keeps_its_first_site(store)
     assert store.counts("4p1000", "s1").site == 0 and store.counts("4p1000", "s2") == (1, 1)
     # Even a writer that bypasses the store cannot confirm the address twice.
     with pytest.raises(store.IntegrityError):
-        execute(store, "UPDATE signons SET status = 'confirmed' WHERE id = 'a'")
+        run_sql(store, "UPDATE signons SET status = 'confirmed' WHERE id = 'a'")
 
 
 def test_withdraw_uncounts_and_deletes(store):
@@ -117,7 +112,7 @@ def test_claimed_mail_is_not_handed_out_twice_until_its_lease_ends(store):
     store.enqueue_mail(MAIL)
     [mail] = store.claim_mail(10, lease=60, claimer="a")
     assert store.claim_mail(10, lease=60, claimer="b") == []
-    execute(store, "UPDATE outbox SET claimed_until = 0")  # the sender died; its lease ran out
+    run_sql(store, "UPDATE outbox SET claimed_until = 0")  # the sender died; its lease ran out
     [again] = store.claim_mail(10, lease=60, claimer="b")
     assert again.id == mail.id
     assert not store.renew_claim(mail.id, "a", 60)  # the first sender, back to life, must not send it
@@ -131,11 +126,11 @@ def test_failed_mail_waits_for_its_retry_time(store):
     assert mail.headers == {"List-Id": "x"}
     store.mark_attempt_failed(mail.id, "connection refused", time.time() + 30)
     assert store.claim_mail(10, lease=60, claimer="a") == []
-    execute(store, "UPDATE outbox SET next_attempt_at = 0")
+    run_sql(store, "UPDATE outbox SET next_attempt_at = 0")
     [retry] = store.claim_mail(10, lease=60, claimer="a")
     assert retry.attempts == 1
     store.mark_attempt_failed(retry.id, "550 no such user", None)
-    execute(store, "UPDATE outbox SET next_attempt_at = 0")
+    run_sql(store, "UPDATE outbox SET next_attempt_at = 0")
     assert store.claim_mail(10, lease=60, claimer="a") == []
     assert store.outbox_stats() == {"queued": 0, "sent": 0, "failed": 1}
     assert [row["last_error"] for row in store.failed_mail()] == ["550 no such user"]
@@ -217,7 +212,7 @@ def test_a_milestone_and_a_digest_are_queued_once_by_racing_senders(store):
     for n in range(10):
         store.create_signon(signon(f"x{n}", email=f"p{n}@example.org"), MAIL)
         store.confirm_signon(f"x{n}")
-    execute(store, "DELETE FROM outbox")
+    run_sql(store, "DELETE FROM outbox")
     mail = Mail(to="host@example.org", subject="10!", text="t", html="h")
     milestones = together(8, lambda n: store.record_milestones("4p1000", "s1", [10, 100], lambda t, c: mail))
     digests = together(8, lambda n: store.record_digest("host@example.org", "2026-11-25", mail))

@@ -115,6 +115,10 @@ def secret_keys(app: Flask, generate: bool) -> list[str]:
         return keys
     if not generate:
         raise RuntimeError("flask-pledge-widget needs PLEDGE_SECRET_KEY or SECRET_KEY to sign its links")
+    if not str(app.config["PLEDGE_DATABASE"]).startswith("sqlite:"):
+        # A key generated on each node would make every link mailed by one node fail on the others.
+        raise RuntimeError("PLEDGE_DATABASE is shared by several nodes: set the same PLEDGE_SECRET_KEY on every one "
+                           "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

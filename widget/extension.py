@@ -19,7 +19,7 @@ from .mail.sender import OutboxSender
 from .mail.transport import make_transport
 from .resources import translations_dir
 from .ratelimit import init_rate_limits
-from .store import Limits, open_store
+from .store import Limits, open_store, redact
 from .tokens import Tokens
 
 
@@ -97,7 +97,10 @@ class PledgeWidget:
             synchronous=cfg["PLEDGE_SQLITE_SYNCHRONOUS"],
             pool_size=int(cfg["PLEDGE_DATABASE_POOL_SIZE"]),
         )
-        store.migrate()
+        try:
+            store.migrate()
+        except store.Unavailable as exc:
+            raise RuntimeError(f"PLEDGE_DATABASE {redact(cfg['PLEDGE_DATABASE'])} is out of reach: {exc}") from exc
         store.close()  # this may run before gunicorn forks: no connection may cross the fork
         tokens = Tokens(
             keys=config.secret_keys(app, generate=self.standalone),

@@ -147,6 +147,8 @@ def main() -> None:
             return create_app()
         except CampaignError as exc:  # a message naming the campaign and the problem, not a traceback
             raise click.ClickException(f"PLEDGE_CAMPAIGNS_FILE: {exc}") from None
+        except (ValueError, RuntimeError) as exc:  # a setting to fix, or a database out of reach
+            raise click.ClickException(str(exc)) from None
 
     cli = ServiceGroup(name="pledge-widget", create_app=make_app, add_default_commands=False,
                      add_version_option=False, load_dotenv=False, set_debug_flag=False,

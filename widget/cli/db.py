@@ -1,4 +1,5 @@
-"""``pledge-widget db ...``: the database as a whole (a consistent backup of a live SQLite file)."""
+"""``pledge-widget db ...``: the database as a whole (a consistent backup of a live SQLite file, a copy of
+an installation to another database)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,9 +8,10 @@ import click
 from flask.cli import with_appcontext
 
 from ..extension import state
+from ..store.copy import BATCH, CopyError, copy_database
 
 
-@click.group("db", help="The database as a whole: backups.")
+@click.group("db", help="The database as a whole: backups, copies to another database.")
 def db() -> None:
     pass
 
@@ -27,3 +29,24 @@ def db_backup(path: Path, force: bool) -> None:
         raise click.ClickException(f"{path} exists: give another path, or --force to replace it")
     pages = store.backup(path)
     click.echo(f"backed up {pages} page(s) to {path}")
+
+
+# No app context: the two URLs say everything, and the app's own database (which may be either, or
+# neither, of them) is never opened.
+@db.command("copy")
+@click.option("--from", "source", required=True, metavar="URL",
+              help="The database to copy: sqlite:///PATH or postgresql://...")
+@click.option("--to", "target", required=True, metavar="URL", help="Where to copy it: an empty database, or --force.")
+@click.option("--force", is_flag=True, help="Delete the rows the target holds, then copy.")
+@click.option("--batch", default=BATCH, show_default=True, type=click.IntRange(min=1), help="Rows per transaction.")
+def db_copy(source: str, target: str, force: bool, batch: int) -> None:
+    """Copy an installation to another database (SQLite or PostgreSQL, either way): every table, in
+    batches; run it again after an interruption and it resumes. Ends with a check of the row counts and
+    of a sample of rows; exits 1 when they differ."""
+    try:
+        verification = copy_database(source, target, force=force, batch=batch, echo=click.echo)
+    except CopyError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not verification.ok:
+        raise click.ClickException("the target differs from the source (see above): was the service writing to "
+                                   "the source? Stop it, then copy again with --force")

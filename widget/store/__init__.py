@@ -6,6 +6,7 @@ Records are plain dataclasses so the views and the CLI never see a row or a curs
 """
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -123,6 +124,11 @@ def new_id(nbytes: int) -> str:
         value = secrets.token_urlsafe(nbytes)
         if not value.startswith("-"):
             return value
+
+
+def redact(url: str) -> str:
+    """A database URL without its password, for messages and logs."""
+    return re.sub(r"(://[^:/@]*):[^/]*@", r"\1:***@", url)
 
 
 def open_store(url: str, *, busy_timeout: float = 10.0, synchronous: str = "FULL", pool_size: int = 4):

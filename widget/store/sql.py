@@ -49,6 +49,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
     engine = ""
     #: The engine's exception for a broken unique or not-null constraint.
     IntegrityError: type[Exception] = Exception
+    #: The exceptions that mean "the database is out of reach for now" (the service answers 503).
+    Unavailable: tuple[type[Exception], ...] = ()
     #: The column definition of an auto-numbered primary key.
     SERIAL = ""
     #: What a SELECT that claims rows ends with, so that two nodes never claim the same ones.

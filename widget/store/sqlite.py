@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -27,6 +28,7 @@ class SQLiteStore(SQLStore):
 
     engine = "sqlite"
     IntegrityError = sqlite3.IntegrityError
+    Unavailable = ()  # a local file: "database is locked" past the busy timeout is a bug to fix, not to retry
     SERIAL = "INTEGER PRIMARY KEY"  # the rowid: numbered by SQLite
     CLAIM = ""  # the write lock already keeps other senders out
 
@@ -52,11 +54,24 @@ class SQLiteStore(SQLStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: Python opens no implicit (deferred) transactions; we BEGIN ourselves.
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        self._use_wal(conn)
         # FULL: a committed sign-on survives a power cut, at the price of one fsync per commit.
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
         return sqlite_utils.Database(conn, execute_plugins=False)
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        # Turning a new file to WAL needs it alone, and SQLite answers "locked" at once, without the busy
+        # timeout, to the other connections that try at that moment (nodes or workers starting together).
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:

@@ -1,10 +1,12 @@
 """Error pages in the visitor's language for what goes wrong inside our blueprint; JSON for the API."""
 from __future__ import annotations
 
+from flask import make_response
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response
 
+from ..extension import state
 from . import blueprint
 from .api import api_error, is_api_request
 from .common import current_language, render_page
@@ -19,6 +21,7 @@ MESSAGES = {
     ),
     500: (_l("Something went wrong"), _l("An error occurred on our side. Please try again in a few minutes.")),
 }
+MESSAGES[503] = MESSAGES[500]  # the database is out of reach for a moment: the same words, and Retry-After
 
 
 def error_page(code: int) -> tuple[str, int]:
@@ -28,9 +31,15 @@ def error_page(code: int) -> tuple[str, int]:
 
 
 def _handler(error: HTTPException) -> tuple[str, int] | Response:
+    if isinstance(getattr(error, "original_exception", None), state().store.Unavailable):
+        error = ServiceUnavailable(retry_after=30)  # a database restart or fail-over: worth retrying soon
     if is_api_request():
-        return api_error(error)
-    return error_page(getattr(error, "code", None) or 500)
+        response = api_error(error)
+    else:
+        response = make_response(error_page(getattr(error, "code", None) or 500))
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 for _code in MESSAGES:
