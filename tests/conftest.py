@@ -8,7 +8,9 @@ import email.policy
 import functools
 import os
 import re
+import signal
 import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -51,6 +53,17 @@ def wait_until_up(url: str, process, log_path=None, timeout: float = 30.0) -> No
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} did not answer:\n{log()}")
+
+
+def stop(process) -> None:
+    """Stop a server started as a subprocess: SIGTERM (a graceful shutdown), then kill after 30 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 # -- the PostgreSQL and Redis servers this machine kind runs ----------------------------------
@@ -141,7 +154,8 @@ TEST_ENGINE = os.environ.get("PLEDGE_TEST_ENGINE", "sqlite")
 
 
 def pytest_generate_tests(metafunc):
-    if metafunc.definition.get_closest_marker("both_engines") and "app_database" in metafunc.fixturenames:
+    marked = metafunc.definition.get_closest_marker
+    if marked("both_engines") and not marked("sqlite_only") and "app_database" in metafunc.fixturenames:
         metafunc.parametrize("app_database", ["sqlite", "postgresql"], indirect=True)
 
 

@@ -13,8 +13,6 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
-
 from conftest import TOKEN_INPUT, VALID_ANSWERS, deliver, form_token, free_port, links, path_of, post_sign_on, wait_until_up
 
 from widget import state

@@ -210,6 +210,7 @@ def test_held_release_needs_the_public_url_and_held_list_says_why(make_app, site
     assert "https://pledge.example/confirm/" in mail[0]
 
 
+@pytest.mark.sqlite_only  # PostgreSQL has pg_dump (docs/deploy.md)
 def test_db_backup_is_a_consistent_copy_of_a_live_database(app, runner, site, tmp_path):
     if state(app).store.engine != "sqlite":
         pytest.skip("db backup copies an SQLite database (PostgreSQL: pg_dump, see docs/deploy.md)")

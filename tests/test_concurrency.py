@@ -10,7 +10,6 @@ import json
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port, wait_until_up
+from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port, stop, wait_until_up
 
 from widget.store import open_store
 from widget.tokens import Tokens
@@ -172,12 +171,7 @@ def test_four_gunicorn_workers_on_one_database_lose_and_miscount_nothing(tmp_pat
                 f"{requests / elapsed:.0f} req/s"
             )
     finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        try:
-            gunicorn.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            gunicorn.kill()
-            gunicorn.wait()
+        stop(gunicorn)
         log.close()
     errors = log_path.read_text()
     assert "database is locked" not in errors

@@ -19,7 +19,6 @@ from typing import Iterator
 
 import sqlite_utils
 
-from .schema import MIGRATIONS  # noqa: F401  (the history, importable from here as before)
 from .sql import SQLStore
 
 
