@@ -259,6 +259,8 @@ def make_app(app_database, smtp_server):
             "PLEDGE_SMTP_URL": smtp_server.url,
             "PLEDGE_MAIL_IN_PROCESS": False,  # tests deliver the outbox themselves, when they choose
             "PLEDGE_MIN_FILL_SECONDS": 0,  # test clients fill forms faster than people (tested on its own)
+            # Public reads kept 0 s: a test reads the count right after confirming (caching: test_caching.py).
+            "PLEDGE_CACHE_SECONDS": 0,
         }
         settings.update(config)
         built = create_app(settings)
@@ -429,6 +431,7 @@ def _live(database: str, smtp_server):
             "PLEDGE_MAIL_POLL_SECONDS": 0.5,
             "PLEDGE_MIN_FILL_SECONDS": 0,
             "PLEDGE_RATELIMIT_SIGNON": "1000 per minute",  # every browser test comes from 127.0.0.1
+            "PLEDGE_CACHE_SECONDS": 0,  # journeys check the count right after confirming
         }
     )
     site = state(app).store.add_site("Lycée Jean Moulin", [host.origin], "webmaster@lycee.example", "4p1000")

@@ -38,7 +38,7 @@ def test_init_app_under_a_prefix_beside_the_hosts_routes(tmp_path, smtp_server):
     site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
     page = client.get(f"/pledge/w/{site.key}").get_data(as_text=True)
     assert f'action="/pledge/w/{site.key}"' in page
-    assert "/pledge/pledge-static/widget.css" in page
+    assert 'src="/pledge/pledge-static/widget.js?v=' in page
     # The host's CSRFProtect does not block our cookie-less form; our own token protects it.
     data = dict(VALID_ANSWERS, email="ext@example.org", form_token=TOKEN_INPUT.search(page).group(1))
     response = client.post(f"/pledge/w/{site.key}", data=data, follow_redirects=True)

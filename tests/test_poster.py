@@ -127,7 +127,7 @@ def test_a_host_page_without_inline_styles(app, client, inbox):
     assert "style-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp
     assert response.headers["Cache-Control"] == "no-store"
     assert re.search(r'<button type="button" id="print"[^>]*>Imprimer</button>', html)
-    assert 'src="/pledge-static/poster.js"' in html
+    assert 'src="/pledge-static/poster.js?v=' in html
 
 
 def test_a_site_name_is_text_not_markup(app, client, inbox):
@@ -141,7 +141,7 @@ def test_the_print_stylesheet(app, client, inbox):
     site = add_site(app)
     sign_in(app, client, inbox, OWNER)
     html = poster(client, site).get_data(as_text=True)
-    assert '<link rel="stylesheet" href="/pledge-static/poster.css">' in html
+    assert '<link rel="stylesheet" href="/pledge-static/poster.css?v=' in html
     css = client.get("/pledge-static/poster.css").get_data(as_text=True)
     assert re.search(r"@page\s*\{\s*size:\s*A4;\s*margin:", css) and "@media print" in css
     printed = css[css.index("@media print"):]

@@ -54,7 +54,7 @@ def test_without_options_the_snippet_is_the_plain_one(app, host, site):
     assert "frame-ancestors 'none'" in csp and "frame-src 'self'" in csp and "connect-src 'self'" in csp
     assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp
     assert response.headers["Cache-Control"] == "no-store"
-    assert 'src="/pledge-static/builder.js"' in page
+    assert 'src="/pledge-static/builder.js?v=' in page
 
 
 def test_each_option_becomes_its_data_attribute(app, host, site):

@@ -57,6 +57,11 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_HOST_SESSION_DAYS": 30,  # a host's sign-in lasts this long, unless signed out before
     "PLEDGE_KEY_GRACE_DAYS": 30,  # after a key rotation, the old key keeps working this many days
     "PLEDGE_SEEN_INTERVAL": 300,  # seconds between two records of "widget last seen" per site and origin
+    # Public reads (widget page, count API): how long browsers, proxies and each process may keep them.
+    "PLEDGE_CACHE_SECONDS": 5,  # max-age, and how long a process reuses a rendered page
+    "PLEDGE_CACHE_STALE_SECONDS": 30,  # stale-while-revalidate: served at once while a fresh copy is fetched
+    "PLEDGE_CACHE_ERROR_SECONDS": 86400,  # stale-if-error: the last copy, while the service is down
+    "PLEDGE_PAGE_CACHE_SIZE": 4096,  # rendered pages each process keeps (site x language x mode x theme)
 }
 
 _INT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)}

@@ -14,6 +14,7 @@ from flask_babel import Babel, Domain
 from . import config, i18n, logs
 from .abuse import limits_from_config
 from .builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN
+from .caching import PageCache
 from .campaigns import Campaign, load_file
 from .mail.sender import OutboxSender
 from .mail.transport import make_transport
@@ -38,6 +39,8 @@ class PledgeState:
     limits: Limits = field(default_factory=Limits)
     #: When this process last recorded each (site, origin) as seen, so that widget views cost no write.
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: Public pages (widget, count) rendered lately, sent again for a few seconds (see widget.caching).
+    pages: PageCache = field(default_factory=PageCache)
     #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
     domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
     _sender_pid: int | None = None
@@ -134,6 +137,7 @@ class PledgeWidget:
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
             limits=limits_from_config(cfg),
             command="pledge-widget" if self.standalone else "flask pledge",
+            pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"]),
         )
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)

@@ -59,13 +59,11 @@ class FormTokenCSRF(CSRF):
         return super().setup_form(form)
 
     def generate_csrf_token(self, csrf_token_field: Any) -> str:
-        tokens: Tokens = self.context["tokens"]
-        payload = {"s": self.context["site_key"], "l": self.context["lang"], "n": secrets.token_hex(4)}
         # When the form was first shown, carried over when it comes back with errors: the minimum fill
         # time counts from there, not from the error page (a person who fixes one box in two seconds is
         # not a bot).
-        payload["f"] = int(self.context.get("first_shown") or time.time())
-        return tokens.dumps("form", payload)
+        return form_token(self.context["tokens"], self.context["site_key"], self.context["lang"],
+                          self.context.get("first_shown"))
 
     def validate_csrf_token(self, form: FlaskForm, field: Any) -> None:
         tokens: Tokens = self.context["tokens"]
@@ -78,6 +76,16 @@ class FormTokenCSRF(CSRF):
         if not isinstance(payload, dict) or payload.get("s") != self.context["site_key"]:
             raise ValidationError(_l("This form could not be checked. Please send it again."))
         form.issued_at = first_shown(payload, issued_at)
+
+
+def form_token(tokens: Tokens, site_key: str, lang: str, first_shown: float | None = None) -> str:
+    """A signed form token for a site's widget form, shown first at ``first_shown`` (default: now).
+
+    A cached widget page carries the token of the moment it was rendered; its script asks for a fresh one
+    when the visitor starts filling it in (see ``/w/<key>/token``), so the minimum fill time counts from there.
+    """
+    payload = {"s": site_key, "l": lang, "n": secrets.token_hex(4), "f": int(first_shown or time.time())}
+    return tokens.dumps("form", payload)
 
 
 def first_shown(payload: Any, issued_at: float) -> float:

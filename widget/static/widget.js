@@ -67,6 +67,50 @@
       }
     });
   }
+  // A page served from a cache carries the form token of the moment it was made, shared by everyone who
+  // got that copy: when this visitor starts filling the form in, fetch a token of their own, so that the
+  // minimum fill time counts from now. Without this script the shared token still works.
+  if (form && form.getAttribute("data-token-url") && window.fetch) {
+    var fresh = function () {
+      form.removeEventListener("input", fresh);
+      fetch(form.getAttribute("data-token-url"), { credentials: "omit", cache: "no-store" })
+        .then(function (answer) { return answer.ok ? answer.json() : null; })
+        .then(function (data) { if (data && data.form_token) form.elements.form_token.value = data.form_token; })
+        .catch(function () {});
+    };
+    form.addEventListener("input", fresh);
+  }
+  // The count refreshes itself while the page is open: the page again (a 304 when nothing changed, and
+  // cached by every proxy on the way), its count swapped in. Every 15 s at first, half as often again
+  // after each unchanged answer (at most every 5 minutes), paused while the tab is hidden, stopped after
+  // half an hour.
+  var count = document.getElementById("count");
+  var source = root.getAttribute("data-refresh");
+  if (count && source && window.fetch && window.DOMParser) {
+    var delay = 15000, timer = 0, failures = 0, until = Date.now() + 1800000;
+    var schedule = function () {
+      clearTimeout(timer);
+      if (!document.hidden && Date.now() < until && failures < 3) timer = setTimeout(poll, delay);
+    };
+    var poll = function () {
+      fetch(source, { credentials: "omit", cache: "no-cache" })
+        .then(function (answer) { return answer.ok ? answer.text() : Promise.reject(answer.status); })
+        .then(function (html) {
+          var now = new DOMParser().parseFromString(html, "text/html").getElementById("count");
+          failures = 0;
+          if (now && now.innerHTML !== count.innerHTML) {
+            count.innerHTML = now.innerHTML;
+            delay = 15000;
+          } else {
+            delay = Math.min(delay * 1.5, 300000);
+          }
+        })
+        .catch(function () { failures += 1; delay = Math.min(delay * 2, 300000); })
+        .then(schedule);
+    };
+    document.addEventListener("visibilitychange", schedule);
+    schedule();
+  }
   var target = document.querySelector("[aria-invalid=true]") || document.getElementById("error-summary") ||
     document.getElementById("sent");
   if (target) target.focus();

@@ -7,8 +7,6 @@ blueprint = Blueprint(
     "pledge",
     __name__,
     template_folder="../templates",
-    static_folder="../static",
-    static_url_path="/pledge-static",
 )
 
-from . import api, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet, widget, withdraw  # noqa: E402,F401  (routes register on import)
+from . import api, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet, static, widget, withdraw  # noqa: E402,F401  (routes register on import)

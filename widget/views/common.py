@@ -16,11 +16,13 @@ from ..forms import aria_attributes
 from ..extension import state
 from . import blueprint
 
-def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | None = None) -> str:
+def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | None = None,
+                            style_hash: str | None = None) -> str:
     """Our pages load only our own files, run no inline script, and may not be framed, except the
-    widget, which the caller widens to its site's origins."""
+    widget, which the caller widens to its site's origins (and whose inlined stylesheet it allows by hash)."""
+    style = "'self'" + (f" 'sha256-{style_hash}'" if style_hash else "")
     policy = (
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+        f"default-src 'none'; style-src {style}; script-src 'self'; img-src 'self' data:; connect-src 'self'; "
         f"form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
     )
     return policy + (f"; frame-src {frame_src}" if frame_src else "")
@@ -138,6 +140,8 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.method not in ("GET", "HEAD"):  # an answer to a POST is one visitor's: never kept
+        response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

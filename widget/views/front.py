@@ -7,6 +7,8 @@ from functools import lru_cache
 from flask import current_app
 from werkzeug.wrappers import Response
 
+from ..assets import Asset, prepare
+from ..caching import public
 from ..extension import state
 from ..resources import embed_dir
 from ..snippet import snippet
@@ -14,6 +16,7 @@ from ..store import DEMO_SITE_KEY
 from . import blueprint
 from ..urls import public_base_url
 from .common import content_security_policy, current_language, render_page
+from .static import send_asset
 
 
 
@@ -41,6 +44,10 @@ STRING = re.compile(r'("[^"\\\n]*")')
 SPACE_AROUND_PUNCTUATION = re.compile(r"\s*([=,;{}()<>&|+*?:!])\s*")
 
 
+#: Seconds a browser or proxy keeps /embed.js before it asks again.
+EMBED_MAX_AGE = 300
+
+
 @lru_cache(maxsize=1)
 def minified_loader() -> bytes:
     """``embed/loader.js`` without comments and needless spaces: every host page downloads it.
@@ -56,11 +63,16 @@ def minified_loader() -> bytes:
     return "".join(part if i % 2 else SPACE_AROUND_PUNCTUATION.sub(r"\1", part) for i, part in enumerate(parts)).encode()
 
 
+@lru_cache(maxsize=1)
+def loader_asset() -> Asset:
+    return prepare(minified_loader())
+
+
 @blueprint.get("/embed.js")
 def embed_js() -> Response:
-    response = current_app.response_class(minified_loader(), mimetype="text/javascript")
-    response.cache_control.public = True
-    response.cache_control.max_age = 3600
+    # Every host page asks for it: a few minutes' max-age so that a release reaches every page soon,
+    # then a 304 (or nothing, while stale-while-revalidate lets the browser use its copy).
+    response = public(send_asset(loader_asset(), "text/javascript"), EMBED_MAX_AGE)
     # Any page may load the loader; it sets no cookie and reads nothing from the host page but <html lang>.
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"

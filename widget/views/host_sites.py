@@ -129,6 +129,7 @@ def host_site_edit(site_key: str) -> Response:
         form.name.data, form.origins.data = site.name, "\n".join(site.origins)
     elif form.validate():
         state().store.update_site(site.key, name=form.name.data, origins=form.origins.origins)
+        state().pages.clear()  # its preview shows the change at once (other processes within seconds)
         return redirect(url_for("pledge.host_site", site_key=site.key), code=303)
     return host_page("host_site_form.html", 400 if form.errors else 200, email=email, form=form, site=site)
 
@@ -147,6 +148,7 @@ def host_site_delete(site_key: str) -> Response:
     if request.method == "POST":
         check_csrf()
         state().store.remove_site(site.key)
+        state().pages.clear()
         return redirect(url_for("pledge.host", done="deleted"), code=303)
     return host_page("host_site_delete.html", email=email, site=site, campaign=campaign)
 

@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, jsonify, redirect, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import hosts, i18n
 from ..snippet import MODES, THEMES, hex_colour, usable_accent
 from ..abuse import client_hash, looks_like_a_bot
+from ..assets import static_asset
+from ..caching import keep, public
 from ..campaigns import Campaign
 from ..extension import state
-from ..forms import build_form
+from ..forms import build_form, form_token
 from ..signons import sign_on
 from ..store import Site
 from . import blueprint
@@ -77,23 +80,22 @@ QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent")
 # redirect to a guess.
 @blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
 def widget(site_key: str) -> Response:
-    site, campaign = find_site(site_key)
     if request.method == "GET":
-        hosts.widget_seen(site, request.args.get("origin"))  # "Where is my widget?" on the dashboard
+        return _widget_page(site_key)
+    site, campaign = find_site(site_key)
     pledge = state()
     lang = current_language(campaign)
     query = {k: v for k, v in request.args.items() if k in QUERY}
-    switch = i18n.normalise(request.form.get("switch_lang"), campaign.available_languages) if request.method == "POST" else None
+    switch = i18n.normalise(request.form.get("switch_lang"), campaign.available_languages)
     if switch:
         # The visitor changed language with the form half filled: show it again, in that language,
         # with their answers, and neither check nor store anything.
         lang = query["lang"] = switch
     # The form reads request.form only: Flask-WTF would also take a JSON body, which is not ours to parse.
-    formdata = request.form if request.method == "POST" else None
     with i18n.speaking(lang):  # the form's texts (labels, the consent) in the page's language
-        form = build_form(campaign, lang, site.key, pledge.tokens, formdata, site_name=site.name)
+        form = build_form(campaign, lang, site.key, pledge.tokens, request.form, site_name=site.name)
     status = 200
-    if request.method == "POST" and not switch:
+    if not switch:
         if form.validate():
             if not looks_like_a_bot(request.form, form.issued_at, current_app.config["PLEDGE_MIN_FILL_SECONDS"]):
                 answers = {name: form[name].data for name in ANSWERS if name in form and form[name].data}
@@ -107,7 +109,41 @@ def widget(site_key: str) -> Response:
             return redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303)
         status = 400
     # In button mode a form sent back (errors, another language) stays open.
-    return _page(site, campaign, lang, status, form=form, query=query, opened=request.method == "POST")
+    return _page(site, campaign, lang, status, form=form, query=query, opened=True)
+
+
+def _widget_page(site_key: str) -> Response:
+    """The widget page of a GET: public, rendered once per site, language and query in each process and
+    kept ``PLEDGE_CACHE_SECONDS`` (the count it shows may be that old; the script refreshes it),
+    compressed once, and a 304 for a client that holds it."""
+    pledge = state()
+    query = {k: v for k, v in request.args.items() if k in QUERY}
+    # The same page whatever the order of its query (the links in it follow the first request's order).
+    key = ("widget", site_key, request.headers.get("Accept-Language", ""), tuple(sorted(query.items())))
+    page = pledge.pages.get(key)
+    if page is None:
+        site, campaign = find_site(site_key)
+        lang = current_language(campaign)
+        with i18n.speaking(lang):
+            form = build_form(campaign, lang, site.key, pledge.tokens, None, site_name=site.name)
+        # This page's form token is shared by everyone served this copy: its script fetches a visitor's own.
+        token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
+        response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url))
+        page = keep(response, current_app.config["PLEDGE_CACHE_SECONDS"], vary="Accept-Language", extra=site)
+        pledge.pages.put(key, page)
+    hosts.widget_seen(page.extra, request.args.get("origin"))  # "Where is my widget?" on the dashboard
+    return page.response()
+
+
+@blueprint.get("/w/<site_key>/token", merge_slashes=False)
+def widget_token(site_key: str) -> Response:
+    """A fresh form token, for a widget page that came from a cache: its script asks for one when the
+    visitor starts filling the form in, so the minimum fill time counts from that moment."""
+    site, campaign = find_site(site_key)
+    lang = i18n.normalise(request.args.get("lang"), campaign.available_languages) or campaign.default_lang
+    response = jsonify({"form_token": form_token(state().tokens, site.key, lang)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blueprint.get("/w/<site_key>/sent", merge_slashes=False)
@@ -150,12 +186,15 @@ def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> 
         show_count=counts.site >= min_count(),
         languages=campaign.available_languages,
         privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
+        inline_css=Markup(static_asset("widget.css").raw.decode()),
         **context,
     )
     response = current_app.make_response((body, status))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
-    response.headers["Content-Security-Policy"] = content_security_policy(" ".join(["'self'", *site.origins]))
-    # The count is live and the form token is time-stamped: never serve a stored copy.
+    # Its stylesheet is inlined (one request fewer for every visitor), allowed by its hash.
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        " ".join(["'self'", *site.origins]), style_hash=static_asset("widget.css").sha256)
+    # A form sent back with errors, or "sent": one visitor's page, never kept (GETs are made public above).
     response.headers["Cache-Control"] = "no-store"
     # A part of the host's page, not a page of its own in search results.
     response.headers["X-Robots-Tag"] = "noindex"

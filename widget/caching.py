@@ -1,0 +1,120 @@
+"""Caching of public reads: what browsers and proxies may keep (Cache-Control, strong ETags, 304s), and
+the pages each process keeps rendered for a few seconds.
+
+Every host page view loads our widget: millions of loads for each sign-on. A public read must cost next
+to nothing: the same page for the same site, language, mode and theme is rendered once per process and
+per ``PLEDGE_CACHE_SECONDS``, kept compressed, and sent again as it is, or as a 304. Private pages (host
+pages, confirm and withdraw links, every POST) keep ``no-store``; nothing here touches them.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Hashable
+
+from flask import current_app, request
+from werkzeug.wrappers import Response
+
+from .assets import MIN_COMPRESS
+
+#: Headers of a rendered response worth keeping with its body (the rest are added per request).
+KEPT = ("Content-Type", "Content-Security-Policy", "X-Robots-Tag", "Access-Control-Allow-Origin",
+        "Cross-Origin-Resource-Policy", "Content-Language")
+
+
+def public(response: Response, max_age: int | None = None) -> Response:
+    """Let browsers and shared caches keep ``response`` for ``max_age`` seconds (``PLEDGE_CACHE_SECONDS``
+    by default), then serve it stale while they fetch a new one, and for a day if we are down (as the UK
+    Parliament's petition counts do)."""
+    config = current_app.config
+    max_age = config["PLEDGE_CACHE_SECONDS"] if max_age is None else max_age
+    response.headers["Cache-Control"] = (
+        f"public, max-age={max_age}, stale-while-revalidate={config['PLEDGE_CACHE_STALE_SECONDS']}, "
+        f"stale-if-error={config['PLEDGE_CACHE_ERROR_SECONDS']}"
+    )
+    return response
+
+
+def conditional(response: Response, etag: str) -> Response:
+    """Give ``response`` its strong ETag, and turn it into a 304 when the client holds that version."""
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
+def accepts_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+@dataclass(frozen=True)
+class Page:
+    """A rendered response as it is sent again: its body plain and gzipped, each with its tag."""
+
+    status: int
+    bodies: dict[str | None, bytes]  # None: as rendered; "gzip": compressed once
+    headers: tuple[tuple[str, str], ...]
+    etags: dict[str | None, str]
+    expires: float
+    #: What the view needs again on a hit without asking the database (the widget's site).
+    extra: Any = None
+
+    def response(self) -> Response:
+        """A fresh response of this page, compressed when the client takes gzip (304 when the client's
+        copy is this one)."""
+        coding = "gzip" if "gzip" in self.bodies and accepts_gzip() else None
+        response = current_app.response_class(self.bodies[coding], self.status, headers=list(self.headers))
+        if coding:
+            response.headers["Content-Encoding"] = coding
+        return conditional(response, self.etags[coding])
+
+
+def keep(response: Response, seconds: float, vary: str = "", extra: Any = None) -> Page:
+    """A :class:`Page` of a freshly rendered ``response``; a body worth compressing is also kept gzipped
+    (then ``Accept-Encoding`` joins ``vary``)."""
+    body = response.get_data()
+    bodies: dict[str | None, bytes] = {None: body}
+    if len(body) >= MIN_COMPRESS:
+        bodies["gzip"] = gzip.compress(body, compresslevel=6, mtime=0)
+        vary = ", ".join(filter(None, [vary, "Accept-Encoding"]))
+    headers = [(name, response.headers[name]) for name in KEPT if name in response.headers]
+    headers.append(("Cache-Control", response.headers.get("Cache-Control", "no-store")))
+    if vary:
+        headers.append(("Vary", vary))
+    etags = {coding: hashlib.blake2b(data, digest_size=12).hexdigest() for coding, data in bodies.items()}
+    return Page(response.status_code, bodies, tuple(headers), etags, time.monotonic() + seconds, extra)
+
+
+class PageCache:
+    """The pages of public reads this process rendered lately, by what they depend on; least recently
+    used first out, each for a few seconds."""
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._pages: OrderedDict[Hashable, Page] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Page | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            if page.expires <= time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: Hashable, page: Page) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every page (a site changed in this process: its host should see it at once)."""
+        with self._lock:
+            self._pages.clear()
