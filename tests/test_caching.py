@@ -65,6 +65,14 @@ def test_each_language_and_each_coding_is_its_own_copy(cached, site):
     assert packed.headers["ETag"] != french.headers["ETag"]  # each representation its own tag
 
 
+def test_a_language_given_by_the_host_page_makes_one_copy_for_every_visitor(cached, site, renders):
+    client = cached.test_client()
+    german = client.get(f"/w/{site.key}?hl=fr", headers={"Accept-Language": "de"})
+    english = client.get(f"/w/{site.key}?hl=fr", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert german.headers["Vary"] == "Accept-Encoding" and 'lang="fr"' in german.get_data(as_text=True)
+    assert english.headers["ETag"] == german.headers["ETag"] and renders == ["widget.html"]
+
+
 def test_the_same_page_is_rendered_once_until_it_expires(cached, site, renders, monkeypatch):
     client = cached.test_client()
     for _ in range(5):

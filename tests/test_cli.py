@@ -7,7 +7,7 @@ import json
 import time
 
 import pytest
-from conftest import deliver, links, path_of, post_sign_on
+from conftest import deliver, links, path_of, post_sign_on, run_sql
 
 from widget import state
 
@@ -249,3 +249,18 @@ def test_db_backup_is_a_consistent_copy_of_a_live_database(app, runner, site, tm
     assert rows == counted > 0  # a snapshot between two transactions: counters and rows agree
     again = runner.invoke(args=["pledge", "db", "backup", str(tmp_path / "copy.db")])
     assert again.exit_code != 0 and "--force" in again.output
+
+
+def test_recount_reports_drift_and_fixes_it(app, runner, site, inbox):
+    post_sign_on(app.test_client(), site.key, "drift@example.org")
+    deliver(app)
+    app.test_client().post(path_of(links(inbox.wait_for("drift@example.org")[0])[0]))
+    clean = runner.invoke(args=["pledge", "recount"])
+    assert clean.exit_code == 0 and "every counter equals its rows" in clean.output
+    run_sql(state(app).store, "UPDATE counts SET confirmed = confirmed + 41 WHERE site_key = ?", [site.key])
+    drifted = runner.invoke(args=["pledge", "recount", "--json"])
+    assert drifted.exit_code == 1
+    assert json.loads(drifted.stdout) == [{"campaign": "4p1000", "site": site.key, "counter": 42, "rows": 1}]
+    fixed = runner.invoke(args=["pledge", "recount", "--fix"])
+    assert fixed.exit_code == 0 and "fixed 1 counter(s)" in fixed.output
+    assert state(app).store.counts("4p1000", site.key) == (1, 1) and state(app).store.recount() == []

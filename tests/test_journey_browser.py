@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 
 from conftest import links
+
+from widget.store import Mail, SignOn
 
 _numbers = itertools.count(1)
 
@@ -134,3 +137,32 @@ def test_switching_language_keeps_what_was_typed(live, page):
     frame.get_by_role("button", name="العربية").click()
     frame.locator("html[lang=ar][dir=rtl]").wait_for()
     assert frame.locator("#name").input_value() == "Kofi Boateng"
+
+
+def test_the_widget_fetches_its_own_form_token_and_keeps_its_count_fresh(live, page):
+    """A cached widget page shares its form token: the script asks for the visitor's own on the first
+    keystroke (once), and refreshes the count while the page stays open, with no reload."""
+    page.clock.install()
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/token" in request.url else None)
+    page.goto(live.host.add("fresh", live.snippet()))
+    frame = page.frame_locator("iframe")
+    token = frame.locator("input[name=form_token]")
+    shared = token.input_value()
+    frame.get_by_label(re.compile("^Your name")).fill("Jeanne")
+    frame.get_by_label(re.compile("^Organisation")).fill("Lycée")
+    deadline = time.monotonic() + 10
+    while token.input_value() == shared:
+        assert time.monotonic() < deadline, "the widget kept the shared form token"
+        time.sleep(0.05)
+    assert len(asked) == 1  # once, not per keystroke
+
+    before = live.store.counts("4p1000", live.site_key)
+    address = f"poll{next(_numbers)}@lycee.example"
+    now = time.time()
+    live.store.create_signon(SignOn(id=f"poll-{address}", campaign="4p1000", site_key=live.site_key, email=address,
+                                    lang="en", status="pending", created_at=now, confirmed_at=None, consent_at=now,
+                                    consent_version="v1/en"), Mail(to=address, subject="s", text="t", html="h"))
+    live.store.confirm_signon(f"poll-{address}")
+    page.clock.fast_forward(16_000)  # the first refresh comes 15 s after the page opened
+    frame.locator("#count").get_by_text(f"{before.site + 1} through this site").wait_for(timeout=10_000)

@@ -237,6 +237,16 @@ def test_paper_approval_racing_a_confirmation_of_the_same_address_counts_once(st
     assert store.counts("4p1000", "s1") == (1, 1) and store.recount() == []
 
 
+def test_fixing_drifted_counters_while_people_confirm_loses_no_confirmation(store):
+    for n in range(12):
+        store.create_signon(signon(f"x{n}", email=f"p{n}@example.org"), MAIL)
+    store.confirm_signon("x0")
+    run_sql(store, "UPDATE counts SET confirmed = 99")  # drift, e.g. a restore from an old back-up
+    together(16, lambda n: store.confirm_signon(f"x{n}") if n < 12 else store.fix_counts())
+    # Whatever the order, a fix never overwrites a confirmation it did not see: the counters add up.
+    assert store.recount() == [] and store.counts("4p1000", "s1") == (12, 12)
+
+
 # -- engine specifics ---------------------------------------------------------------------------
 
 

@@ -62,6 +62,30 @@ def counts(site_key: str | None, as_json: bool) -> None:
         click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['confirmed']}")
 
 
+@pledge.command("recount")
+@click.option("--fix", is_flag=True, help="Set every counter that drifted to the number of rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def recount(fix: bool, as_json: bool) -> None:
+    """Compare every counter (confirmed, and paper) with the sign-ons it counts; report the drift, and
+    fix it with --fix. Exits 1 when a counter drifted and --fix was not given."""
+    store = state().store
+    drift = store.fix_counts() if fix else store.recount()
+    rows = [{"campaign": c, "site": s or None, "counter": counter, "rows": n} for c, s, counter, n in drift]
+    if as_json:
+        click.echo(json.dumps(rows))
+    elif not rows:
+        click.echo("every counter equals its rows", err=True)
+    else:
+        click.echo("campaign\tsite\tcounter\trows")
+        for row in rows:
+            click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['counter']}\t{row['rows']}")
+        click.echo(f"fixed {len(rows)} counter(s)" if fix else f"{len(rows)} counter(s) drifted: --fix sets them to "
+                   "the rows", err=True)
+    if rows and not fix:
+        sys.exit(1)
+
+
 @pledge.command("export")
 @click.option("--site", "site_key", default=None, help="Only the sign-ons that came through this site.")
 @click.option("--email", default=None, help="Everything stored about one address, whatever its status (access requests).")

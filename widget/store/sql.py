@@ -23,7 +23,7 @@ from ..addresses import normalise_stored
 from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .hosts import HostTables
 from .notify import NotifyTables
-from .paper import PaperTables
+from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
 
 TOTAL = ""  # the site_key of a campaign's total in the counts table
@@ -55,6 +55,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
     SERIAL = ""
     #: What a SELECT that claims rows ends with, so that two nodes never claim the same ones.
     CLAIM = ""
+    #: A statement that keeps counting writers waiting until the transaction ends ("": the write lock does).
+    LOCK_COUNTS = ""
 
     # -- what each engine provides -------------------------------------------------------------
 
@@ -429,18 +431,34 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
         """
         return self._drift("confirmed", "") + self.paper_drift()
 
-    def _drift(self, column: str, where: str) -> list[tuple[str, str, int, int]]:
+    def _drift(self, column: str, where: str, db: Any = None) -> list[tuple[str, str, int, int]]:
+        rows = self.query if db is None else (lambda sql: db.execute(sql).fetchall())
         actual: dict[tuple[str, str], int] = {}
         query = f"SELECT campaign, site_key, COUNT(*) FROM signons WHERE status = 'confirmed' {where} GROUP BY 1, 2"
-        for campaign, site_key, n in self.query(query):
+        for campaign, site_key, n in rows(query):
             actual[(campaign, site_key)] = n
             actual[(campaign, TOTAL)] = actual.get((campaign, TOTAL), 0) + n
-        counters = {(c, s): n or 0 for c, s, n in self.query(f"SELECT campaign, site_key, {column} FROM counts")}
+        counters = {(c, s): n or 0 for c, s, n in rows(f"SELECT campaign, site_key, {column} FROM counts")}
         return [
             (c, s, counters.get((c, s), 0), actual.get((c, s), 0))
             for c, s in sorted(set(actual) | set(counters))
             if counters.get((c, s), 0) != actual.get((c, s), 0)
         ]
+
+    def fix_counts(self) -> list[tuple[str, str, int, int]]:
+        """Set every counter that drifted from the rows to the number of rows; return what was fixed,
+        as :meth:`recount` reports it. Counting writers wait meanwhile, so none is lost or counted twice."""
+        fixed = []
+        with self.write() as db:
+            if self.LOCK_COUNTS:
+                db.execute(self.LOCK_COUNTS)
+            for column, where, suffix in (("confirmed", "", ""), ("paper", "AND source = 'paper'", PAPER_DRIFT_SUFFIX)):
+                for campaign, site_key, counter, rows in self._drift(column, where, db):
+                    db.execute(f"INSERT INTO counts (campaign, site_key, {column}) VALUES (?, ?, ?) ON CONFLICT "
+                               f"(campaign, site_key) DO UPDATE SET {column} = excluded.{column}",
+                               [campaign, site_key, rows])
+                    fixed.append((campaign, (site_key + suffix).lstrip(), counter, rows))
+        return fixed
 
     def create_host_login(self, email: str) -> str:
         """Record a login link for a host's address; return its opaque id."""

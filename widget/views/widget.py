@@ -118,8 +118,12 @@ def _widget_page(site_key: str) -> Response:
     compressed once, and a 304 for a client that holds it."""
     pledge = state()
     query = {k: v for k, v in request.args.items() if k in QUERY}
+    # The loader nearly always says the language (?hl=, the host page's): then the visitor's
+    # Accept-Language changes nothing, and one copy serves everyone, here and in every proxy.
+    by_query = i18n.pick(query.get("lang"), query.get("hl"))
+    accept_language = "" if by_query else request.headers.get("Accept-Language", "")
     # The same page whatever the order of its query (the links in it follow the first request's order).
-    key = ("widget", site_key, request.headers.get("Accept-Language", ""), tuple(sorted(query.items())))
+    key = ("widget", site_key, accept_language, tuple(sorted(query.items())))
     page = pledge.pages.get(key)
     if page is None:
         site, campaign = find_site(site_key)
@@ -129,8 +133,11 @@ def _widget_page(site_key: str) -> Response:
         # This page's form token is shared by everyone served this copy: its script fetches a visitor's own.
         token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
         response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url))
-        page = keep(response, current_app.config["PLEDGE_CACHE_SECONDS"], vary="Accept-Language", extra=site)
-        pledge.pages.put(key, page)
+        chosen = i18n.pick(query.get("lang"), query.get("hl"), allowed=campaign.available_languages)
+        page = keep(response, current_app.config["PLEDGE_CACHE_SECONDS"], vary="" if chosen else "Accept-Language",
+                    extra=site)
+        if chosen or not by_query:  # (a language the campaign lacks: Accept-Language decided after all)
+            pledge.pages.put(key, page)
     hosts.widget_seen(page.extra, request.args.get("origin"))  # "Where is my widget?" on the dashboard
     return page.response()
 
