@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from werkzeug.datastructures import Accept
-
 try:
     import brotli
 except ImportError:  # an optional speed-up: gzip alone is fine
@@ -65,12 +63,3 @@ def static_asset(filename: str) -> Asset | None:
     if STATIC.resolve() not in path.parents or not path.is_file():
         return None
     return prepare(path.read_bytes())
-
-
-def best_coding(accepted: Accept, asset: Asset) -> str | None:
-    """The coding to send (``accepted``: werkzeug's ``request.accept_encodings``): brotli where the
-    client takes it, else gzip, else none."""
-    for coding in ("br", "gzip"):
-        if coding in asset.encoded and accepted[coding] > 0:
-            return coding
-    return None

@@ -14,12 +14,13 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Hashable
+from typing import Any, Hashable, Iterable
 
 from flask import current_app, request
+from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
-from .assets import MIN_COMPRESS
+from .assets import MIN_COMPRESS, Asset
 
 #: Headers of a rendered response worth keeping with its body (the rest are added per request).
 KEPT = ("Content-Type", "Content-Security-Policy", "X-Robots-Tag", "Access-Control-Allow-Origin",
@@ -30,13 +31,16 @@ def public(response: Response, max_age: int | None = None) -> Response:
     """Let browsers and shared caches keep ``response`` for ``max_age`` seconds (``PLEDGE_CACHE_SECONDS``
     by default), then serve it stale while they fetch a new one, and for a day if we are down (as the UK
     Parliament's petition counts do)."""
+    response.headers["Cache-Control"] = public_control(max_age)
+    return response
+
+
+def public_control(max_age: int | None = None) -> str:
+    """The ``Cache-Control`` value of :func:`public`."""
     config = current_app.config
     max_age = config["PLEDGE_CACHE_SECONDS"] if max_age is None else max_age
-    response.headers["Cache-Control"] = (
-        f"public, max-age={max_age}, stale-while-revalidate={config['PLEDGE_CACHE_STALE_SECONDS']}, "
-        f"stale-if-error={config['PLEDGE_CACHE_ERROR_SECONDS']}"
-    )
-    return response
+    return (f"public, max-age={max_age}, stale-while-revalidate={config['PLEDGE_CACHE_STALE_SECONDS']}, "
+            f"stale-if-error={config['PLEDGE_CACHE_ERROR_SECONDS']}")
 
 
 def conditional(response: Response, etag: str) -> Response:
@@ -45,16 +49,23 @@ def conditional(response: Response, etag: str) -> Response:
     return response.make_conditional(request)
 
 
-def accepts_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0
+def choose_coding(accept_encoding: str, available: Iterable[str | None]) -> str | None:
+    """The content coding to send among ``available``: brotli where the client takes it, else gzip."""
+    if not accept_encoding:
+        return None
+    accepted = parse_accept_header(accept_encoding)
+    for coding in ("br", "gzip"):
+        if coding in available and accepted[coding] > 0:
+            return coding
+    return None
 
 
 @dataclass(frozen=True)
 class Page:
-    """A rendered response as it is sent again: its body plain and gzipped, each with its tag."""
+    """A rendered response as it is sent again: its body as rendered and compressed, each with its tag."""
 
     status: int
-    bodies: dict[str | None, bytes]  # None: as rendered; "gzip": compressed once
+    bodies: dict[str | None, bytes]  # None: as rendered; "gzip", "br": compressed once
     headers: tuple[tuple[str, str], ...]
     etags: dict[str | None, str]
     expires: float
@@ -62,9 +73,9 @@ class Page:
     extra: Any = None
 
     def response(self) -> Response:
-        """A fresh response of this page, compressed when the client takes gzip (304 when the client's
-        copy is this one)."""
-        coding = "gzip" if "gzip" in self.bodies and accepts_gzip() else None
+        """A fresh response of this page, compressed as the client takes it (304 when the client's copy
+        is this one)."""
+        coding = choose_coding(request.headers.get("Accept-Encoding", ""), self.bodies)
         response = current_app.response_class(self.bodies[coding], self.status, headers=list(self.headers))
         if coding:
             response.headers["Content-Encoding"] = coding
@@ -85,6 +96,15 @@ def keep(response: Response, seconds: float, vary: str = "", extra: Any = None) 
         headers.append(("Vary", vary))
     etags = {coding: hashlib.blake2b(data, digest_size=12).hexdigest() for coding, data in bodies.items()}
     return Page(response.status_code, bodies, tuple(headers), etags, time.monotonic() + seconds, extra)
+
+
+def asset_page(asset: Asset, headers: list[tuple[str, str]], seconds: float) -> Page:
+    """A :class:`Page` of a prepared file (its codings made once, at start)."""
+    bodies: dict[str | None, bytes] = {None: asset.raw, **asset.encoded}
+    if asset.encoded:
+        headers = [*headers, ("Vary", "Accept-Encoding")]
+    etags = {coding: asset.etag_for(coding) for coding in bodies}
+    return Page(200, bodies, tuple(headers), etags, time.monotonic() + seconds)
 
 
 class PageCache:

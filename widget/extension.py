@@ -153,7 +153,10 @@ class PledgeWidget:
         app.before_request_funcs.setdefault(None, []).insert(0, lambda: exempt_from_host_csrf(app, blueprint))
         app.cli.add_command(pledge)
         init_rate_limits(app)
-        if cfg["PLEDGE_PROXY_FIX"]:
+        from .fastpath import PublicReads
+
+        app.wsgi_app = PublicReads(app, app.wsgi_app)  # type: ignore[method-assign]
+        if cfg["PLEDGE_PROXY_FIX"]:  # outermost: the fast path sees the visitor's scheme too
             from werkzeug.middleware.proxy_fix import ProxyFix
 
             hops = int(cfg["PLEDGE_PROXY_FIX"])

@@ -8,7 +8,7 @@ from flask import current_app
 from werkzeug.wrappers import Response
 
 from ..assets import Asset, prepare
-from ..caching import public
+from ..caching import public_control
 from ..extension import state
 from ..resources import embed_dir
 from ..snippet import snippet
@@ -72,9 +72,7 @@ def loader_asset() -> Asset:
 def embed_js() -> Response:
     # Every host page asks for it: a few minutes' max-age so that a release reaches every page soon,
     # then a 304 (or nothing, while stale-while-revalidate lets the browser use its copy).
-    response = public(send_asset(loader_asset(), "text/javascript"), EMBED_MAX_AGE)
     # Any page may load the loader; it sets no cookie and reads nothing from the host page but <html lang>.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return send_asset(("embed",), loader_asset(), "text/javascript", public_control(EMBED_MAX_AGE),
+                      ("Access-Control-Allow-Origin", "*"), ("Cross-Origin-Resource-Policy", "cross-origin"))
 

@@ -1,25 +1,34 @@
-"""Our static files (the widget's script, the host pages' styles), compressed once per process, with
-strong ETags; their URLs carry a version (``?v=``), so a versioned address may be kept for a year."""
+"""Our static files (the widget's script, the host pages' styles) and the loader: compressed once per
+process (gzip, brotli), with strong ETags; static URLs carry a version (``?v=``), so a versioned address
+may be kept for a year."""
 from __future__ import annotations
 
 import mimetypes
 
-from flask import abort, current_app, request
+from flask import abort, request
 from werkzeug.wrappers import Response
 
-from ..assets import Asset, best_coding, static_asset
-from ..caching import conditional, public
+from ..assets import Asset, static_asset
+from ..caching import asset_page, public_control
+from ..extension import state
 from . import blueprint
 
+#: A prepared file does not change while the process lives; the page cache may keep it this long.
+ASSET_SECONDS = 3600
+IMMUTABLE = "public, max-age=31536000, immutable"
 
-def send_asset(asset: Asset, mimetype: str) -> Response:
-    """``asset`` in the best coding the client takes, with its tag (304 when the client has it)."""
-    coding = best_coding(request.accept_encodings, asset)
-    response = current_app.response_class(asset.body(coding), mimetype=mimetype)
-    if coding:
-        response.headers["Content-Encoding"] = coding
-    response.headers["Vary"] = "Accept-Encoding"
-    return conditional(response, asset.etag_for(coding))
+
+def send_asset(key: tuple, asset: Asset, mimetype: str, cache_control: str, *headers: tuple[str, str]) -> Response:
+    """``asset`` in the best coding the client takes, with its tag (304 when the client has it), from
+    the page cache (where the fast path finds it next time)."""
+    pages = state().pages
+    page = pages.get(key)
+    if page is None:
+        if mimetype.startswith("text/"):
+            mimetype += "; charset=utf-8"
+        page = asset_page(asset, [("Content-Type", mimetype), ("Cache-Control", cache_control), *headers], ASSET_SECONDS)
+        pages.put(key, page)
+    return page.response()
 
 
 @blueprint.get("/pledge-static/<path:filename>", endpoint="static")
@@ -27,12 +36,9 @@ def static_file(filename: str) -> Response:
     asset = static_asset(filename)
     if asset is None:
         abort(404)
-    response = send_asset(asset, mimetypes.guess_type(filename)[0] or "application/octet-stream")
-    if request.args.get("v") == asset.version:
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"  # this address, these bytes
-    else:
-        public(response, 300)
-    return response
+    versioned = request.args.get("v") == asset.version  # this address, these bytes, for ever
+    return send_asset(("static", filename, versioned), asset, mimetypes.guess_type(filename)[0] or "application/octet-stream",
+                      IMMUTABLE if versioned else public_control(300))
 
 
 @blueprint.url_defaults

@@ -112,18 +112,22 @@ def widget(site_key: str) -> Response:
     return _page(site, campaign, lang, status, form=form, query=query, opened=True)
 
 
+def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tuple:
+    """The page cache's key of a widget page (also computed by :mod:`widget.fastpath`). The loader nearly
+    always says the language (``?hl=``, the host page's): then the visitor's Accept-Language changes
+    nothing, and one copy serves everyone, here and in every proxy."""
+    by_query = i18n.pick(query.get("lang"), query.get("hl"))
+    # The same page whatever the order of its query (the links in it follow the first request's order).
+    return ("widget", site_key, "" if by_query else accept_language, tuple(sorted(query.items())))
+
+
 def _widget_page(site_key: str) -> Response:
     """The widget page of a GET: public, rendered once per site, language and query in each process and
     kept ``PLEDGE_CACHE_SECONDS`` (the count it shows may be that old; the script refreshes it),
     compressed once, and a 304 for a client that holds it."""
     pledge = state()
     query = {k: v for k, v in request.args.items() if k in QUERY}
-    # The loader nearly always says the language (?hl=, the host page's): then the visitor's
-    # Accept-Language changes nothing, and one copy serves everyone, here and in every proxy.
-    by_query = i18n.pick(query.get("lang"), query.get("hl"))
-    accept_language = "" if by_query else request.headers.get("Accept-Language", "")
-    # The same page whatever the order of its query (the links in it follow the first request's order).
-    key = ("widget", site_key, accept_language, tuple(sorted(query.items())))
+    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""))
     page = pledge.pages.get(key)
     if page is None:
         site, campaign = find_site(site_key)
@@ -136,7 +140,8 @@ def _widget_page(site_key: str) -> Response:
         chosen = i18n.pick(query.get("lang"), query.get("hl"), allowed=campaign.available_languages)
         page = keep(response, current_app.config["PLEDGE_CACHE_SECONDS"], vary="" if chosen else "Accept-Language",
                     extra=site)
-        if chosen or not by_query:  # (a language the campaign lacks: Accept-Language decided after all)
+        # A language the campaign lacks: Accept-Language decided after all, so this copy is not everyone's.
+        if chosen or not i18n.pick(query.get("lang"), query.get("hl")):
             pledge.pages.put(key, page)
     hosts.widget_seen(page.extra, request.args.get("origin"))  # "Where is my widget?" on the dashboard
     return page.response()

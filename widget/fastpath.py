@@ -1,0 +1,104 @@
+"""The fast path of public reads: a WSGI layer in front of the Flask app that answers a GET of a page this
+process keeps (the widget page, the count API, the loader, static files) straight from the page cache.
+
+A cached widget page through Flask still costs its request context, session, hooks and routing: five
+times a bare "hello". Millions of widget loads should cost what a static file costs. Anything this layer
+does not hold, or that must reach the app (a POST, a first visit, a "last seen" to record), goes on to Flask,
+which renders the page and keeps it for the next visitors.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
+
+from flask import Flask
+
+from .assets import static_asset
+from .caching import Page, choose_coding
+from .extension import state
+from .views.common import DEFAULT_CSP
+from .views.widget import QUERY, SITE_KEY, widget_key
+
+SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin")]
+
+
+class PublicReads:
+    """WSGI middleware: serve kept public pages without entering Flask."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.prefix = app.config["PLEDGE_URL_PREFIX"] or ""
+        self.seen_interval = app.config["PLEDGE_SEEN_INTERVAL"]
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            found = self.kept(environ)
+            if found is not None:
+                return self.send(found, environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+    def kept(self, environ: dict[str, Any]) -> Page | None:
+        path = environ.get("PATH_INFO", "")
+        if self.prefix:
+            if not path.startswith(self.prefix + "/"):
+                return None
+            path = path[len(self.prefix):]
+        pledge = state(self.app)
+        if path.startswith("/w/"):
+            site_key = path[3:]
+            if not SITE_KEY.match(site_key):
+                return None
+            query = self.query(environ)
+            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", "")))
+            if page is not None and self.to_record(pledge, page, query.get("origin")):
+                return None  # the app records where the widget was seen, then serves the page
+            return page
+        if path.startswith("/api/v1/sites/") and path.endswith("/count"):
+            return pledge.pages.get(("count", path[len("/api/v1/sites/"):-len("/count")]))
+        if path == "/embed.js":
+            return pledge.pages.get(("embed",))
+        if path.startswith("/pledge-static/"):
+            filename = path[len("/pledge-static/"):]
+            asset = static_asset(filename)
+            versioned = asset is not None and self.query(environ, ("v",)).get("v") == asset.version
+            return pledge.pages.get(("static", filename, versioned))
+        return None
+
+    @staticmethod
+    def query(environ: dict[str, Any], names: Iterable[str] = QUERY) -> dict[str, str]:
+        query: dict[str, str] = {}
+        for name, value in parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True):
+            if name in names:
+                query.setdefault(name, value)  # the first value, as request.args gives it
+        return query
+
+    def to_record(self, pledge: Any, page: Page, origin: str | None) -> bool:
+        """Whether this view is one to record as "last seen" (see :func:`widget.hosts.widget_seen`)."""
+        site = page.extra
+        if not origin or site is None or origin not in site.origins:
+            return False
+        return time.time() - pledge.seen.get((site.key, origin), 0.0) >= self.seen_interval
+
+    @staticmethod
+    def send(page: Page, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING", ""), page.bodies)
+        etag = f'"{page.etags[coding]}"'
+        headers = list(page.headers)
+        names = {name.lower() for name, _ in headers}
+        headers += [(name, value) for name, value in SECURITY_HEADERS if name.lower() not in names]
+        if "content-security-policy" not in names:
+            headers.append(("Content-Security-Policy", DEFAULT_CSP))
+        if environ.get("wsgi.url_scheme") == "https":
+            headers.append(("Strict-Transport-Security", "max-age=31536000"))
+        headers.append(("ETag", etag))
+        if coding:
+            headers.append(("Content-Encoding", coding))
+        if etag in environ.get("HTTP_IF_NONE_MATCH", "") or environ.get("HTTP_IF_NONE_MATCH", "").strip() == "*":
+            start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
+            return [b""]
+        body = page.bodies[coding]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{page.status} OK", headers)
+        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
