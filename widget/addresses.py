@@ -1,6 +1,8 @@
 """E-mail addresses: one spelling per mailbox, the same everywhere (storage, look-ups, limits)."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from email_validator import EmailNotValidError, validate_email
 
 
@@ -16,10 +18,19 @@ def normalise_email(address: str) -> str:
     then the whole address is lower-cased with Unicode rules (SQL's ``lower()`` knows A–Z only, so no
     query lower-cases anything). Raises :class:`InvalidAddress` for what the sign-on form refuses too.
     """
+    normalised, problem = _checked(address.strip())
+    if problem is not None:
+        raise InvalidAddress(problem)
+    return normalised
+
+
+@lru_cache(maxsize=4096)
+def _checked(address: str) -> tuple[str, str | None]:
+    # A sign-on checks its address several times (the form, the store, the mail limits): validate once.
     try:
-        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+        return validate_email(address, check_deliverability=False).normalized.lower(), None
     except EmailNotValidError as exc:
-        raise InvalidAddress(str(exc)) from None
+        return "", str(exc)
 
 
 def normalise_stored(address: str) -> str:

@@ -23,6 +23,7 @@ def is_country(code: str) -> bool:
 
 
 @lru_cache(maxsize=32)
+@lru_cache(maxsize=64)
 def choices(lang: str) -> tuple[tuple[str, str], ...]:
     """``(code, name)`` pairs for a select box, names in ``lang``, sorted for that language's readers."""
     names = Locale.parse(lang).territories

@@ -19,9 +19,10 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from . import countries
+from .addresses import InvalidAddress, normalise_email
 from .campaigns import Campaign
 from .text import clean_text, unsafe_character
 from .tokens import TokenExpired, TokenInvalid, Tokens
@@ -105,6 +106,14 @@ def _first_shown_of(tokens: Tokens, formdata: Any) -> float | None:
     return first_shown(payload, issued_at)
 
 
+def valid_address(form: FlaskForm, field: Any) -> None:
+    """An address email-validator accepts (checked once per address: see widget.addresses)."""
+    try:
+        normalise_email(field.data or "")
+    except InvalidAddress:
+        raise ValidationError(_l("Please enter a valid e-mail address, such as name@example.org.")) from None
+
+
 def no_control_characters(form: FlaskForm, field: Any) -> None:
     """Refuse what can spoof or break a display (see :func:`widget.text.unsafe_character`)."""
     if unsafe_character(field.data or "", multiline=field.name in MULTILINE):
@@ -165,7 +174,7 @@ def _field(campaign: Campaign, name: str, lang: str) -> Any:
             validators=[
                 DataRequired(message=_l("Please enter your e-mail address.")),
                 Length(max=MAX_LENGTHS["email"], message=_l("Please use at most %(max)d characters.")),
-                Email(message=_l("Please enter a valid e-mail address, such as name@example.org."), check_deliverability=False),
+                valid_address,
             ],
             # An address reads left to right in every language (Arabic pages included).
             render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false", "dir": "ltr"},

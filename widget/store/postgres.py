@@ -94,8 +94,8 @@ class PostgresStore(SQLStore):
                 db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])
             yield db
 
-    def day_of(self, column: str) -> str:
-        return f"to_char(to_timestamp({column}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+    def day_number(self, column: str) -> str:
+        return f"CAST(FLOOR({column} / 86400) AS INTEGER)"
 
     def close(self) -> None:
         """Close this process's pool (the next use opens a new one)."""

@@ -133,9 +133,16 @@ MIGRATION_7: list[Step] = [
     "CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL",
 ]
 
+MIGRATION_8: list[Step] = [
+    # The host dashboard's breakdowns by type and by country read these indexes alone (no row lookups):
+    # a site with 100,000 sign-ons is counted in milliseconds, not in a scan of its rows.
+    "CREATE INDEX signons_site_org_type ON signons (site_key, status, org_type)",
+    "CREATE INDEX signons_site_country ON signons (site_key, status, country)",
+]
+
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
-                                MIGRATION_7]
+                                MIGRATION_7, MIGRATION_8]
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",

@@ -89,8 +89,8 @@ class SQLiteStore(SQLStore):
             raise
         db.conn.execute("COMMIT")
 
-    def day_of(self, column: str) -> str:
-        return f"date({column}, 'unixepoch')"
+    def day_number(self, column: str) -> str:
+        return f"CAST({column} / 86400 AS INTEGER)"
 
     def _legacy_version(self, db: sqlite_utils.Database) -> int:
         # Databases made before schema_migrations counted their migrations in PRAGMA user_version.

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from flask import abort, current_app, jsonify, redirect, request, url_for
 from markupsafe import Markup
@@ -72,6 +73,9 @@ def min_count() -> int:
     return min(int(value), 10**9) if value.isascii() and value.isdigit() else 0
 
 
+#: How long cached widget pages carry the same form token.
+SHARED_TOKEN_SECONDS = 600
+
 #: The query of the widget page (the loader's parameters) that every link and form of it keeps.
 QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent")
 
@@ -135,6 +139,9 @@ def _widget_page(site_key: str) -> Response:
         with i18n.speaking(lang):
             form = build_form(campaign, lang, site.key, pledge.tokens, None, site_name=site.name)
         # This page's form token is shared by everyone served this copy: its script fetches a visitor's own.
+        # The same token for a while, so that the page is the same bytes (the same ETag, a 304) until its
+        # count changes.
+        form.form_token.current_token = shared_form_token(site.key, lang)
         token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
         response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url))
         chosen = i18n.pick(query.get("lang"), query.get("hl"), allowed=campaign.available_languages)
@@ -145,6 +152,20 @@ def _widget_page(site_key: str) -> Response:
             pledge.pages.put(key, page)
     hosts.widget_seen(page.extra, request.args.get("origin"))  # "Where is my widget?" on the dashboard
     return page.response()
+
+
+def shared_form_token(site_key: str, lang: str) -> str:
+    """The form token of the cached widget pages of a site in a language: a new one every
+    ``SHARED_TOKEN_SECONDS`` (well within the token's own lifetime)."""
+    shared = state().shared_tokens
+    token, until = shared.get((site_key, lang), ("", 0.0))
+    now = time.time()
+    if now >= until:
+        if len(shared) > 100_000:  # thousands of sites and languages: start again rather than grow
+            shared.clear()
+        token, until = form_token(state().tokens, site_key, lang), now + SHARED_TOKEN_SECONDS
+        shared[(site_key, lang)] = (token, until)
+    return token
 
 
 @blueprint.get("/w/<site_key>/token", merge_slashes=False)
