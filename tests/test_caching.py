@@ -53,6 +53,14 @@ def test_the_widget_page_is_public_tagged_and_answered_with_a_304(cached, site):
     assert "frame-ancestors 'self' https://lycee.example" in again.headers["Content-Security-Policy"]
 
 
+def test_every_worker_makes_the_same_page(make_app, site):
+    """Two processes (here two apps on one database) render one page into the same bytes: a client's
+    copy from one worker is a 304 at the other."""
+    one, other = make_app(PLEDGE_CACHE_SECONDS=5), make_app(PLEDGE_CACHE_SECONDS=5)
+    first = one.test_client().get(f"/w/{site.key}?hl=fr")
+    assert other.test_client().get(f"/w/{site.key}?hl=fr", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
 def test_each_language_and_each_coding_is_its_own_copy(cached, site):
     client = cached.test_client()
     french = client.get(f"/w/{site.key}", headers={"Accept-Language": "fr-FR,fr;q=0.9"})

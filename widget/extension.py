@@ -41,8 +41,6 @@ class PledgeState:
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
     #: Public pages (widget, count) rendered lately, sent again for a few seconds (see widget.caching).
     pages: PageCache = field(default_factory=PageCache)
-    #: The form token cached widget pages carry, per (site, language), and until when it is handed out.
-    shared_tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)
     #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
     domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
     _sender_pid: int | None = None

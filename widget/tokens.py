@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 SALTS = {
     "form": "pledge-widget/form",
@@ -44,9 +44,13 @@ class Tokens:
         # itsdangerous signs with the *last* key of the list and tries all of them.
         return URLSafeTimedSerializer(list(reversed(self.keys)), salt=SALTS[purpose])
 
-    def dumps(self, purpose: str, payload: Any) -> str:
-        """Sign ``payload`` for one purpose."""
-        return self._serializer(purpose).dumps(payload)
+    def dumps(self, purpose: str, payload: Any, at: int | None = None) -> str:
+        """Sign ``payload`` for one purpose, dated now or ``at`` (seconds since the epoch: then the same
+        payload makes the same token in every process)."""
+        if at is None:
+            return self._serializer(purpose).dumps(payload)
+        signer = type("SignedAt", (TimestampSigner,), {"get_timestamp": lambda self: int(at)})
+        return URLSafeTimedSerializer(list(reversed(self.keys)), salt=SALTS[purpose], signer=signer).dumps(payload)
 
     def loads(self, purpose: str, token: str) -> tuple[Any, float]:
         """Return ``(payload, issued_at)`` or raise :class:`TokenInvalid` / :class:`TokenExpired`."""

@@ -139,8 +139,8 @@ def _widget_page(site_key: str) -> Response:
         with i18n.speaking(lang):
             form = build_form(campaign, lang, site.key, pledge.tokens, None, site_name=site.name)
         # This page's form token is shared by everyone served this copy: its script fetches a visitor's own.
-        # The same token for a while, so that the page is the same bytes (the same ETag, a 304) until its
-        # count changes.
+        # The same token everywhere for a while, so that the page is the same bytes (the same ETag, a 304)
+        # until its count changes.
         form.form_token.current_token = shared_form_token(site.key, lang)
         token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
         response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url))
@@ -155,17 +155,12 @@ def _widget_page(site_key: str) -> Response:
 
 
 def shared_form_token(site_key: str, lang: str) -> str:
-    """The form token of the cached widget pages of a site in a language: a new one every
-    ``SHARED_TOKEN_SECONDS`` (well within the token's own lifetime)."""
-    shared = state().shared_tokens
-    token, until = shared.get((site_key, lang), ("", 0.0))
-    now = time.time()
-    if now >= until:
-        if len(shared) > 100_000:  # thousands of sites and languages: start again rather than grow
-            shared.clear()
-        token, until = form_token(state().tokens, site_key, lang), now + SHARED_TOKEN_SECONDS
-        shared[(site_key, lang)] = (token, until)
-    return token
+    """The form token of the cached widget pages of a site in a language: dated from the start of the
+    current ``SHARED_TOKEN_SECONDS`` and signed at that moment, so that every worker and every node makes
+    the same one (the same page bytes, the same ETag) until the next period."""
+    period = int(time.time()) // SHARED_TOKEN_SECONDS * SHARED_TOKEN_SECONDS
+    payload = {"s": site_key, "l": lang, "n": "shared", "f": period}
+    return state().tokens.dumps("form", payload, at=period)
 
 
 @blueprint.get("/w/<site_key>/token", merge_slashes=False)
