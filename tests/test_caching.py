@@ -168,3 +168,47 @@ def test_static_files_are_compressed_once_and_versioned(cached):
     only_gzip = client.get("/pledge-static/host.css", headers={"Accept-Encoding": "gzip"})
     assert gzip.decompress(only_gzip.data) == plain.data
     assert client.get("/pledge-static/../__init__.py").status_code == 404
+
+
+def test_a_head_request_reads_the_widget_and_never_signs_anyone_on(cached, site):
+    client = cached.test_client()
+    token = TOKEN_INPUT.search(client.get(f"/w/{site.key}").get_data(as_text=True)).group(1)
+    for _ in range(2):  # through the app, then from the kept page
+        head = client.open(f"/w/{site.key}", method="HEAD", data=dict(VALID_ANSWERS, email="h@example.org", form_token=token))
+        assert head.status_code == 200 and head.headers["Cache-Control"].startswith("public")
+    assert state(cached).store.signons_of("h@example.org") == []
+
+
+def test_odd_static_names_are_a_404_not_a_crash(cached):
+    client = cached.test_client()
+    for name in ("a%00b", "x" * 300 + ".css", "..%2F..%2Fsetup.cfg"):
+        assert client.get(f"/pledge-static/{name}").status_code == 404
+
+
+def test_variations_of_a_query_share_one_copy_and_the_cache_has_a_size(cached, site, renders):
+    client = cached.test_client()
+    for query in ("?min=7&mode=nope", "?mode=form&min=007", "?min=7&theme=unknown"):
+        client.get(f"/w/{site.key}{query}", headers={"Accept-Language": "fr"})
+    assert len(renders) == 1
+    pages = state(cached).pages
+    pages.max_bytes = 3 * max(len(b) for p in pages._pages.values() for b in p.bodies.values())
+    for n in range(10):
+        client.get(f"/w/{site.key}?min={n + 100}", headers={"Accept-Language": "fr"})
+    assert pages.bytes <= pages.max_bytes and len(pages._pages) < 10
+
+
+def test_inside_a_host_app_the_fast_path_is_off_unless_asked_for(tmp_path, smtp_server):
+    from flask import Flask
+
+    from widget import PledgeWidget
+    from widget.fastpath import PublicReads
+
+    def host_app(**config):
+        app = Flask("host")
+        app.config.update(SECRET_KEY="s", PLEDGE_DATABASE=f"sqlite:///{tmp_path / 'h.db'}", PLEDGE_SMTP_URL=smtp_server.url,
+                          PLEDGE_MAIL_IN_PROCESS=False, **config)
+        PledgeWidget(app)
+        return app
+
+    assert not isinstance(host_app().wsgi_app, PublicReads)  # the host's own hooks see every request
+    assert isinstance(host_app(PLEDGE_FAST_PATH=True).wsgi_app, PublicReads)

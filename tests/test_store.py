@@ -268,3 +268,11 @@ def test_postgresql_keeps_timestamps_to_the_microsecond(postgres_url):
 def test_unknown_database_url_is_refused():
     with pytest.raises(ValueError, match="PLEDGE_DATABASE"):
         open_store("mysql://x")
+
+
+def test_recount_while_people_confirm_never_reports_drift_that_is_not_there(store):
+    for n in range(40):
+        store.create_signon(signon(f"r{n}", email=f"r{n}@example.org"), MAIL)
+    reports = together(8, lambda n: [store.confirm_signon(f"r{k}") for k in range(n, 40, 4)] if n < 4
+                       else [store.recount() for _ in range(15)])
+    assert [report for batch in reports[4:] for report in batch if report] == []

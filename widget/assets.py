@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from werkzeug.security import safe_join
+
 try:
     import brotli
 except ImportError:  # an optional speed-up: gzip alone is fine
@@ -59,7 +61,10 @@ def prepare(raw: bytes) -> Asset:
 @lru_cache(maxsize=64)
 def static_asset(filename: str) -> Asset | None:
     """A file of ``widget/static``, or None if there is no such file (or the name leaves the folder)."""
-    path = (STATIC / filename).resolve()
-    if STATIC.resolve() not in path.parents or not path.is_file():
+    joined = safe_join(str(STATIC), filename)  # None for "..", absolute paths and the like
+    try:
+        if joined is None or not Path(joined).is_file():
+            return None
+        return prepare(Path(joined).read_bytes())
+    except (OSError, ValueError):  # a NUL byte, a name too long: no such file
         return None
-    return prepare(path.read_bytes())

@@ -109,10 +109,13 @@ def asset_page(asset: Asset, headers: list[tuple[str, str]], seconds: float) -> 
 
 class PageCache:
     """The pages of public reads this process rendered lately, by what they depend on; least recently
-    used first out, each for a few seconds."""
+    used first out, each for a few seconds, at most ``size`` pages and ``max_bytes`` of bodies (a
+    stranger's endless variations of a query cannot make a worker grow)."""
 
-    def __init__(self, size: int = 4096):
+    def __init__(self, size: int = 4096, max_bytes: int = 64 * 2**20):
         self.size = size
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -122,19 +125,29 @@ class PageCache:
             if page is None:
                 return None
             if page.expires <= time.monotonic():
-                del self._pages[key]
+                self._drop(key)
                 return None
             self._pages.move_to_end(key)
             return page
 
     def put(self, key: Hashable, page: Page) -> None:
         with self._lock:
+            if key in self._pages:
+                self._drop(key)
             self._pages[key] = page
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.size:
-                self._pages.popitem(last=False)
+            self.bytes += _size(page)
+            while self._pages and (len(self._pages) > self.size or self.bytes > self.max_bytes):
+                self._drop(next(iter(self._pages)))
 
     def clear(self) -> None:
         """Forget every page (a site changed in this process: its host should see it at once)."""
         with self._lock:
             self._pages.clear()
+            self.bytes = 0
+
+    def _drop(self, key: Hashable) -> None:
+        self.bytes -= _size(self._pages.pop(key))
+
+
+def _size(page: Page) -> int:
+    return sum(len(body) for body in page.bodies.values())

@@ -62,11 +62,15 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_CACHE_STALE_SECONDS": 30,  # stale-while-revalidate: served at once while a fresh copy is fetched
     "PLEDGE_CACHE_ERROR_SECONDS": 86400,  # stale-if-error: the last copy, while the service is down
     "PLEDGE_PAGE_CACHE_SIZE": 4096,  # rendered pages each process keeps (site x language x mode x theme)
+    "PLEDGE_PAGE_CACHE_MB": 64,  # ...and at most this many megabytes of them
+    # Kept public reads answered before Flask (see widget.fastpath): on for the standalone service; in a
+    # host app, on only if set, since the host's own before/after-request hooks do not run for those answers.
+    "PLEDGE_FAST_PATH": None,
 }
 
 _INT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)}
 _FLOAT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, float)}
-_BOOL_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)}
+_BOOL_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, bool)} | {"PLEDGE_FAST_PATH"}
 
 
 def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -122,8 +126,10 @@ def secret_keys(app: Flask, generate: bool) -> list[str]:
         raise RuntimeError("flask-pledge-widget needs PLEDGE_SECRET_KEY or SECRET_KEY to sign its links")
     if not str(app.config["PLEDGE_DATABASE"]).startswith("sqlite:"):
         # A key generated on each node would make every link mailed by one node fail on the others.
-        raise RuntimeError("PLEDGE_DATABASE is shared by several nodes: set the same PLEDGE_SECRET_KEY on every one "
-                           "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        raise RuntimeError("PLEDGE_DATABASE is shared by several nodes: set the same PLEDGE_SECRET_KEY on every one. "
+                           "Moving from SQLite? Use the key that signed the links already mailed: the contents of "
+                           f"{Path(app.instance_path) / 'secret_key'} if it exists; else a new one, e.g. "
+                           "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'")
     path = Path(app.instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)

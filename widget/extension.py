@@ -137,7 +137,7 @@ class PledgeWidget:
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
             limits=limits_from_config(cfg),
             command="pledge-widget" if self.standalone else "flask pledge",
-            pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"]),
+            pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20),
         )
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)
@@ -153,9 +153,10 @@ class PledgeWidget:
         app.before_request_funcs.setdefault(None, []).insert(0, lambda: exempt_from_host_csrf(app, blueprint))
         app.cli.add_command(pledge)
         init_rate_limits(app)
-        from .fastpath import PublicReads
+        if cfg["PLEDGE_FAST_PATH"] if cfg["PLEDGE_FAST_PATH"] is not None else self.standalone:
+            from .fastpath import PublicReads
 
-        app.wsgi_app = PublicReads(app, app.wsgi_app)  # type: ignore[method-assign]
+            app.wsgi_app = PublicReads(app, app.wsgi_app)  # type: ignore[method-assign]
         if cfg["PLEDGE_PROXY_FIX"]:  # outermost: the fast path sees the visitor's scheme too
             from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -34,7 +34,10 @@ class PublicReads:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            found = self.kept(environ)
+            try:
+                found = self.kept(environ)
+            except Exception:  # whatever it is, the app answers it (and logs it) as it would without us
+                found = None
             if found is not None:
                 return self.send(found, environ, start_response)
         return self.wsgi_app(environ, start_response)

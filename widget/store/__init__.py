@@ -135,6 +135,11 @@ def open_store(url: str, *, busy_timeout: float = 10.0, synchronous: str = "FULL
     """Return the store for a ``PLEDGE_DATABASE`` URL: ``sqlite:///PATH`` (one machine; the SQLite
     settings apply) or ``postgresql://...`` (several nodes; ``pool_size`` connections per process)."""
     if url.startswith("sqlite:///"):
+        import sqlite3
+
+        if sqlite3.sqlite_version_info < (3, 35):  # UPDATE/DELETE ... RETURNING
+            raise ValueError(f"SQLite {sqlite3.sqlite_version} is too old: pledge-widget needs 3.35 or later "
+                             "(Debian 12, Ubuntu 22.04, or the python.org builds)")
         from .sqlite import SQLiteStore
 
         return SQLiteStore(url[len("sqlite:///") :], busy_timeout=busy_timeout, synchronous=synchronous)

@@ -29,7 +29,7 @@ class PaperTables:
     _signed_in: Any  # (db, campaign, email) -> bool
     _count: Any  # (db, campaign, site_key, confirmed, paper) -> None
     _counters: Any  # (column, campaign, site_key) -> Counts
-    _drift: Any  # (column, where) -> list of differences
+    _drift: Any  # (column, where, db) -> list of differences
 
     def add_paper_signons(self, signons: list[SignOn]) -> None:
         """Store paper sign-ons waiting for the operator, all in one transaction."""
@@ -95,8 +95,8 @@ class PaperTables:
         counters (O(1))."""
         return self._counters("paper", campaign, site_key)
 
-    def paper_drift(self) -> list[tuple[str, str, int, int]]:
+    def paper_drift(self, db: Any = None) -> list[tuple[str, str, int, int]]:
         """The paper counters against the rows (confirmed sign-ons of source ``paper``):
         ``(campaign, site_key + " (paper)", counter, rows)`` where they differ."""
         return [(c, (s + PAPER_DRIFT_SUFFIX).lstrip(), counter, rows)
-                for c, s, counter, rows in self._drift("paper", "AND source = 'paper'")]
+                for c, s, counter, rows in self._drift("paper", "AND source = 'paper'", db)]

@@ -37,7 +37,9 @@ class Connection:
         self.conn = conn
 
     def execute(self, sql: str, params: Any = ()) -> psycopg.Cursor:
-        return self.conn.execute(to_pyformat(sql), list(params) if params else None)
+        if not params:  # psycopg reads no placeholders (nor %%) in a query sent without parameters
+            return self.conn.execute(sql)
+        return self.conn.execute(to_pyformat(sql), list(params))
 
 
 class PostgresStore(SQLStore):
@@ -93,6 +95,12 @@ class PostgresStore(SQLStore):
             for name in sorted(set(locks)):
                 db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])
             yield db
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        with self.pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield Connection(conn)
 
     def day_number(self, column: str) -> str:
         return f"CAST(FLOOR({column} / 86400) AS INTEGER)"

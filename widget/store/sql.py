@@ -70,6 +70,11 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
         """One write transaction; ``locks`` names what it must hold alone (an address, a site...)."""
         raise NotImplementedError
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        """A read-only transaction whose queries all see one moment of the database."""
+        raise NotImplementedError
+
     def day_number(self, column: str) -> str:
         """SQL for the UTC day of a timestamp column, as whole days since 1970-01-01 (cheaper to group by
         than a date string)."""
@@ -430,7 +435,10 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
         For audits and tests only: requests read the counters. The paper counters follow (see
         :meth:`paper_drift`), their site key followed by " (paper)".
         """
-        return self._drift("confirmed", "") + self.paper_drift()
+        # One snapshot for the rows and the counters: read apart, a confirmation between the two reads would
+        # look like drift.
+        with self.snapshot() as db:
+            return self._drift("confirmed", "", db) + self.paper_drift(db)
 
     def _drift(self, column: str, where: str, db: Any = None) -> list[tuple[str, str, int, int]]:
         rows = self.query if db is None else (lambda sql: db.execute(sql).fetchall())

@@ -89,6 +89,16 @@ class SQLiteStore(SQLStore):
             raise
         db.conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite_utils.Database]:
+        # A deferred transaction reads one version of a WAL database, and lets writers go on.
+        db = self.db
+        db.conn.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.conn.execute("COMMIT")
+
     def day_number(self, column: str) -> str:
         return f"CAST({column} / 86400 AS INTEGER)"
 

@@ -84,7 +84,7 @@ QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent")
 # redirect to a guess.
 @blueprint.route("/w/<site_key>", methods=["GET", "POST"], merge_slashes=False)
 def widget(site_key: str) -> Response:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and the HEAD Flask adds: a read, never a sign-on
         return _widget_page(site_key)
     site, campaign = find_site(site_key)
     pledge = state()
@@ -121,8 +121,20 @@ def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tu
     always says the language (``?hl=``, the host page's): then the visitor's Accept-Language changes
     nothing, and one copy serves everyone, here and in every proxy."""
     by_query = i18n.pick(query.get("lang"), query.get("hl"))
-    # The same page whatever the order of its query (the links in it follow the first request's order).
-    return ("widget", site_key, "" if by_query else accept_language, tuple(sorted(query.items())))
+    # One key per page that differs: a value the page ignores (an unknown mode, "min=007" for "min=7")
+    # makes no copy of its own, whatever order the query comes in (the links in a page follow the query
+    # of the request that made it).
+    normal = {
+        "lang": i18n.normalise(query.get("lang")),
+        "hl": i18n.normalise(query.get("hl")),
+        "mode": query.get("mode") if query.get("mode") in MODES[1:] else None,  # the first is the default
+        "theme": query.get("theme") if query.get("theme") in THEMES[1:] else None,
+        "min": str(min(int(query["min"]), 10**9) or "") if query.get("min", "").isascii() and query.get("min", "").isdigit() else None,
+        "accent": hex_colour(query.get("accent")),
+        "origin": query.get("origin", "")[:300] or None,
+    }
+    return ("widget", site_key, "" if by_query else accept_language,
+            tuple(sorted((name, value) for name, value in normal.items() if value)))
 
 
 def _widget_page(site_key: str) -> Response:
