@@ -166,3 +166,32 @@ def test_the_widget_fetches_its_own_form_token_and_keeps_its_count_fresh(live, p
     live.store.confirm_signon(f"poll-{address}")
     page.clock.fast_forward(16_000)  # the first refresh comes 15 s after the page opened
     frame.locator("#count").get_by_text(f"{before.site + 1} through this site").wait_for(timeout=10_000)
+
+
+def test_the_count_is_not_asked_for_while_the_tab_is_hidden_and_stops_after_half_an_hour(live, page):
+    page.clock.install()
+    polls = []
+    page.on("request", lambda request: polls.append(request.url)
+            if f"/w/{live.site_key}" in request.url and request.resource_type == "fetch" else None)
+    page.goto(live.host.add("hidden", live.snippet()))
+    frame = page.frame_locator("iframe")
+    frame.locator("#count").wait_for()
+    widget = next(f for f in page.frames if f.url.startswith(live.url))
+    widget.evaluate("() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+                    " document.dispatchEvent(new Event('visibilitychange')); }")
+    page.clock.fast_forward(120_000)  # two minutes in a background tab: nothing asked
+    page.wait_for_timeout(300)
+    assert polls == []
+    widget.evaluate("() => { Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+                    " document.dispatchEvent(new Event('visibilitychange')); }")
+    page.clock.fast_forward(16_000)
+    deadline = time.monotonic() + 10
+    while not polls:
+        assert time.monotonic() < deadline, "the count was not refreshed once the tab was visible again"
+        page.wait_for_timeout(50)
+    page.clock.fast_forward(1_800_000)  # past half an hour: the refreshes stop
+    page.wait_for_timeout(300)
+    settled = len(polls)
+    page.clock.fast_forward(600_000)
+    page.wait_for_timeout(300)
+    assert len(polls) == settled
