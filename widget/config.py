@@ -53,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_DATA_DIR": None,  # standalone: where the database and the generated key live (user data dir)
     "PLEDGE_HOST_SIGNUP": "open",  # open: anyone may become a host at /host/; closed: only registered owners
     "PLEDGE_HOST_APPROVAL": "auto",  # auto: a host's new site works at once; manual: it waits for `site approve`
+    # Webhook URLs on loopback, private or link-local addresses (and plain http://): refused unless this is
+    # true (tests, intranets); checked when a URL is registered and again at each delivery.
+    "PLEDGE_WEBHOOKS_ALLOW_PRIVATE": False,
     "PLEDGE_HOST_LINKS_PER_HOUR": 5,  # sign-in links one address may be sent per hour
     "PLEDGE_HOST_SESSION_DAYS": 30,  # a host's sign-in lasts this long, unless signed out before
     "PLEDGE_KEY_GRACE_DAYS": 30,  # after a key rotation, the old key keeps working this many days

@@ -22,6 +22,7 @@ from .resources import translations_dir
 from .ratelimit import init_rate_limits
 from .store import Limits, open_store, redact
 from .tokens import Tokens
+from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
 
 @dataclass
@@ -126,7 +127,9 @@ class PledgeWidget:
             # Every sender also purges stale unconfirmed sign-ons once a day and queues the hosts' digests of
             # the day before (both idempotent, so several senders may).
             housekeeping=lambda: (store.purge_pending(time.time() - pending_days * 86400),
-                                  notifications.send_digests(time.time(), app=app)),
+                                  notifications.send_digests(time.time(), app=app),
+                                  store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400)),
+            webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
         )
         app.extensions["pledge"] = PledgeState(
             store=store,

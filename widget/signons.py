@@ -61,12 +61,16 @@ def confirm(signon_id: str) -> ConfirmResult:
     result = state().store.confirm_signon(signon_id)
     if result.status == "confirmed" and result.signon is not None:
         notifications.after_confirmation(result.signon)
+        state().mail_queued()  # its webhooks were queued with it: the sender's next round delivers them
     return result
 
 
 def withdraw(signon_id: str) -> SignOn | None:
     """Delete a sign-on and its unsent mail; a confirmed one leaves the counts. None if unknown."""
-    return state().store.withdraw_signon(signon_id)
+    signon = state().store.withdraw_signon(signon_id)
+    if signon is not None and signon.status == "confirmed":
+        state().mail_queued()  # deliver its signon.withdrawn webhooks now
+    return signon
 
 
 def withdraw_url(signon: SignOn) -> str:

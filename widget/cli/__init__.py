@@ -22,6 +22,7 @@ from .notify import digest
 from .mail import mail
 from .paper import paper
 from .site import site
+from .webhook import webhook
 
 
 @click.group("pledge", help="Manage the pledge widget: host sites, counts, the outbox.")
@@ -36,6 +37,7 @@ pledge.add_command(host)
 pledge.add_command(digest)
 pledge.add_command(mail)
 pledge.add_command(paper)
+pledge.add_command(webhook)
 
 
 @pledge.command("counts")

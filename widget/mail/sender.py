@@ -1,4 +1,5 @@
-"""The outbox sender: takes due e-mails from the store and delivers them, retrying with back-off.
+"""The outbox sender: takes due e-mails from the store and delivers them, retrying with back-off; each round
+also delivers the due webhooks (:mod:`widget.webhooks`).
 
 It runs as a thread of the web process (``PLEDGE_MAIL_IN_PROCESS``) or on its own with
 ``pledge-widget mail worker``; several senders may run at once, since each claims its batch.
@@ -39,15 +40,29 @@ class OutboxSender:
         batch: int = 50,
         lease: float = LEASE_SECONDS,
         housekeeping: Callable[[], object] | None = None,
+        webhooks=None,
     ):
         self.store = store
         self.transport = transport
         self.batch = batch
         self.lease = lease
         self.housekeeping = housekeeping
+        #: A :class:`widget.webhooks.WebhookSender`: each round delivers the due webhooks after the mail.
+        self.webhooks = webhooks
         self.wake = threading.Event()
 
     def deliver_due(self) -> tuple[int, int]:
+        """Deliver every e-mail due now, then every webhook due now; return the mail's ``(sent, failed)``."""
+        try:
+            return self.deliver_mail()
+        finally:
+            if self.webhooks is not None:
+                try:
+                    self.webhooks.deliver_due()
+                except Exception:  # noqa: BLE001 - webhooks must never stop the mail
+                    log.exception("webhook round failed")
+
+    def deliver_mail(self) -> tuple[int, int]:
         """Deliver every e-mail due now, over one session of the transport; return ``(sent, failed)``.
 
         A mail that fails is given its back-off (or fails for good) and the round goes on with the

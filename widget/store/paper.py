@@ -28,6 +28,7 @@ class PaperTables:
     _signons: Any  # (where, params) -> list of SignOn
     _signed_in: Any  # (db, campaign, email) -> bool
     _count: Any  # (db, campaign, site_key, confirmed, paper) -> None
+    _enqueue_webhooks: Any  # (db, event_type, signon, signed_at) -> int
     _counters: Any  # (column, campaign, site_key) -> Counts
     _drift: Any  # (column, where, db) -> list of differences
 
@@ -82,6 +83,7 @@ class PaperTables:
                     results[signon_id] = "unknown"
                     continue
                 self._count(db, signon.campaign, changed[0], confirmed=1, paper=1)
+                self._enqueue_webhooks(db, "signon.confirmed", signon, now)
                 results[signon_id] = "approved"
         return results
 

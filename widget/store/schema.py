@@ -140,10 +140,29 @@ MIGRATION_8: list[Step] = [
     "CREATE INDEX signons_site_country ON signons (site_key, status, country)",
 ]
 
+MIGRATION_9: list[Step] = [
+    # Webhooks for the campaigns' CRMs: endpoints of a campaign (the operator's) or of a site (its host's),
+    # and an outbox of deliveries, written in the transaction of the confirmation or withdrawal they tell of.
+    "CREATE TABLE webhook_endpoints (id {serial}, campaign TEXT, site_key TEXT, url TEXT NOT NULL, "
+    "secret TEXT NOT NULL, owner_email TEXT, created_at DOUBLE PRECISION NOT NULL, disabled_at DOUBLE PRECISION, "
+    "disabled_reason TEXT, failing_since DOUBLE PRECISION)",
+    "CREATE INDEX webhook_endpoints_campaign ON webhook_endpoints (campaign)",
+    "CREATE INDEX webhook_endpoints_site_key ON webhook_endpoints (site_key)",
+    # signon_id: an erasure request (forget) deletes what was sent about the sign-on, not only the sign-on.
+    "CREATE TABLE webhook_deliveries (id {serial}, endpoint_id BIGINT NOT NULL, signon_id TEXT, event_id TEXT NOT NULL, "
+    "event_type TEXT NOT NULL, payload TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL, "
+    "claimed_until DOUBLE PRECISION, claimed_by TEXT, delivered_at DOUBLE PRECISION, last_status INTEGER, "
+    "last_error TEXT)",
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE delivered_at IS NULL",
+    "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at)",
+    "CREATE INDEX webhook_deliveries_signon ON webhook_deliveries (signon_id)",
+]
+
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
-                                MIGRATION_7, MIGRATION_8]
+                                MIGRATION_7, MIGRATION_8, MIGRATION_9]
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
-          "widget_seen", "milestones_sent", "digests_sent")
+          "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries")

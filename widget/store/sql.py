@@ -25,6 +25,7 @@ from .hosts import HostTables
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
+from .webhooks import WebhookTables
 
 TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
@@ -42,7 +43,15 @@ def marks(values: Any) -> str:
     return ", ".join("?" * len(values))
 
 
-class SQLStore(HostTables, PaperTables, NotifyTables):
+def tally(rows: Any) -> list[tuple[str, int]]:
+    """``(value, count)`` rows of a GROUP BY, NULL and "" merged ("not said"), the largest first."""
+    totals: dict[str, int] = {}
+    for value, n in rows:
+        totals[value or ""] = totals.get(value or "", 0) + n
+    return sorted(totals.items(), key=lambda row: (-row[1], row[0]))
+
+
+class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -203,7 +212,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
                 return None
             for table, column in (("sites", "key"), ("signons", "site_key"), ("counts", "site_key"),
                                   ("widget_seen", "site_key"), ("milestones_sent", "site_key"),
-                                  ("site_aliases", "site_key")):
+                                  ("site_aliases", "site_key"), ("webhook_endpoints", "site_key")):
                 db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new_key, key])
             db.execute("INSERT INTO site_aliases (alias, site_key, expires_at) VALUES (?, ?, ?) ON CONFLICT (alias) "
                        "DO UPDATE SET site_key = excluded.site_key, expires_at = excluded.expires_at",
@@ -340,12 +349,14 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
                     # The address signed through another link first: that one keeps its site.
                     return ConfirmResult("already", signon)
                 # The conditional update decides, not the read above: of two clicks at once, one confirms.
+                now = time.time()
                 changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
-                                     "AND status != 'confirmed' RETURNING site_key", [time.time(), signon_id]).fetchone()
+                                     "AND status != 'confirmed' RETURNING site_key", [now, signon_id]).fetchone()
                 if changed is None:  # withdrawn, or confirmed by a click a moment before this one
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
                     return ConfirmResult("already" if still_there else "unknown", signon)
                 self._count(db, signon.campaign, changed[0], confirmed=1)
+                self._enqueue_webhooks(db, "signon.confirmed", signon, now)
         except self.IntegrityError:  # a writer outside this store confirmed the address meanwhile
             return ConfirmResult("already", signon)
         return ConfirmResult("confirmed", self.get_signon(signon_id))
@@ -400,6 +411,10 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
         with self.write() as db:
             signons = self._delete_signons(db, "WHERE email = ?", [email])
             db.execute("DELETE FROM outbox WHERE to_addr = ?", [email])
+            # What the CRMs were sent about them goes too; the withdrawal events just queued still go out.
+            for signon in signons:
+                db.execute("DELETE FROM webhook_deliveries WHERE signon_id = ? AND event_type != 'signon.withdrawn'",
+                           [signon.id])
         return len(signons)
 
     def discard_held(self, signon_id: str) -> bool:
@@ -413,6 +428,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
         for signon in signons:
             if signon.status == "confirmed":  # an approved paper sign-on leaves the paper count too
                 self._count(db, signon.campaign, signon.site_key, confirmed=-1, paper=-int(signon.source == "paper"))
+                self._enqueue_webhooks(db, "signon.withdrawn", signon, signon.confirmed_at)
             db.execute("DELETE FROM outbox WHERE signon_id = ?", [signon.id])
         return signons
 
@@ -499,10 +515,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
             # Grouped by the bare column, so that the index (site_key, status, column) answers alone.
             rows = self.query(f"SELECT {column}, COUNT(*) FROM signons WHERE site_key = ? AND status = 'confirmed' "
                               f"GROUP BY {column}", [site_key])
-            totals: dict[str, int] = {}
-            for value, n in rows:  # NULL and "" are both "not said"
-                totals[value or ""] = totals.get(value or "", 0) + n
-            result[f"by_{column}"] = sorted(totals.items(), key=lambda row: (-row[1], row[0]))
+            result[f"by_{column}"] = tally(rows)
         return result
 
     def pending_count(self, site_key: str) -> int:
@@ -673,3 +686,25 @@ class SQLStore(HostTables, PaperTables, NotifyTables):
             "SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END) FROM outbox"
         )[0]
         return {"queued": row[0] or 0, "sent": row[1] or 0, "failed": row[2] or 0}
+
+    # -- open data: aggregates of confirmed sign-ons, never a name nor an address ------------------
+
+    def campaign_breakdown(self, campaign: str) -> dict[str, dict[str, int]]:
+        """A campaign's confirmed sign-ons by country and by organisation type (``""``: not said)."""
+        result: dict[str, dict[str, int]] = {}
+        for column in ("country", "org_type"):
+            rows = self.query(f"SELECT {column}, COUNT(*) FROM signons WHERE campaign = ? AND status = 'confirmed' "
+                              f"GROUP BY {column}", [campaign])
+            result[f"by_{column}"] = dict(tally(rows))
+        return result
+
+    def daily_confirmed(self, campaign: str, site_key: str | None = None) -> list[tuple[str, int]]:
+        """Confirmed sign-ons per UTC day (``("2026-11-25", n)``, oldest first, days without any left out),
+        of a campaign or of one of its sites."""
+        where, params = "campaign = ? AND status = 'confirmed'", [campaign]
+        if site_key is not None:
+            where += " AND site_key = ?"
+            params.append(site_key)
+        rows = self.query(f"SELECT {self.day_number('confirmed_at')}, COUNT(*) FROM signons WHERE {where} "
+                          "GROUP BY 1 ORDER BY 1", params)
+        return [(time.strftime("%Y-%m-%d", time.gmtime(int(day) * 86400)), n) for day, n in rows]

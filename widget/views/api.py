@@ -54,16 +54,35 @@ def site_count(site_key: str) -> Response:
     return page.response()
 
 
-@blueprint.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def api_unknown(rest: str) -> Response:
-    """An address under /api/ that is no route of ours: a JSON 404 (or 405 for a route of ours asked
-    with another method), not the HTML page."""
+def own_methods() -> list[str]:
+    """The methods our own route at this address answers (the catch-all below left aside), for ``Allow``."""
     adapter = current_app.create_url_adapter(request)
+    allowed = []
     for method in ("GET", "POST"):
         try:
             endpoint, _args = adapter.match(request.path, method=method)
         except HTTPException:
             continue
-        if endpoint != request.endpoint:
-            return json_error(405, MethodNotAllowed.description)
+        if endpoint != f"{blueprint.name}.api_unknown":
+            allowed += ["GET", "HEAD"] if method == "GET" else [method]
+    return allowed + ["OPTIONS"] if allowed else []
+
+
+@blueprint.after_request
+def api_allow(response: Response) -> Response:
+    """Flask's automatic answer to OPTIONS would also list the catch-all's methods: only ours (RFC 9110)."""
+    if request.method == "OPTIONS" and is_api_request() and request.endpoint != f"{blueprint.name}.api_unknown":
+        response.headers["Allow"] = ", ".join(own_methods())
+    return response
+
+
+@blueprint.route("/api/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def api_unknown(rest: str) -> Response:
+    """An address under /api/ that is no route of ours: a JSON 404 (or 405 for a route of ours asked
+    with another method, with the methods it takes in ``Allow``), not the HTML page."""
+    allowed = own_methods()
+    if allowed:
+        response = json_error(405, MethodNotAllowed.description)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     return json_error(404, NotFound.description)

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from .. import i18n
+from ..badge import badge_snippets
 from ..campaigns import Campaign
 from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
 from ..store import Site
@@ -105,8 +106,9 @@ def host_snippet(site_key: str) -> Response:
     # The preview: the very query the loader sends from a page of this language and origin.
     preview = url_for("pledge.widget", site_key=site.key,
                       **loader_query(options), hl=page_lang, origin=request.host_url.rstrip("/"))
+    badge_html, badge_markdown = badge_snippets(base, site.key, title, options["lang"])
     response = host_page(
-        "host_snippet.html",
+        "host_snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
         modes=MODES, themes=THEMES, snippet_languages=campaign.available_languages,
         code=snippet(base, site.key, title, **options), title=title, preview_url=preview,
