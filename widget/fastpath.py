@@ -17,6 +17,7 @@ from flask import Flask
 from .assets import static_asset
 from .caching import Page, choose_coding
 from .extension import state
+from .hosts import seen_is_due
 from .views.common import DEFAULT_CSP
 from .views.widget import QUERY, SITE_KEY, widget_key
 
@@ -79,10 +80,7 @@ class PublicReads:
 
     def to_record(self, pledge: Any, page: Page, origin: str | None) -> bool:
         """Whether this view is one to record as "last seen" (see :func:`widget.hosts.widget_seen`)."""
-        site = page.extra
-        if not origin or site is None or origin not in site.origins:
-            return False
-        return time.time() - pledge.seen.get((site.key, origin), 0.0) >= self.seen_interval
+        return page.extra is not None and seen_is_due(pledge.seen, page.extra, origin, self.seen_interval, time.time())
 
     @staticmethod
     def send(page: Page, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

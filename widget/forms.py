@@ -79,12 +79,16 @@ class FormTokenCSRF(CSRF):
         form.issued_at = first_shown(payload, issued_at)
 
 
-def form_token(tokens: Tokens, site_key: str, lang: str, first_shown: float | None = None) -> str:
+def form_token(tokens: Tokens, site_key: str, lang: str, first_shown: float | None = None,
+               shared_at: int | None = None) -> str:
     """A signed form token for a site's widget form, shown first at ``first_shown`` (default: now).
 
-    A cached widget page carries the token of the moment it was rendered; its script asks for a fresh one
-    when the visitor starts filling it in (see ``/w/<key>/token``), so the minimum fill time counts from there.
+    ``shared_at``: the token cached widget pages carry, dated and signed at that moment with no random
+    part, so that every process makes the same one; their script asks for a fresh one when the visitor
+    starts filling the form in (see ``/w/<key>/token``), so the minimum fill time counts from there.
     """
+    if shared_at is not None:
+        return tokens.dumps("form", {"s": site_key, "l": lang, "n": "shared", "f": shared_at}, at=shared_at)
     payload = {"s": site_key, "l": lang, "n": secrets.token_hex(4), "f": int(first_shown or time.time())}
     return tokens.dumps("form", payload)
 

@@ -81,17 +81,21 @@ def rotate_key(site: Site) -> Site:
     return state().store.rotate_key(site.key, grace)
 
 
+def seen_is_due(seen: dict[tuple[str, str], float], site: Site, origin: str | None, interval: float,
+                now: float) -> bool:
+    """Whether this view of ``site``'s widget on ``origin`` is one to record (``seen``: when this process
+    last recorded each site and origin): an origin of the site's, not recorded for ``interval`` seconds."""
+    return bool(origin) and origin in site.origins and now - seen.get((site.key, origin), 0.0) >= interval
+
+
 def widget_seen(site: Site, origin: str | None) -> None:
     """Remember that the widget was loaded on a page of ``origin`` (one of the site's), at most once per
     PLEDGE_SEEN_INTERVAL per site and origin and process: a widget view costs no database write."""
-    if not origin or origin not in site.origins:
-        return
     pledge = state()
     now = time.time()
-    key = (site.key, origin)
-    if now - pledge.seen.get(key, 0.0) < current_app.config["PLEDGE_SEEN_INTERVAL"]:
+    if not seen_is_due(pledge.seen, site, origin, current_app.config["PLEDGE_SEEN_INTERVAL"], now):
         return
-    pledge.seen[key] = now
+    pledge.seen[(site.key, origin)] = now
     if len(pledge.seen) > 100_000:  # thousands of sites: forget the oldest half rather than grow for ever
         for stale in sorted(pledge.seen, key=pledge.seen.get)[: len(pledge.seen) // 2]:
             del pledge.seen[stale]

@@ -53,26 +53,33 @@ def init_rate_limits(app: Flask) -> Limiter | None:
     hooks = app.before_request_funcs.get(None, [])
     for index, hook in enumerate(hooks):
         if getattr(hook, "__self__", None) is limiter:
-            hooks[index] = _on_writes(hook)
+            hooks[index] = _only_on_writes(hook)
     for endpoint, (key, methods) in LIMITED.items():
-        app.view_functions[endpoint] = _on_writes(app.view_functions[endpoint],
-                                                  limiter.limit(app.config[key], methods=methods))
+        app.view_functions[endpoint] = _limited_on_writes(app.view_functions[endpoint],
+                                                          limiter.limit(app.config[key], methods=methods))
     return limiter
 
 
-def _on_writes(view: Callable[..., Any], limit: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
-               ) -> Callable[..., Any]:
-    """``view`` behind ``limit`` for the methods that write, and as it is for reads; without ``limit``,
-    a hook that runs for writes only."""
-    limited = limit(view) if limit else view
+def _limited_on_writes(view: Callable[..., Any], limit: Callable[[Callable[..., Any]], Callable[..., Any]]
+                       ) -> Callable[..., Any]:
+    """``view`` behind ``limit`` for the methods that write, and as it is for reads."""
+    limited = limit(view)
 
     @functools.wraps(view)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        if request.method in WRITES:
-            return limited(*args, **kwargs)
-        return view(*args, **kwargs) if limit else None
+        return (limited if request.method in WRITES else view)(*args, **kwargs)
 
     return dispatch
+
+
+def _only_on_writes(hook: Callable[[], Any]) -> Callable[[], Any]:
+    """A before-request ``hook`` that runs for the methods that write only."""
+
+    @functools.wraps(hook)
+    def run() -> Any:
+        return hook() if request.method in WRITES else None
+
+    return run
 
 
 def _storage_options(uri: str) -> dict[str, float]:

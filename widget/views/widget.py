@@ -54,23 +54,20 @@ def host_origin(site: Site) -> str | None:
     return origin if origin in site.origins or origin == own else None
 
 
-def widget_theme() -> str:
+def widget_theme(value: str | None) -> str:
     """The snippet's data-theme: light by default (a dark box on a light page looks broken), or dark,
     or auto (the visitor's preference)."""
-    theme = request.args.get("theme", "")
-    return theme if theme in THEMES else "light"
+    return value if value in THEMES else "light"
 
 
-def widget_mode() -> str:
+def widget_mode(value: str | None) -> str:
     """The snippet's data-mode: "form" (the default), "button" or "counter"; anything else is the form."""
-    mode = request.args.get("mode", "")
-    return mode if mode in MODES else "form"
+    return value if value in MODES else "form"
 
 
-def min_count() -> int:
+def min_count(value: str | None) -> int:
     """The snippet's data-min-count: the count stays hidden until the site has this many signatures."""
-    value = request.args.get("min", "")
-    return min(int(value), 10**9) if value.isascii() and value.isdigit() else 0
+    return min(int(value), 10**9) if value and value.isascii() and value.isdigit() else 0
 
 
 #: How long cached widget pages carry the same form token.
@@ -127,14 +124,15 @@ def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tu
     normal = {
         "lang": i18n.normalise(query.get("lang")),
         "hl": i18n.normalise(query.get("hl")),
-        "mode": query.get("mode") if query.get("mode") in MODES[1:] else None,  # the first is the default
-        "theme": query.get("theme") if query.get("theme") in THEMES[1:] else None,
-        "min": str(min(int(query["min"]), 10**9) or "") if query.get("min", "").isascii() and query.get("min", "").isdigit() else None,
+        "mode": widget_mode(query.get("mode")),
+        "theme": widget_theme(query.get("theme")),
+        "min": min_count(query.get("min")),
         "accent": hex_colour(query.get("accent")),
         "origin": query.get("origin", "")[:300] or None,
     }
+    defaults = {"mode": widget_mode(None), "theme": widget_theme(None), "min": min_count(None)}
     return ("widget", site_key, "" if by_query else accept_language,
-            tuple(sorted((name, value) for name, value in normal.items() if value)))
+            tuple(sorted((name, value) for name, value in normal.items() if value and value != defaults.get(name))))
 
 
 def _widget_page(site_key: str) -> Response:
@@ -171,8 +169,7 @@ def shared_form_token(site_key: str, lang: str) -> str:
     current ``SHARED_TOKEN_SECONDS`` and signed at that moment, so that every worker and every node makes
     the same one (the same page bytes, the same ETag) until the next period."""
     period = int(time.time()) // SHARED_TOKEN_SECONDS * SHARED_TOKEN_SECONDS
-    payload = {"s": site_key, "l": lang, "n": "shared", "f": period}
-    return state().tokens.dumps("form", payload, at=period)
+    return form_token(state().tokens, site_key, lang, shared_at=period)
 
 
 @blueprint.get("/w/<site_key>/token", merge_slashes=False)
@@ -219,11 +216,11 @@ def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> 
         campaign=campaign,
         counts=counts,
         host_origin=host_origin(site),
-        theme=widget_theme(),
-        mode=widget_mode(),
+        theme=widget_theme(request.args.get("theme")),
+        mode=widget_mode(request.args.get("mode")),
         accent=usable_accent(request.args.get("accent")),
         # "0 signatures" on a new site discourages: the snippet may hide the count until there are more.
-        show_count=counts.site >= min_count(),
+        show_count=counts.site >= min_count(request.args.get("min")),
         languages=campaign.available_languages,
         privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
         inline_css=Markup(static_asset("widget.css").raw.decode()),
