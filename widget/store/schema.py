@@ -159,9 +159,22 @@ MIGRATION_9: list[Step] = [
     "CREATE INDEX webhook_deliveries_signon ON webhook_deliveries (signon_id)",
 ]
 
+MIGRATION_10: list[Step] = [
+    # The public list of signatories: moderation and leaving the list; campaign-wide indexes.
+]
+
+MIGRATION_11: list[Step] = [
+    # Sharing after confirming: the page where a sign-on was made; hosts who came from a sign-on.
+]
+
+MIGRATION_12: list[Step] = [
+    # The operator's desk: admins' TOTP and sessions, and the append-only audit log.
+]
+
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
-                                MIGRATION_7, MIGRATION_8, MIGRATION_9]
+                                MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11,
+                                MIGRATION_12]
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
