@@ -58,7 +58,11 @@ def submit_empty(page) -> None:
     page.locator("#error-summary").wait_for()
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+#: English, both right-to-left languages, and one each of the Han and Cyrillic scripts.
+LANGS = ["en", "ar", "fa", "zh", "ru"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_widget_has_no_violations(live, axe_page, lang, scheme):
     # The widget's dark theme is the snippet's choice (data-theme), or the visitor's with "auto".
@@ -68,7 +72,7 @@ def test_widget_has_no_violations(live, axe_page, lang, scheme):
     axe_page(url, scheme, before=submit_empty)  # with every error message shown
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("lang", LANGS)
 def test_confirm_pages_have_no_violations(live, axe_page, lang, inbox):
     from conftest import VALID_ANSWERS, TOKEN_INPUT
     import urllib.parse
@@ -163,7 +167,7 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
         page.get_by_role("heading", name="Your sites").wait_for()
 
     axe_page(url, before=sign_in)  # the list of the host's sites
-    for lang in ("en", "ar"):
+    for lang in LANGS:
         for path in (f"/host/sites/{school.key}", f"/host/sites/{school.key}/edit", f"/host/sites/{school.key}/delete",
                      f"/host/sites/{school.key}/paper", "/host/sites/new", "/host/settings", "/host/"):
             axe_page(f"{live.url}{path}?lang={lang}", scheme="light")

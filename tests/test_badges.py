@@ -57,15 +57,16 @@ def test_the_campaigns_badge_shows_the_total_in_the_readers_language(client, sit
     assert parse(response).find(SVG + "title").text == "4 pour 1000: 4 signatures"
 
 
-def test_an_arabic_badge_reads_right_to_left(client, app, sites):
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_an_arabic_or_persian_badge_reads_right_to_left(client, app, sites, lang):
     one, _two = sites
-    response = client.get(f"/badge/{one.key}.svg?lang=ar")
+    response = client.get(f"/badge/{one.key}.svg?lang={lang}")
     svg = parse(response)
     group = svg.find(SVG + "g")
     assert group.get("direction") == "rtl" and group.get("text-anchor") == "middle"
     label, count = svg.findall(f"{SVG}g/{SVG}text")
     assert float(label.get("x")) > float(count.get("x"))  # the label first, on the right
-    with app.test_request_context(), i18n.speaking("ar"):
+    with app.test_request_context(), i18n.speaking(lang):
         two = number(2)
     assert two in count.text and count.text != "2 signatures"
 

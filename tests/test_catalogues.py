@@ -90,3 +90,10 @@ def test_compiled_catalogue_matches_its_source(lang):
 
 def _key(value):
     return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def test_every_catalogue_is_offered_and_every_language_has_one():
+    """A catalogue without its line in LANGUAGES would never be used; a line without a catalogue would
+    offer visitors a language that shows English (docs/translating.md, "Add a language")."""
+    folders = {p.name for p in TRANSLATIONS.iterdir() if (p / "LC_MESSAGES" / "messages.po").exists()}
+    assert folders == set(LANGUAGES)

@@ -124,9 +124,10 @@ def test_sign_in_mail_names_the_service_and_the_campaign(app, client, site, inbo
     assert "Widget d’engagement" in text
 
 
-def test_arabic_dashboard_keeps_addresses_left_to_right(app, client, site, inbox):
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_right_to_left_dashboard_keeps_addresses_left_to_right(app, client, site, inbox, lang):
     sign_in(app, client, inbox, "webmaster@lycee.example")
-    html = client.get(f"/host/sites/{site.key}?lang=ar").get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl"' in html
+    html = client.get(f"/host/sites/{site.key}?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="rtl"' in html
     assert '<bdi dir="ltr">https://lycee.example</bdi>' in html  # an origin reads left to right
     assert "<bdi>webmaster@lycee.example</bdi>" in html  # the full stop stays at the sentence's end

@@ -33,11 +33,12 @@ def test_language_is_chosen_in_order(client, site, query, accept, expected):
     assert page_lang(response)[0] == expected
 
 
-def test_arabic_is_right_to_left_and_translated(client, site):
-    response = client.get(f"/w/{site.key}?lang=ar")
-    assert page_lang(response) == ("ar", "rtl")
+@pytest.mark.parametrize("lang, words", [("ar", "في الألف"), ("fa", "در هزار")])
+def test_arabic_and_persian_are_right_to_left_and_translated(client, site, lang, words):
+    response = client.get(f"/w/{site.key}?lang={lang}")
+    assert page_lang(response) == (lang, "rtl")
     html = response.get_data(as_text=True)
-    assert "في الألف" in html and "Declaration of Intent" not in html
+    assert words in html and "Declaration of Intent" not in html
 
 
 def test_visitor_can_switch_language_inside_the_widget_and_keep_their_answers(app, client, site):
@@ -102,6 +103,7 @@ def test_error_pages_are_localised(client):
     assert not_found.status_code == 404 and page_lang(not_found)[0] == "es"
 
 
-def test_an_address_is_typed_left_to_right_on_arabic_pages(client, site):
-    html = client.get(f"/w/{site.key}?lang=ar").get_data(as_text=True)
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_an_address_is_typed_left_to_right_on_right_to_left_pages(client, site, lang):
+    html = client.get(f"/w/{site.key}?lang={lang}").get_data(as_text=True)
     assert re.search(r'<input[^>]*dir="ltr"[^>]*id="email"|<input[^>]*id="email"[^>]*dir="ltr"', html)

@@ -5,6 +5,8 @@ import itertools
 import re
 import time
 
+import pytest
+
 from conftest import links
 
 from widget.store import Mail, SignOn
@@ -113,12 +115,13 @@ def test_french_host_page_gets_french_widget_and_french_mail(live, page, context
     assert confirm_page.locator("html").get_attribute("lang") == "fr"
 
 
-def test_arabic_host_page_gets_right_to_left_widget(live, page):
-    page.goto(live.host.add("ar-journey", live.snippet(), lang="ar"))
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_arabic_or_persian_host_page_gets_right_to_left_widget(live, page, lang):
+    page.goto(live.host.add(f"{lang}-rtl", live.snippet(), lang=lang))
     frame = page.frame_locator("iframe")
     frame.locator("h1").wait_for()
     html = frame.locator("html")
-    assert html.get_attribute("lang") == "ar" and html.get_attribute("dir") == "rtl"
+    assert html.get_attribute("lang") == lang and html.get_attribute("dir") == "rtl"
     # Mirrored layout: the text starts at the right edge of the form.
     assert frame.locator("label[for=name]").evaluate("e => getComputedStyle(e).direction") == "rtl"
     text = frame.locator("label[for=name]").evaluate(
@@ -195,3 +198,41 @@ def test_the_count_is_not_asked_for_while_the_tab_is_hidden_and_stops_after_half
     page.clock.fast_forward(600_000)
     page.wait_for_timeout(300)
     assert len(polls) == settled
+
+
+def _in(live, lang: str, message: str) -> str:
+    """``message`` as the service says it in ``lang`` (so the test reads what a visitor reads)."""
+    from flask_babel import gettext
+
+    from widget import i18n
+
+    with live.app.test_request_context(), i18n.speaking(lang):
+        return gettext(message)
+
+
+@pytest.mark.parametrize("lang, direction", [("zh", "ltr"), ("ru", "ltr"), ("fa", "rtl")])
+def test_a_whole_journey_in_chinese_russian_and_persian(live, page, context, inbox, lang, direction):
+    """A host page in the language: the widget, the mail, the confirm and thank-you pages all speak it."""
+    page.goto(live.host.add(f"{lang}-journey", live.snippet(), lang=lang))
+    frame = page.frame_locator("iframe")
+    frame.locator(f"html[lang={lang}][dir={direction}]").wait_for()
+    assert "Declaration of Intent" not in frame.locator("h1").inner_text()
+    address = f"{lang}{next(_numbers)}@school.example"
+    frame.locator("#name").fill("Li Wei")
+    frame.locator("#email").fill(address)
+    frame.locator("#organization").fill("Soil School")
+    frame.locator("#org_type").select_option("research")
+    frame.locator("#country").select_option("CN")
+    for field_id in ("goal", "actions", "timetable"):
+        frame.locator(f"#{field_id}").fill("2030")
+    frame.locator("#consent").check()
+    frame.locator("#signon > button[type=submit]").click()
+    frame.get_by_role("heading", name=_in(live, lang, "Check your inbox")).wait_for()
+    [mail] = inbox.wait_for(address)
+    assert mail["Subject"] and _in(live, lang, "Hello,") in mail.get_body(("plain",)).get_content()
+    confirm_page = context.new_page()
+    confirm_page.goto(links(mail)[0])
+    confirm_page.get_by_role("button", name=_in(live, lang, "Confirm my signature")).click()
+    confirm_page.get_by_role("heading", name=_in(live, lang, "Thank you: your signature is confirmed")).wait_for()
+    html = confirm_page.locator("html")
+    assert (html.get_attribute("lang"), html.get_attribute("dir")) == (lang, direction)

@@ -115,11 +115,12 @@ def test_the_dashboard_links_the_builder(app, host, site):
     assert f'href="/host/sites/{site.key}/snippet"' in host.get(f"/host/sites/{site.key}").get_data(as_text=True)
 
 
-def test_arabic_builder_is_right_to_left_with_code_left_to_right(app, host, site):
-    _response, page = builder(host, site, "?lang=ar")
-    assert '<html lang="ar" dir="rtl"' in page
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_arabic_and_persian_builder_is_right_to_left_with_code_left_to_right(app, host, site, lang):
+    _response, page = builder(host, site, f"?lang={lang}")
+    assert f'<html lang="{lang}" dir="rtl"' in page
     assert page.count('<pre dir="ltr">') + page.count('<pre dir="ltr" id="snippet"') == 2
-    assert '<input type="hidden" name="lang" value="ar">' in page  # "Update" keeps the page in Arabic
+    assert f'<input type="hidden" name="lang" value="{lang}">' in page  # "Update" keeps the page in Arabic
 
 
 # -- in the browser ------------------------------------------------------------------------------
@@ -235,5 +236,6 @@ def test_the_builder_has_no_violations_in_english_and_arabic(live, axe_page, inb
     axe_page(f"{path}?lang=en", before=preview_loaded)
     axe_page(f"{path}?lang=en&mode=button&min=x&accent=%23eeeeee", before=with_error)
     axe_page(f"{path}?lang=en&mode=counter&theme=dark", "dark", before=preview_loaded)
-    axe_page(f"{path}?lang=ar", before=rtl_with_ltr_code)
-    axe_page(f"{path}?lang=ar&accent=%23eeeeee", "dark", before=with_error)
+    for rtl in ("ar", "fa"):
+        axe_page(f"{path}?lang={rtl}", before=rtl_with_ltr_code)
+        axe_page(f"{path}?lang={rtl}&accent=%23eeeeee", "dark", before=with_error)

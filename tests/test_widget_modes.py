@@ -257,7 +257,7 @@ def test_min_count_hides_the_count_of_a_young_site(live, page):
     assert "min=5" in srcs[0] and "mode=counter" in srcs[1] and "min=1" in srcs[1]
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("lang", ["en", "ar", "fa"])
 def test_button_and_counter_widgets_have_no_violations(live, axe_page, lang):  # noqa: F811
     site = fresh_site(live, f"Axe modes {lang}")
     confirm_some(live.store, site.key, 2)

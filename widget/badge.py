@@ -9,7 +9,9 @@ import unicodedata
 
 from markupsafe import escape
 
-FONT = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Noto Sans','Noto Sans Arabic',sans-serif"
+FONT = ("-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Noto Sans','Noto Sans Arabic',"
+        "'PingFang SC','Hiragino Sans','Microsoft YaHei','Noto Sans CJK SC','Nirmala UI','Noto Sans Devanagari',"
+        "Tahoma,sans-serif")
 SIZE = 11  # px
 PAD = 7  # px each side of a text
 HEIGHT = 20

@@ -9,10 +9,29 @@ from babel import Locale
 from flask import current_app, g, has_request_context, request
 from flask_babel import force_locale
 
-#: Languages with a complete catalogue in ``translations/``; English is the source language.
-LANGUAGES = ("en", "fr", "es", "pt", "de", "it", "ar", "sw")
-RTL = frozenset({"ar"})
+#: Languages with a complete catalogue in ``translations/``; English is the source language. Adding a
+#: language is its catalogue and one line here (docs/translating.md); its direction, plural rules, numbers
+#: and dates come from Babel's CLDR data. The order is the language switcher's.
+LANGUAGES = (
+    "en",
+    "fr",
+    "es",
+    "pt",
+    "de",
+    "it",
+    "ar",
+    "sw",
+)
 DEFAULT = "en"
+
+
+@lru_cache(maxsize=None)
+def _is_rtl(lang: str) -> bool:
+    return Locale.parse(lang).character_order == "right-to-left"
+
+
+#: The right-to-left languages we ship (Arabic, Persian): told by CLDR, so a new one needs no code.
+RTL = frozenset(lang for lang in LANGUAGES if _is_rtl(lang))
 
 
 def normalise(value: str | None, allowed: Sequence[str] = LANGUAGES) -> str | None:

@@ -1,0 +1,44 @@
+"""Chinese, Japanese, Hindi and Persian on a 360 px phone, with no web font: each script is drawn by a font
+the widget's stylesheet names for it (one the machine has), and nothing is wider than the screen."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CSS = Path(__file__).resolve().parent.parent / "widget" / "static" / "widget.css"
+
+
+def stack(lang: str) -> list[str]:
+    """The font families widget.css names for ``:lang(lang)``."""
+    for selectors, families in re.findall(r"([^{}]*:lang\([a-z]+\)[^{}]*)\{\s*font-family:([^;]+);", CSS.read_text()):
+        if f":lang({lang})" in selectors:
+            return [family.strip().strip('"') for family in families.split(",")]
+    raise AssertionError(f"widget.css names no fonts for :lang({lang})")
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "hi", "fa"])
+def test_each_script_is_drawn_with_a_font_of_its_stack_on_a_phone(live, browser, lang, tmp_path):
+    context = browser.new_context(viewport={"width": 360, "height": 800}, device_scale_factor=2, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{live.url}/w/{live.site_key}?lang={lang}")
+        page.locator("h1").wait_for()
+        cdp = context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        used: dict[str, int] = {}
+        for selector in ("h1", "label[for=organization]", "#signon > button[type=submit]"):
+            node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+            for font in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]:
+                used[font["familyName"]] = used.get(font["familyName"], 0) + font["glyphCount"]
+        main_font = max(used, key=used.get)
+        assert main_font in stack(lang), f"{lang}: drawn with {used}, the stylesheet names {stack(lang)}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+        shots = os.environ.get("PLEDGE_SCREENSHOTS")  # to look at them: PLEDGE_SCREENSHOTS=/some/folder
+        page.screenshot(path=str(Path(shots or tmp_path) / f"widget-{lang}-360.png"), full_page=True)
+    finally:
+        context.close()
