@@ -33,7 +33,7 @@ def test_language_is_chosen_in_order(client, site, query, accept, expected):
     assert page_lang(response)[0] == expected
 
 
-@pytest.mark.parametrize("lang, words", [("ar", "في الألف"), ("fa", "در هزار")])
+@pytest.mark.parametrize("lang, words", [("ar", "في الألف"), ("fa", "بیانیهٔ اعلام نیت")])
 def test_arabic_and_persian_are_right_to_left_and_translated(client, site, lang, words):
     response = client.get(f"/w/{site.key}?lang={lang}")
     assert page_lang(response) == (lang, "rtl")

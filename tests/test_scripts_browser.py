@@ -38,7 +38,7 @@ def test_each_script_is_drawn_with_a_font_of_its_stack_on_a_phone(live, browser,
         main_font = max(used, key=used.get)
         assert main_font in stack(lang), f"{lang}: drawn with {used}, the stylesheet names {stack(lang)}"
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
-        shots = os.environ.get("PLEDGE_SCREENSHOTS")  # to look at them: PLEDGE_SCREENSHOTS=/some/folder
+        shots = os.environ.get("TEST_SCREENSHOTS")  # to look at them: TEST_SCREENSHOTS=/some/folder
         page.screenshot(path=str(Path(shots or tmp_path) / f"widget-{lang}-360.png"), full_page=True)
     finally:
         context.close()

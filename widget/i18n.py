@@ -21,6 +21,14 @@ LANGUAGES = (
     "it",
     "ar",
     "sw",
+    "zh",
+    "ru",
+    "hi",
+    "id",
+    "ja",
+    "tr",
+    "fa",
+    "pl",
 )
 DEFAULT = "en"
 
