@@ -103,6 +103,28 @@ def test_texts_that_fall_back_to_another_language_say_which(tmp_path):
     assert 'lang="en">Soil' not in english
 
 
+def test_a_campaign_file_may_speak_any_of_the_sixteen_languages(tmp_path):
+    """Texts in Persian and Chinese: each shown in its language, the missing ones in the default, tagged."""
+    path = tmp_path / "campaigns.toml"
+    path.write_text(TOML + """
+[campaigns.open-letter.texts.fa]
+title = "نامهٔ سرگشاده برای باغ‌های مدرسه"
+
+[campaigns.open-letter.texts.zh]
+title = "关于学校菜园的公开信"
+consent = "我签署这封信。"
+""", encoding="utf-8")
+    app = create_app({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}", "PLEDGE_SECRET_KEY": "k",
+                      "PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_MAIL_IN_PROCESS": False})
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "open-letter")
+    persian = app.test_client().get(f"/w/{site.key}?lang=fa").get_data(as_text=True)
+    assert '<html lang="fa" dir="rtl"' in persian and "<h1>نامهٔ سرگشاده" in persian
+    assert '<span lang="en">I sign this letter.</span>' in persian  # not in Persian: English, tagged
+    chinese = app.test_client().get(f"/w/{site.key}?lang=zh-CN").get_data(as_text=True)
+    assert "<h1>关于学校菜园的公开信</h1>" in chinese  # zh-CN is zh
+    assert "我签署这封信。" in chinese and "I sign this letter." not in chinese
+
+
 # --- The campaigns file is checked against a schema: every problem, with its campaign, key and line ---
 
 #: The texts every campaign needs in its default language, as the file's last lines.
@@ -252,7 +274,7 @@ title = "Other"
         "2026-11-01 (quote it to make it a string)",
         "campaigns.toml, line 10: campaign 'school-gardens': 'consent' in texts.en must be a string, not 1",
         "campaigns.toml, line 12: campaign 'school-gardens': language 'xx' is not one of en, fr, es, pt, de, it, "
-        "ar, sw",
+        "ar, sw, zh, ru, hi, id, ja, tr, fa, pl",
         "campaigns.toml, line 18: campaign 'other': required field 'goal' is not in 'fields'",
         "campaigns.toml, line 16: campaign 'other': 'default_lang' is 'fr', which has no "
         "[campaigns.other.texts.fr] table (texts: en)",
