@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Iterable, Iterator
 
 from widget.store import new_id, open_store
+from widget.store.listing import listing_columns
 from widget.store.schema import ANSWER_FIELDS
 
 CAMPAIGN = "4p1000"
@@ -30,7 +31,7 @@ MILESTONES = (10, 100, 1000)
 ORG_TYPES = ("public_authority", "funding_body", "civil_society", "producers_group", "company", "research")
 COUNTRIES = ("FR", "SN", "DE", "BR", "IN", "KE", "US", "JP", "MA", "CA", "ES", "IT")
 SIGNON_COLUMNS = ("id", "campaign", "site_key", "email", *ANSWER_FIELDS, "lang", "status", "created_at",
-                  "confirmed_at", "consent_at", "consent_version", "ip_hash", "source")
+                  "confirmed_at", "consent_at", "consent_version", "ip_hash", "source", "public_id", "org_folded")
 
 
 def site_index(n: int) -> int:
@@ -53,9 +54,12 @@ def signon_rows(start: int, stop: int, keys: list[str], status: str, tally: Coun
             confirmed_at, created_at = None, now
         answers = (f"Signer {n}", f"Organisation {n % 5000}", ORG_TYPES[n % len(ORG_TYPES)],
                    COUNTRIES[n % len(COUNTRIES)], "Raise soil organic carbon.", "Cover crops.", "2026 to 2030", None)
-        yield (f"{rng.getrandbits(144):036x}", CAMPAIGN, key, f"{status}{n}@bench{n % 997}.example", *answers,
+        signon_id = f"{rng.getrandbits(144):036x}"
+        # The public list's columns, as the store's insert writes them.
+        listed = listing_columns(signon_id, answers[1])
+        yield (signon_id, CAMPAIGN, key, f"{status}{n}@bench{n % 997}.example", *answers,
                ("en", "fr", "es")[n % 3], status, created_at, confirmed_at, created_at, "1",
-               f"{rng.getrandbits(64):016x}", "web")
+               f"{rng.getrandbits(64):016x}", "web", listed["public_id"], listed["org_folded"])
 
 
 def batches(rows: Iterable[tuple], size: int = BATCH) -> Iterator[list[tuple]]:

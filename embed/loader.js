@@ -6,14 +6,17 @@
   // Put the link back: the browser refused the frame, or the widget never said hello after loading.
   var back = f => f.ok || f.replaceWith(f.a);
   var scan = () => d.querySelectorAll("a.pledge-widget").forEach(a => {
-    var u = new URL(a.href, location.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k;
+    var l = location, u = new URL(a.href, l.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k;
     // a.f: framed once already (a link given back stays a link).
     if (u.origin != base || a.f) return;
     // Every option of the snippet, as a query parameter: data-mode, data-lang, data-theme, data-accent
     // by their names, data-min-count as "min".
     for (k in a.dataset) p.set(k.replace("Count", ""), a.dataset[k]);
     hl && p.set("hl", hl);
-    p.set("origin", location.origin);
+    p.set("origin", l.origin);
+    // The page's address, without query or fragment, in the frame's own fragment: the server never sees
+    // it on a GET (one cached widget page serves every page), the widget's form sends it with a sign-on.
+    u.hash = "page=" + l.origin + l.pathname;
     f.src = u;
     f.a = a;
     a.f = f;

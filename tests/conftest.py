@@ -420,6 +420,10 @@ def live(tmp_path_factory, smtp_server):
         yield from _live(database, smtp_server)
 
 
+#: The one admin of the live service's desk.
+LIVE_ADMIN = "desk@example.org"
+
+
 def _live(database: str, smtp_server):
     host = HostPages()
     app = create_app(
@@ -432,6 +436,7 @@ def _live(database: str, smtp_server):
             "PLEDGE_MIN_FILL_SECONDS": 0,
             "PLEDGE_RATELIMIT_SIGNON": "1000 per minute",  # every browser test comes from 127.0.0.1
             "PLEDGE_CACHE_SECONDS": 0,  # journeys check the count right after confirming
+            "PLEDGE_ADMINS": LIVE_ADMIN,  # the operator's desk (tests/test_admin_browser.py)
         }
     )
     site = state(app).store.add_site("Lycée Jean Moulin", [host.origin], "webmaster@lycee.example", "4p1000")

@@ -72,7 +72,8 @@ def test_the_api_keeps_to_its_schema(api_schema):
         @given(case=operation.as_strategy())
         @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case):
-            case.call_and_validate()
+            # In-process calls get no decoding of a gzipped body (HTTP clients, and `schemathesis run`, do).
+            case.call_and_validate(headers={"Accept-Encoding": "identity"})
 
         check()
         # Generated keys are unknown ones: the known ones too, so that every answer of the document is met.
@@ -80,7 +81,7 @@ def test_the_api_keeps_to_its_schema(api_schema):
                  "campaign": ["4p1000", "nope"]}
         names = [parameter.name for parameter in operation.path_parameters]
         for value in known[names[0]] if names else [None]:
-            response = operation.Case(path_parameters={names[0]: value} if names else {}).call_and_validate()
+            response = operation.Case(path_parameters={names[0]: value} if names else {}).call_and_validate(headers={"Accept-Encoding": "identity"})
             assert response.status_code in (200, 404)
 
 

@@ -70,8 +70,8 @@ def test_each_option_becomes_its_data_attribute(app, host, site):
         _response, page = builder(host, site, f"?mode={value}&theme=auto")
         code = snippet_of(page)
         assert 'data-theme="auto"' in code and ('data-mode="counter"' in code) == (value == "counter")
-    assert 'data-mode="list"' not in snippet_of(builder(host, site, "?mode=list")[1])  # not offered (yet)
-    assert 'value="list"' not in builder(host, site)[1]
+    assert 'data-mode="list"' in snippet_of(builder(host, site, "?mode=list")[1])  # see tests/test_list.py
+    assert 'data-mode="table"' not in snippet_of(builder(host, site, "?mode=table")[1])
 
 
 def test_the_language_defaults_to_the_sites_and_may_follow_the_page(app, host, site):

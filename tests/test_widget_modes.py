@@ -78,7 +78,7 @@ def test_snippet_options_become_escaped_data_attributes():
 
 
 def test_form_is_the_default_mode_and_unknown_modes_are_the_form(client, site):
-    for query in ("", "?mode=form", "?mode=list", "?mode=<script>"):
+    for query in ("", "?mode=form", "?mode=table", "?mode=<script>"):
         page = page_of(client, site, query)
         assert 'id="signon"' in page and "<progress" in page and 'id="sign-panel"' not in page
         assert 'class="widget mode-form"' in page

@@ -52,7 +52,9 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_SERVICE_NAME": None,  # how e-mails name the service; unset: "Pledge widget", translated
     "PLEDGE_DATA_DIR": None,  # standalone: where the database and the generated key live (user data dir)
     "PLEDGE_HOST_SIGNUP": "open",  # open: anyone may become a host at /host/; closed: only registered owners
+    "PLEDGE_ADMINS": None,  # comma-separated addresses of the operator's staff who may use /admin/ (none: no desk)
     "PLEDGE_HOST_APPROVAL": "auto",  # auto: a host's new site works at once; manual: it waits for `site approve`
+    "PLEDGE_LIST_MODERATION": "post",  # post: the public list shows signatories at once; pre: once approved
     # Webhook URLs on loopback, private or link-local addresses (and plain http://): refused unless this is
     # true (tests, intranets); checked when a URL is registered and again at each delivery.
     "PLEDGE_WEBHOOKS_ALLOW_PRIVATE": False,

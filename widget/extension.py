@@ -90,7 +90,8 @@ class PledgeWidget:
         campaigns = {BUILTIN_CAMPAIGN.slug: BUILTIN_CAMPAIGN}
         if cfg["PLEDGE_CAMPAIGNS_FILE"]:
             campaigns.update(load_file(cfg["PLEDGE_CAMPAIGNS_FILE"], i18n.LANGUAGES))
-        for key, allowed in (("PLEDGE_HOST_SIGNUP", ("open", "closed")), ("PLEDGE_HOST_APPROVAL", ("auto", "manual"))):
+        for key, allowed in (("PLEDGE_HOST_SIGNUP", ("open", "closed")), ("PLEDGE_HOST_APPROVAL", ("auto", "manual")),
+                             ("PLEDGE_LIST_MODERATION", ("post", "pre"))):
             if cfg[key] not in allowed:
                 raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {cfg[key]!r}")
         if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in campaigns:
@@ -112,8 +113,11 @@ class PledgeWidget:
                 "form": cfg["PLEDGE_FORM_MAX_AGE"],
                 "confirm": cfg["PLEDGE_CONFIRM_MAX_AGE"],
                 "withdraw": 365 * 24 * 3600,
+                "leave-list": 365 * 24 * 3600,  # see widget.views.leave_list
                 "host-login": 15 * 60,  # see widget.hosts.LOGIN_MAX_AGE
+                "admin-login": 15 * 60,  # see widget.admin.auth.LOGIN_MAX_AGE
                 "unsubscribe": 365 * 24 * 3600,  # see widget.notifications
+                "host-from-signon": 30 * 60,  # see widget.sharing.BECOME_HOST_MAX_AGE
             },
         )
         transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"])
@@ -148,6 +152,10 @@ class PledgeWidget:
         from .views import blueprint
 
         app.register_blueprint(blueprint, url_prefix=cfg["PLEDGE_URL_PREFIX"] or None)
+        from .admin import bp as admin_blueprint
+
+        # The operator's desk (404 while PLEDGE_ADMINS is unset); its forms check Flask-WTF's CSRF token.
+        app.register_blueprint(admin_blueprint, url_prefix=(cfg["PLEDGE_URL_PREFIX"] or "").rstrip("/") + "/admin")
         # The host app's CSRFProtect would demand a session token no cross-site iframe can send; our
         # forms carry their own signed tokens (and the host pages' forms check Flask-WTF's themselves).
         # It may be set up before us (exempt now) or after us (exempt on the first request, before

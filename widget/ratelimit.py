@@ -28,6 +28,11 @@ LIMITED = {
     "pledge.renew": ("PLEDGE_RATELIMIT_RESEND", ["POST"]),
     "pledge.host": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
     "pledge.host_login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    # The desk's sign-in (its codes are also limited per admin address, in the database: widget.admin.signin).
+    "admin.login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    "admin.login_link": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    "admin.totp": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    "admin.enrol": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
 }
 
 

@@ -20,7 +20,7 @@ from .urls import public_url
 
 
 def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict[str, str],
-            ip_hash: str | None, contact_consent: str | None = None) -> str:
+            ip_hash: str | None, contact_consent: str | None = None, page_url: str | None = None) -> str:
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
@@ -49,6 +49,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
         consent_version=f"{campaign.consent_version}/{lang}",
         answers=answers,
         contact_consent=contact_consent,
+        page_url=page_url,
     )
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash)
     if status == "pending":
@@ -77,6 +78,11 @@ def withdraw_url(signon: SignOn) -> str:
     return public_url("pledge.withdraw", token=state().tokens.dumps("withdraw", signon.id))
 
 
+def leave_url(signon_id: str) -> str:
+    """The signed link of a confirmation mail that takes the organisation off the public list."""
+    return public_url("pledge.leave_list", token=state().tokens.dumps("leave-list", signon_id))
+
+
 def confirmation_mail(signon: SignOn) -> Mail:
     """The e-mail with a fresh confirmation link (and a withdraw link) for a pending sign-on."""
     pledge = state()
@@ -89,6 +95,8 @@ def confirmation_mail(signon: SignOn) -> Mail:
         withdraw_url(signon),
         max_age_hours=max(1, round(current_app.config["PLEDGE_CONFIRM_MAX_AGE"] / 3600)),
         site_name=site_name(signon.site_key),
+        # Only a sign-on the public list will show (consent given, an organisation named) gets the link.
+        leave_url=leave_url(signon.id) if signon.consent_at and signon.answers.get("organization") else "",
     )
 
 

@@ -7,9 +7,12 @@ from typing import Mapping
 
 from markupsafe import escape
 
-#: What the widget shows (``data-mode``): the full form, a compact button that opens it, or the count.
-#: The first is the default; any other value (``list`` included, until it is built) shows the form.
-MODES = ("form", "button", "counter")
+#: What the widget shows (``data-mode``): the full form, a compact button that opens it, the count, or the
+#: latest signatories. The first is the default; any other value shows the form.
+MODES = ("form", "button", "counter", "list")
+#: ``data-scope`` of the list mode: the signatories who came through the site (the default) or the whole
+#: campaign's.
+SCOPES = ("site", "campaign")
 #: ``data-theme``: light (the default), dark, or the visitor's own setting.
 THEMES = ("light", "dark", "auto")
 #: The widget's own accent (light theme): a snippet's accent replaces it.
@@ -20,8 +23,8 @@ MIN_CONTRAST = 4.5
 
 #: The snippet's data- attribute of each option, and the query parameter the loader makes of it.
 ATTRIBUTES = {"mode": "data-mode", "lang": "data-lang", "theme": "data-theme", "min_count": "data-min-count",
-              "accent": "data-accent"}
-QUERY_NAMES = {"mode": "mode", "lang": "lang", "theme": "theme", "min_count": "min", "accent": "accent"}
+              "accent": "data-accent", "scope": "data-scope"}
+QUERY_NAMES = {"mode": "mode", "lang": "lang", "theme": "theme", "min_count": "min", "accent": "accent", "scope": "scope"}
 
 HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 

@@ -15,8 +15,11 @@ SALTS = {
     "form": "pledge-widget/form",
     "confirm": "pledge-widget/confirm",
     "withdraw": "pledge-widget/withdraw",
+    "leave-list": "pledge-widget/leave-list",
     "host-login": "pledge-widget/host-login",
+    "admin-login": "pledge-widget/admin-login",
     "unsubscribe": "pledge-widget/unsubscribe",
+    "host-from-signon": "pledge-widget/host-from-signon",
 }
 
 

@@ -15,9 +15,11 @@ from ..extension import state
 from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, existing_site
+from .admin import admin
 from .db import db
 from .held import held
 from .host import host
+from .listing import list_group
 from .notify import digest
 from .mail import mail
 from .paper import paper
@@ -31,6 +33,7 @@ def pledge() -> None:
 
 
 pledge.add_command(site)
+pledge.add_command(admin)
 pledge.add_command(db)
 pledge.add_command(held)
 pledge.add_command(host)
@@ -38,6 +41,7 @@ pledge.add_command(digest)
 pledge.add_command(mail)
 pledge.add_command(paper)
 pledge.add_command(webhook)
+pledge.add_command(list_group)
 
 
 @pledge.command("counts")

@@ -1,7 +1,9 @@
 """What several command groups share: the service's public address and errors about sites."""
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from typing import Any, Sequence
 
 import click
@@ -33,6 +35,15 @@ def required_public_url() -> str:
             "service (e.g. https://pledge.example.org), so the links work"
         )
     return configured.rstrip("/")
+
+
+def cli_actor() -> str:
+    """Who runs this command, for the audit log: ``cli:`` and the OS user (the desk records an address)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no such user in the passwords file (a container's numeric uid)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    return f"cli:{user}"
 
 
 def existing_site(key: str, param_hint: str = "KEY") -> Site:

@@ -19,13 +19,20 @@ def host() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @with_appcontext
 def host_list(as_json: bool) -> None:
-    """Every host, oldest first, with its number of sites and whether it is disabled."""
+    """Every host, oldest first, with its number of sites, whether it is disabled, and the campaign whose
+    thank-you page it signed up from ("Put this button on your own website"), if it did."""
+    store = state().store
+    recruited = store.recruited_hosts()
     rows = [
-        {"email": h.email, "sites": n, "created_at": timestamp(h.created_at), "disabled_at": timestamp(h.disabled_at)}
-        for h, n in state().store.list_hosts()
+        {"email": h.email, "sites": n, "created_at": timestamp(h.created_at), "disabled_at": timestamp(h.disabled_at),
+         "from_campaign": recruited.get(h.email)}
+        for h, n in store.list_hosts()
     ]
-    columns = [("email", "email"), ("sites", "sites"), ("since", "created_at"), ("disabled", "disabled_at")]
+    columns = [("email", "email"), ("sites", "sites"), ("since", "created_at"), ("disabled", "disabled_at"),
+               ("from sign-on", "from_campaign")]
     echo_rows(rows, columns, as_json, "no hosts")
+    if not as_json and recruited:
+        click.echo(f"{len(recruited)} host(s) signed up from a sign-on's thank-you page", err=True)
 
 
 @host.command("disable")

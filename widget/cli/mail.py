@@ -10,7 +10,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .. import actions
 from ..extension import state
+from .common import cli_actor
 
 
 @click.group("mail", help="The outbox of e-mails.")
@@ -71,13 +73,7 @@ def mail_retry(ids: tuple[int, ...], retry_all: bool) -> None:
     """Put e-mails that failed for good back in the queue, due now (after fixing what made them fail)."""
     if bool(ids) == retry_all:
         raise click.UsageError("give the ids of failed e-mails (see `mail failed`), or --all")
-    store = state().store
-    if retry_all:
-        queued = store.retry_failed_mail()
-    else:
-        failed = {row["id"] for row in store.failed_mail()}
-        for mail_id in ids:
-            if mail_id not in failed:
-                click.echo(f"{mail_id}: not a failed e-mail", err=True)
-        queued = store.retry_failed_mail([i for i in ids if i in failed])
-    click.echo(f"queued {queued} e-mail(s) again")
+    outcome = actions.retry_mail(None if retry_all else list(ids), cli_actor())
+    for mail_id in outcome.skipped:
+        click.echo(f"{mail_id}: not a failed e-mail", err=True)
+    click.echo(f"queued {len(outcome.done)} e-mail(s) again")

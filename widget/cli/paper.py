@@ -4,9 +4,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from .. import export, paper as workflow
+from .. import actions, export
 from ..extension import state
-from .common import echo_rows
+from .common import cli_actor, echo_rows
 
 #: What approving a sign-on did, for the operator.
 OUTCOMES = {
@@ -39,12 +39,11 @@ def paper_approve(ids: tuple[str, ...], approve_all: bool) -> None:
     """Approve paper sign-ons: they are confirmed, and counted (site, total and paper) once."""
     if approve_all == bool(ids):
         raise click.UsageError("give the ids of paper sign-ons, or --all")
-    results = workflow.approve(None if approve_all else list(ids))
-    problems = {signon_id: outcome for signon_id, outcome in results.items() if outcome != "approved"}
-    for signon_id, outcome in problems.items():
-        click.echo(f"{signon_id}: {OUTCOMES[outcome]}", err=True)
-    click.echo(f"approved {len(results) - len(problems)} paper sign-on(s)")
-    if problems:
+    outcome = actions.approve_paper(None if approve_all else list(ids), cli_actor())
+    for signon_id, why in outcome.skipped.items():
+        click.echo(f"{signon_id}: {OUTCOMES[why]}", err=True)
+    click.echo(f"approved {len(outcome.done)} paper sign-on(s)")
+    if outcome.skipped:
         raise SystemExit(1)
 
 
@@ -53,9 +52,9 @@ def paper_approve(ids: tuple[str, ...], approve_all: bool) -> None:
 @with_appcontext
 def paper_reject(ids: tuple[str, ...]) -> None:
     """Delete paper sign-ons waiting for approval (they were never counted)."""
-    rejected, unknown = workflow.reject(list(ids))
-    for signon_id in unknown:
+    outcome = actions.reject_paper(list(ids), cli_actor())
+    for signon_id in outcome.skipped:
         click.echo(f"{signon_id}: {OUTCOMES['unknown']}", err=True)
-    click.echo(f"rejected {len(rejected)} paper sign-on(s)")
-    if unknown:
+    click.echo(f"rejected {len(outcome.done)} paper sign-on(s)")
+    if outcome.skipped:
         raise SystemExit(1)

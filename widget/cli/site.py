@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from .. import actions
 from ..addresses import InvalidAddress, normalise_email
 from ..extension import state
 from ..i18n import LANGUAGES, speaking
@@ -14,7 +16,7 @@ from ..origins import normalise_origin
 from ..snippet import snippet
 from ..store import Site
 from ..text import clean_text, unsafe_character
-from .common import base_url, existing_site
+from .common import base_url, cli_actor, existing_site
 
 
 @click.group("site", help="Host sites: the web sites allowed to embed a widget.")
@@ -103,7 +105,7 @@ def site_edit(key: str, name: str | None, origins: tuple[str, ...], email: str |
 @with_appcontext
 def site_approve(keys: tuple[str, ...]) -> None:
     """Let sites that wait for approval (PLEDGE_HOST_APPROVAL=manual), or that were disabled, show their widget."""
-    _set_status(keys, "active", "approved")
+    _set_status(keys, actions.approve_site, "approved")
 
 
 @site.command("disable")
@@ -111,13 +113,15 @@ def site_approve(keys: tuple[str, ...]) -> None:
 @with_appcontext
 def site_disable(keys: tuple[str, ...]) -> None:
     """Stop sites' widgets (404) without deleting anything; `site approve` undoes it."""
-    _set_status(keys, "disabled", "disabled")
+    _set_status(keys, actions.disable_site, "disabled")
 
 
-def _set_status(keys: tuple[str, ...], status: str, done: str) -> None:
+def _set_status(keys: tuple[str, ...], action: Callable[[str, str], Site | None], done: str) -> None:
     for key in keys:
         existing_site(key)
-        state().store.update_site(key, status=status)
+    actor = cli_actor()
+    for key in keys:
+        action(key, actor)  # the desk's code: the audit log records it
         click.echo(f"{done} {key}")
 
 

@@ -37,13 +37,15 @@ def service_name() -> str:
 def confirmation(
     to: str, lang: str, campaign: Campaign, organization: str, confirm_url: str, withdraw_url: str, max_age_hours: int,
     site_name: str = "",
+    leave_url: str = "",
 ) -> Mail:
     """The e-mail with the one link that confirms a sign-on (``site_name``: the host site it came through,
-    whose view of the data the mail states)."""
+    whose view of the data the mail states; ``leave_url``: the link that takes the organisation off the
+    public list of signatories, for a sign-on that will be on it)."""
     return _compose(
         to, lang, "confirm", lambda: _("Please confirm your signature: %(title)s", title=campaign.text("title")),
         campaign=campaign, organization=organization, confirm_url=confirm_url, withdraw_url=withdraw_url,
-        max_age_hours=max_age_hours, signatory=True, site_name=site_name,
+        max_age_hours=max_age_hours, signatory=True, site_name=site_name, leave_url=leave_url,
     )
 
 
@@ -61,6 +63,14 @@ def host_login(to: str, lang: str, login_url: str, campaigns: list[Campaign]) ->
     return _compose(
         to, lang, "host_login", lambda: _("Your sign-in link: %(service)s", service=service_name()),
         login_url=login_url, campaign_titles=[c.text("title") for c in campaigns],
+    )
+
+
+def admin_login(to: str, lang: str, login_url: str) -> Mail:
+    """The one-time link that starts an admin's sign-in to the operator's desk (a TOTP code follows)."""
+    return _compose(
+        to, lang, "admin_login", lambda: _("Sign in to the operator desk: %(service)s", service=service_name()),
+        login_url=login_url,
     )
 
 

@@ -53,6 +53,10 @@
   // nothing had happened (the server's redirect after the POST already keeps Back from sending again).
   // The mark lives in this history entry's state: no storage, which browsers refuse to third-party frames.
   var form = document.getElementById("signon");
+  // The host page's address, which the loader put in this frame's fragment (never sent to the server, so
+  // every host page shares one cached copy of this page): the server keeps it only on a registered origin.
+  var page = /^#page=(.+)$/.exec(location.hash);
+  if (form && page && form.elements.page && !form.elements.page.value) form.elements.page.value = page[1];
   if (form) {
     form.addEventListener("submit", function (event) {
       if (!event.submitter || event.submitter.name !== "switch_lang") history.replaceState({ pledgeSent: true }, "");

@@ -50,6 +50,8 @@ class SignOn:
     #: The version of the separate, optional "the host may contact me" wording the signatory agreed to, or None.
     contact_consent: str | None = None
     source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
+    #: The host page the sign-on was made on (origin and path, one of the site's origins), or None.
+    page_url: str | None = None
 
     @property
     def has_email(self) -> bool:

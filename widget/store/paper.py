@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from . import Counts, SignOn
+from .listing import listing_columns
 from .schema import ANSWER_FIELDS
 
 #: The status of a paper sign-on waiting for the operator.
@@ -43,6 +44,7 @@ class PaperTables:
                 "contact_consent": None, "source": "paper",
             }
             row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
+            row.update(listing_columns(signon.id, row["organization"]))
             rows.append(row)
         if rows:
             with self.write() as db:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from ..addresses import normalise_stored
+from .listing import LISTABLE, listing_columns
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
 
@@ -159,16 +160,77 @@ MIGRATION_9: list[Step] = [
     "CREATE INDEX webhook_deliveries_signon ON webhook_deliveries (signon_id)",
 ]
 
+def _list_columns(store: Any, db: Any) -> None:
+    # The public id and the folded name of the sign-ons made before the list existed (new rows get them
+    # from their insert): computed in Python, the same way on both engines.
+    for signon_id, organization in db.execute("SELECT id, organization FROM signons").fetchall():
+        columns = listing_columns(signon_id, organization)
+        db.execute("UPDATE signons SET public_id = ?, org_folded = ? WHERE id = ?",
+                   [columns["public_id"], columns["org_folded"], signon_id])
+
+
+#: The rows the public list may show: a partial index serves a query only when the query says the same.
+_LISTABLE = LISTABLE
+
 MIGRATION_10: list[Step] = [
     # The public list of signatories: moderation and leaving the list; campaign-wide indexes.
+    "ALTER TABLE signons ADD COLUMN public_id TEXT",  # published instead of the id every link carries
+    "ALTER TABLE signons ADD COLUMN org_folded TEXT",  # the organisation's name case-folded, for searches
+    "ALTER TABLE signons ADD COLUMN list_state TEXT",  # NULL (the moderation mode decides), listed, pending, hidden, left
+    "ALTER TABLE signons ADD COLUMN list_reason TEXT",
+    "ALTER TABLE signons ADD COLUMN list_changed_at DOUBLE PRECISION",
+    "ALTER TABLE signons ADD COLUMN list_changed_by TEXT",
+    _list_columns,
+    "CREATE UNIQUE INDEX signons_public_id ON signons (public_id)",
+    # Keyset pages of the list, newest first, each one range of one of these (page 5,000 costs what page 1
+    # does): the whole campaign, a country, a type, a site. The state and the folded name come along, so
+    # that counting the list and searching it read the index alone, not a row each.
+    *(f"CREATE INDEX signons_list_{name} ON signons ({columns}confirmed_at, public_id, list_state, org_folded) "
+      f"WHERE {_LISTABLE}"
+      for name, columns in (("campaign", "campaign, "), ("country", "campaign, country, "),
+                            ("org_type", "campaign, org_type, "), ("site", "site_key, "))),
+    # The open data's campaign-wide aggregates (by country, by type, by day) read these alone.
+    "CREATE INDEX signons_campaign_country ON signons (campaign, status, country)",
+    "CREATE INDEX signons_campaign_org_type ON signons (campaign, status, org_type)",
+    "CREATE INDEX signons_campaign_confirmed ON signons (campaign, status, confirmed_at)",
 ]
 
 MIGRATION_11: list[Step] = [
     # Sharing after confirming: the page where a sign-on was made; hosts who came from a sign-on.
+    # The host page's address (origin and path, checked against the site's origins) the sign-on came from.
+    "ALTER TABLE signons ADD COLUMN page_url TEXT",
+    # A host created by "Put this button on your own website": the campaign and sign-on it came from,
+    # counted in the operator's figures (hosts who were there before stay NULL).
+    "ALTER TABLE hosts ADD COLUMN from_campaign TEXT",
+    "ALTER TABLE hosts ADD COLUMN from_signon TEXT",
+    # Each sign-on starts a host session this way once: a copied button or a second click does nothing.
+    "CREATE TABLE signon_host_starts (signon_id TEXT PRIMARY KEY, email TEXT NOT NULL, "
+    "used_at DOUBLE PRECISION NOT NULL)",
 ]
 
 MIGRATION_12: list[Step] = [
     # The operator's desk: admins' TOTP and sessions, and the append-only audit log.
+    "CREATE TABLE admin_logins (id TEXT PRIMARY KEY, email TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "used_at DOUBLE PRECISION)",
+    _index("admin_logins", "email", "created_at"),
+    # last_step: the TOTP time step last used, so that a code works once.
+    "CREATE TABLE admin_totp (email TEXT PRIMARY KEY, secret TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "confirmed_at DOUBLE PRECISION, last_step BIGINT NOT NULL DEFAULT 0)",
+    "CREATE TABLE admin_recovery_codes (id {serial}, email TEXT NOT NULL, code_hash TEXT NOT NULL, "
+    "created_at DOUBLE PRECISION NOT NULL, used_at DOUBLE PRECISION)",
+    _index("admin_recovery_codes", "email"),
+    "CREATE TABLE admin_failures (id {serial}, email TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
+    _index("admin_failures", "email", "at"),
+    # id_hash: the SHA-256 of the cookie's random id (the id itself is nowhere but in the cookie).
+    "CREATE TABLE admin_sessions (id_hash TEXT PRIMARY KEY, email TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "seen_at DOUBLE PRECISION NOT NULL, verified_at DOUBLE PRECISION, ended_at DOUBLE PRECISION, agent TEXT)",
+    _index("admin_sessions", "email"),
+    # Append-only: the code inserts and selects, never updates nor deletes (a test greps for it).
+    "CREATE TABLE audit_log (id {serial}, at DOUBLE PRECISION NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, "
+    "target TEXT NOT NULL, before_json TEXT, after_json TEXT)",
+    _index("audit_log", "actor", "id"),
+    _index("audit_log", "action", "id"),
+    _index("audit_log", "at"),
 ]
 
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
@@ -178,4 +240,6 @@ MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
-          "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries")
+          "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
+          "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
+          "admin_sessions", "audit_log")

@@ -21,16 +21,19 @@ from typing import Any, Iterator
 
 from ..addresses import normalise_stored
 from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
+from .admin import AdminTables
 from .hosts import HostTables
+from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
+from .sharing import SharingTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
 from .webhooks import WebhookTables
 
 TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
-                  "held_reason, contact_consent, source, " + ", ".join(ANSWER_FIELDS))
+                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS))
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
 DAY = 24 * HOUR
@@ -51,7 +54,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
     return sorted(totals.items(), key=lambda row: (-row[1], row[0]))
 
 
-class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables):
+class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -283,8 +286,10 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables):
             "ip_hash": ip_hash,
             "contact_consent": signon.contact_consent,
             "source": signon.source,
+            "page_url": signon.page_url,
         }
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
+        row.update(listing_columns(signon.id, row["organization"]))
         locks = [f"email:{row['email']}", f"mail:{normalise_stored(mail.to)}"]
         if limits.per_site_per_hour is not None:
             locks.append(f"site:{signon.site_key}")
@@ -411,6 +416,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables):
         with self.write() as db:
             signons = self._delete_signons(db, "WHERE email = ?", [email])
             db.execute("DELETE FROM outbox WHERE to_addr = ?", [email])
+            db.execute("DELETE FROM signon_host_starts WHERE email = ?", [email])
             # What the CRMs were sent about them goes too; the withdrawal events just queued still go out.
             for signon in signons:
                 db.execute("DELETE FROM webhook_deliveries WHERE signon_id = ? AND event_type != 'signon.withdrawn'",
@@ -560,12 +566,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables):
     @staticmethod
     def _signon(row: tuple) -> SignOn:
         (id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version,
-         held_reason, contact_consent, source), answers = row[:13], row[13:]
+         held_reason, contact_consent, source, page_url), answers = row[:14], row[14:]
         return SignOn(
             id=id, campaign=campaign, site_key=site_key, email=email, lang=lang, status=status,
             created_at=created_at, confirmed_at=confirmed_at, consent_at=consent_at, consent_version=consent_version,
             answers={name: value for name, value in zip(ANSWER_FIELDS, answers) if value is not None},
-            held_reason=held_reason, contact_consent=contact_consent, source=source or "web",
+            held_reason=held_reason, contact_consent=contact_consent, source=source or "web", page_url=page_url,
         )
 
     # -- outbox --------------------------------------------------------------------------------
@@ -686,6 +692,21 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables):
             "SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END) FROM outbox"
         )[0]
         return {"queued": row[0] or 0, "sent": row[1] or 0, "failed": row[2] or 0}
+
+    def outbox_health(self) -> dict[str, Any]:
+        """How the outbox fares, for the operator's desk: ``queued`` (waiting), ``retrying`` (waiting after
+        a failed attempt), ``failed`` (for good), ``oldest_queued_at`` (when the oldest waiting one was
+        queued, or None) and ``last_error`` (the latest error of an unsent e-mail, or None)."""
+        row = self.query(
+            "SELECT SUM(CASE WHEN failed_at IS NULL THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN failed_at IS NULL AND attempts > 0 THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), "
+            "MIN(CASE WHEN failed_at IS NULL THEN created_at END) FROM outbox WHERE sent_at IS NULL"
+        )[0]
+        error = self.query("SELECT last_error FROM outbox WHERE sent_at IS NULL AND last_error IS NOT NULL "
+                           "ORDER BY COALESCE(failed_at, next_attempt_at) DESC, id DESC LIMIT 1")
+        return {"queued": row[0] or 0, "retrying": row[1] or 0, "failed": row[2] or 0, "oldest_queued_at": row[3],
+                "last_error": error[0][0] if error else None}
 
     # -- open data: aggregates of confirmed sign-ons, never a name nor an address ------------------
 

@@ -9,4 +9,4 @@ blueprint = Blueprint(
     template_folder="../templates",
 )
 
-from . import api, badges, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet, host_webhooks, opendata, static, widget, withdraw  # noqa: E402,F401  (routes register on import)
+from . import api, badges, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet, host_webhooks, opendata, signatories, static, widget, withdraw  # noqa: E402,F401  (routes register on import)

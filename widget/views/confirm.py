@@ -10,6 +10,7 @@ from ..store import SignOn
 from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
 from .common import current_language, private_page
+from .share import share_context
 
 
 def invalid_link() -> Response:
@@ -45,13 +46,21 @@ def _context(signon: SignOn) -> dict:
     }
 
 
+def thank_you_page(signon: SignOn, already: bool, mailbox_proven: bool) -> Response:
+    """The thank-you page: the count, ways to share, and (mailbox just proven) becoming a host."""
+    context = _context(signon)
+    return private_page("confirm_done.html", signon.lang, already=already,
+                        **share_context(signon, context["campaign"], mailbox_proven), **context)
+
+
 @blueprint.get("/confirm/<token>", merge_slashes=False)
 def confirm(token: str) -> Response:
     signon, error, expired = signon_from_token("confirm", token)
     if error:
         return error
     if signon.status == "confirmed":
-        return private_page("confirm_done.html", signon.lang, already=True, **_context(signon))
+        # An expired link clicked again (or forwarded) still shows the thanks, but proves no mailbox.
+        return thank_you_page(signon, already=True, mailbox_proven=not expired)
     if expired:
         return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
     return private_page("confirm.html", signon.lang, token=token, **_context(signon))
@@ -65,7 +74,7 @@ def confirm_post(token: str) -> Response:
     if signon.status != "confirmed" and expired:
         return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
     result = signons.confirm(signon.id)
-    return private_page("confirm_done.html", signon.lang, already=result.status != "confirmed", **_context(result.signon or signon))
+    return thank_you_page(result.signon or signon, already=result.status != "confirmed", mailbox_proven=not expired)
 
 
 @blueprint.post("/confirm/<token>/renew", merge_slashes=False)
@@ -75,7 +84,7 @@ def renew(token: str) -> Response:
     if error:
         return error
     if signon.status == "confirmed":
-        return private_page("confirm_done.html", signon.lang, already=True, **_context(signon))
+        return thank_you_page(signon, already=True, mailbox_proven=False)
     # Within the cool-down, or over the day's share of mail for this address, the page says the same.
     cooling_down = not signons.send_new_link(signon)
     return private_page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))

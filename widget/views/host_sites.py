@@ -106,6 +106,11 @@ def _new_site_form() -> NewSiteForm:
     if request.method == "GET":
         form.campaign.data = current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]
         form.lang.data = current_language()
+        # From a signatory's thank-you page (widget.sharing.new_site_values): their campaign, their name.
+        if request.args.get("campaign") in pledge.campaigns:
+            form.campaign.data = request.args["campaign"]
+        if request.args.get("name"):
+            form.name.data = clean_text(request.args["name"])[:200]
     return form
 
 

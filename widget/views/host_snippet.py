@@ -28,6 +28,12 @@ MODES = (
     ("form", _l("The whole form")),
     ("button", _l("A “Sign” button that opens the form")),
     ("counter", _l("The count and its progress bar, with a link to the form")),
+    ("list", _l("The latest signatories, with a link to the whole list")),
+)
+#: data-scope of the list mode, the first being the widget's default.
+SCOPES = (
+    ("site", _l("Those who signed through this site")),
+    ("campaign", _l("Everyone who signed the campaign")),
 )
 #: data-theme, the first being the widget's default.
 THEMES = (
@@ -61,6 +67,8 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
     else:
         lang = site.lang if site.lang in campaign.available_languages else ""
     theme = args.get("theme") if args.get("theme") in themes else themes[0]
+    scopes = [s for s, _label in SCOPES]
+    scope = args.get("scope") if args.get("scope") in scopes else scopes[0]
     errors: dict[str, str] = {}
 
     min_text = args.get("min", "").strip()[:20]
@@ -88,8 +96,10 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
         "theme": None if theme == themes[0] else theme,
         "min_count": min_count,
         "accent": None if "accent" in errors or accent == DEFAULT_ACCENT else accent,
+        # Only the list mode reads it: the other modes' snippets stay as short as they were.
+        "scope": scope if mode == "list" and scope != scopes[0] else None,
     }
-    fields = {"mode": mode, "snippet_lang": lang, "theme": theme, "min": min_text, "accent": accent}
+    fields = {"mode": mode, "snippet_lang": lang, "theme": theme, "min": min_text, "accent": accent, "scope": scope}
     return options, fields, errors
 
 
@@ -110,7 +120,7 @@ def host_snippet(site_key: str) -> Response:
     response = host_page(
         "host_snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
-        modes=MODES, themes=THEMES, snippet_languages=campaign.available_languages,
+        modes=MODES, themes=THEMES, scopes=SCOPES, snippet_languages=campaign.available_languages,
         code=snippet(base, site.key, title, **options), title=title, preview_url=preview,
         base_origin=base_origin, page_lang=i18n.normalise(request.args.get("lang")), min_contrast=_ratio(MIN_CONTRAST),
         max_min_count=MAX_MIN_COUNT,

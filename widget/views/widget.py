@@ -9,15 +9,17 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import hosts, i18n
-from ..snippet import MODES, THEMES, hex_colour, usable_accent
+from ..snippet import MODES, SCOPES, THEMES, hex_colour, usable_accent
 from ..abuse import client_hash, looks_like_a_bot
 from ..assets import static_asset
 from ..caching import keep, public
 from ..campaigns import Campaign
 from ..extension import state
 from ..forms import build_form, form_token
+from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
+from ..store.listing import Filters
 from . import blueprint
 from .common import content_security_policy, current_language, render_page
 
@@ -65,16 +67,34 @@ def widget_mode(value: str | None) -> str:
     return value if value in MODES else "form"
 
 
+def list_scope(value: str | None) -> str:
+    """The snippet's data-scope, for the list mode: "site" (the default) or "campaign"."""
+    return value if value in SCOPES else "site"
+
+
 def min_count(value: str | None) -> int:
     """The snippet's data-min-count: the count stays hidden until the site has this many signatures."""
     return min(int(value), 10**9) if value and value.isascii() and value.isdigit() else 0
+
+
+#: How many signatories the list mode shows.
+LIST_LENGTH = 10
+
+
+def latest_signatories(site: Site, campaign: Campaign, scope: str, lang: str) -> dict:
+    """What the list mode shows: the newest entries of the public list (the site's, or the campaign's),
+    and the address of the whole list, in the widget's language."""
+    filters = Filters(campaign=campaign.slug, site_key=None if scope == "campaign" else site.key)
+    entries, _more = state().store.list_entries(filters, current_app.config["PLEDGE_LIST_MODERATION"], None, LIST_LENGTH)
+    return {"entries": entries, "list_url": url_for("pledge.signatories", campaign=campaign.slug, lang=lang),
+            "scope": scope}
 
 
 #: How long cached widget pages carry the same form token.
 SHARED_TOKEN_SECONDS = 600
 
 #: The query of the widget page (the loader's parameters) that every link and form of it keeps.
-QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent")
+QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent", "scope")
 
 
 # Routes that carry a key or a token say merge_slashes=False: "/w//KEY" is a bad address (404), not a
@@ -104,13 +124,15 @@ def widget(site_key: str) -> Response:
                 # The separate, optional consent to be contacted by the host: its wording's version, or None.
                 contact = form.contact_consent.data if "contact_consent" in form else False
                 sign_on(site, campaign, lang, form.email.data, answers, ip_hash,
-                        contact_consent=f"{campaign.consent_version}/{lang}" if contact else None)
+                        contact_consent=f"{campaign.consent_version}/{lang}" if contact else None,
+                        page_url=page_address(request.form.get("page"), site))
             # Post, redirect, get: Back and Reload show "sent" again, never the form nor a second POST.
             # Bots and held sign-ons get the same answer as everyone.
             return redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303)
         status = 400
     # In button mode a form sent back (errors, another language) stays open.
-    return _page(site, campaign, lang, status, form=form, query=query, opened=True)
+    return _page(site, campaign, lang, status, form=form, query=query, opened=True,
+                 page=page_address(request.form.get("page"), site))
 
 
 def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tuple:
@@ -128,9 +150,11 @@ def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tu
         "theme": widget_theme(query.get("theme")),
         "min": min_count(query.get("min")),
         "accent": hex_colour(query.get("accent")),
+        # Only the list mode reads the scope: any other mode makes no copy of its own for it.
+        "scope": list_scope(query.get("scope")) if widget_mode(query.get("mode")) == "list" else None,
         "origin": query.get("origin", "")[:300] or None,
     }
-    defaults = {"mode": widget_mode(None), "theme": widget_theme(None), "min": min_count(None)}
+    defaults = {"mode": widget_mode(None), "theme": widget_theme(None), "min": min_count(None), "scope": list_scope(None)}
     return ("widget", site_key, "" if by_query else accept_language,
             tuple(sorted((name, value) for name, value in normal.items() if value and value != defaults.get(name))))
 
@@ -208,6 +232,8 @@ def widget_accent(colour: str) -> Response:
 
 def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> Response:
     counts = state().store.counts(campaign.slug, site.key)
+    if widget_mode(request.args.get("mode")) == "list" and not context.get("sent"):
+        context.update(latest_signatories(site, campaign, list_scope(request.args.get("scope")), lang))
     body, status = render_page(
         "widget.html",
         lang,

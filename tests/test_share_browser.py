@@ -1,0 +1,97 @@
+"""In a real browser: sign on a host page through the loader, confirm from the real mail, find share
+links carrying that host page's address (and nothing fetched from any other host), then "Put this
+button on your own website" leads to a working host account."""
+from __future__ import annotations
+
+import itertools
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from conftest import links
+
+_numbers = itertools.count(1)
+
+#: A stand-in for the Web Share API (headless Chromium on Linux has none): it records what it was given.
+FAKE_SHARE = "navigator.share = (data) => { window.sharedWith = data; return Promise.resolve(); };"
+
+
+def sign(frame, address: str, organisation: str) -> None:
+    frame.locator("#name").fill("Awa Ndiaye")
+    frame.locator("#email").fill(address)
+    frame.locator("#organization").fill(organisation)
+    frame.locator("#org_type").select_option("producers_group")
+    frame.locator("#country").select_option("SN")
+    for field_id in ("goal", "actions", "timetable"):
+        frame.locator(f"#{field_id}").fill("Cover crops on every member's farm.")
+    frame.locator("#consent").check()
+    frame.get_by_role("button", name="Sign").click()
+    frame.get_by_role("heading", name="Check your inbox").wait_for()
+
+
+def test_sign_confirm_share_the_host_page_and_become_a_host(live, context, page, inbox):
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    host_page = live.host.add("share-journey", live.snippet())
+    page.goto(host_page + "?campaign=autumn#top")  # the query and fragment never travel
+    assert "#page=" in page.locator("iframe").get_attribute("src")
+    address = f"awa{next(_numbers)}@ferme.example"
+    sign(page.frame_locator("iframe"), address, "Ferme des Trois Chênes")
+    [signon] = live.store.signons_of(address)
+    assert signon.page_url == host_page
+
+    [confirm_url] = links(inbox.wait_for(address)[-1])
+    thanks = context.new_page()
+    thanks.add_init_script(FAKE_SHARE)
+    thanks.goto(confirm_url)
+    thanks.get_by_role("button", name="Confirm my signature").click()
+    thanks.get_by_role("heading", name=re.compile("your signature is confirmed")).wait_for()
+
+    # Every share link carries the host page's address, to the service's own share page.
+    hrefs = {name: thanks.get_by_role("link", name=name).get_attribute("href")
+             for name in ("Share by e-mail", "Share on WhatsApp", "Share on Telegram", "Share on Facebook",
+                          "Share on X", "Share on LinkedIn", "Share on Bluesky")}
+    assert hrefs["Share by e-mail"].startswith("mailto:?")
+    assert parse_qs(urlsplit(hrefs["Share on Telegram"]).query)["url"] == [host_page]
+    assert parse_qs(urlsplit(hrefs["Share on LinkedIn"]).query)["url"] == [host_page]
+    assert parse_qs(urlsplit(hrefs["Share on WhatsApp"]).query)["text"][0].endswith(" " + host_page)
+    assert urlsplit(hrefs["Share on Bluesky"]).netloc == "bsky.app"
+    # The device's share sheet, where the browser has one, shares the same address.
+    share = thanks.get_by_role("button", name="Share…")
+    share.click()
+    thanks.wait_for_function("window.sharedWith !== undefined")
+    assert thanks.evaluate("window.sharedWith.url") == host_page
+
+    # Nothing the pages asked for came from anywhere but the service and the host page.
+    allowed = {urlsplit(live.url).netloc, urlsplit(live.host.origin).netloc}
+    assert {urlsplit(url).netloc for url in requests if not url.startswith("data:")} <= allowed, requests
+
+    # "Put this button on your own website": straight to the host's "add a site" form, no other mail.
+    thanks.get_by_role("button", name="Get the button for my website").click()
+    thanks.get_by_role("heading", name="Add a site").wait_for()
+    assert thanks.get_by_label("Name of the web site").input_value() == "Ferme des Trois Chênes"
+    assert thanks.get_by_label("Campaign").input_value() == "4p1000"
+    thanks.get_by_label("Addresses of the web site").fill("https://trois-chenes.example")
+    thanks.get_by_role("button", name="Add the site").click()
+    thanks.get_by_role("heading", name=re.compile("^Snippet for")).wait_for()
+    [site] = live.store.sites_of(address)
+    assert f"/w/{site.key}" in thanks.locator("#snippet").inner_text()
+    assert len(inbox.to(address)) == 1  # the confirmation: no sign-in mail was needed
+    thanks.goto(f"{live.url}/host/sites/{site.key}")
+    thanks.get_by_role("heading", name=re.compile("Ferme des Trois Chênes")).wait_for()
+    assert live.store.hosts_from_signons("4p1000") >= 1
+
+    allowed = {urlsplit(live.url).netloc, urlsplit(live.host.origin).netloc}
+    assert {urlsplit(url).netloc for url in requests if not url.startswith("data:")} <= allowed, requests
+
+
+def test_the_share_button_stays_hidden_without_the_web_share_api(live, context, page, inbox):
+    page.goto(live.host.add("share-plain", live.snippet()))
+    address = f"plain{next(_numbers)}@ferme.example"
+    sign(page.frame_locator("iframe"), address, "Ferme Sans Partage")
+    [confirm_url] = links(inbox.wait_for(address)[-1])
+    thanks = context.new_page()
+    thanks.add_init_script("delete Navigator.prototype.share; delete navigator.share;")
+    thanks.goto(confirm_url)
+    thanks.get_by_role("button", name="Confirm my signature").click()
+    thanks.get_by_role("link", name="Share on WhatsApp").wait_for()
+    assert thanks.locator("#share-native").is_hidden()

@@ -1,0 +1,29 @@
+"""The operator's desk at ``/admin/`` (under ``PLEDGE_URL_PREFIX``): one blueprint, ``admin``.
+
+Who gets in is :mod:`widget.admin.access` (``admin_required``, ``current_admin``, ``admin_page``) and
+:mod:`widget.admin.auth` (sign-in by e-mailed link, then a TOTP code); what the desk shows and does is
+:mod:`widget.admin.pages`. Every view of this blueprint:
+
+* answers 404 while ``PLEDGE_ADMINS`` is unset (no desk at all);
+* is private: ``Cache-Control: no-store``, ``frame-ancestors 'none'``, noindex, no referrer;
+* checks Flask-WTF's CSRF token (form field ``csrf_token``; templates: ``{{ pledge_csrf_token() }}``)
+  on every POST before the view runs: a POST without it is a 400 and changes nothing.
+
+Page templates extend ``admin/base.html`` (blocks ``title`` and ``main``) and are rendered with
+:func:`widget.admin.access.admin_page`. The navigation links the endpoints ``admin.overview``, ``admin.sites``,
+``admin.held``, ``admin.list``, ``admin.paper``, ``admin.mail``, ``admin.audit``, ``admin.sessions``
+(one that is not registered is left out) and signs out by POST to ``admin.logout``.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, template_folder="../templates")
+
+from . import access, auth, audit_views  # noqa: E402,F401  (hooks and routes register on import)
+
+try:  # the desk's pages (helper "desk-pages"); the desk works without them while they are written
+    from . import pages  # noqa: E402,F401
+except ModuleNotFoundError as exc:  # pragma: no cover
+    if exc.name != f"{__name__}.pages":
+        raise

@@ -1,0 +1,29 @@
+"""``pledge-widget admin ...``: the operator's staff who use the desk at /admin/."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from ..addresses import normalise_stored
+from .common import cli_actor
+
+
+@click.group("admin", help="The operator's desk (/admin/): its admins' second factor.")
+def admin() -> None:
+    pass
+
+
+@admin.command("reset-totp")
+@click.argument("email")
+@with_appcontext
+def reset_totp(email: str) -> None:
+    """Forget EMAIL's authenticator app and recovery codes (a lost phone) and end its desk sessions: its
+    next sign-in sets up an app again. Recorded in the audit log."""
+    from ..admin import signin  # (the desk's views load with it: only when this command runs)
+
+    if not signin.reset_totp(email, cli_actor(), time.time()):
+        raise click.ClickException(f"{normalise_stored(email)} has no authenticator app set up")
+    click.echo(f"{normalise_stored(email)}: authenticator and recovery codes forgotten, sessions ended; "
+               "the next sign-in sets up an app again")
