@@ -297,6 +297,13 @@ def test_pre_moderation_from_the_command_line(make_app):
     assert runner.invoke(args=["pledge", "list", "pending"]).output.strip() == "no entry waits for approval"
 
 
+def test_under_pre_moderation_the_mail_says_the_staff_check_first(make_app, inbox):
+    app = make_app(PLEDGE_LIST_MODERATION="pre")
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", "4p1000")
+    text, leave = confirmed_on_web(app, app.test_client(), site, inbox, "pre@example.org", organization="Pre Org")
+    assert leave and "once the campaign’s staff have checked it" in text
+
+
 def test_a_bad_moderation_setting_is_refused(make_app):
     with pytest.raises(ValueError, match="PLEDGE_LIST_MODERATION"):
         make_app(PLEDGE_LIST_MODERATION="sometimes")
