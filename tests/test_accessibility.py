@@ -152,6 +152,7 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
     )
     live.store.confirm_signon("a11y-host")
     axe_page(f"{live.url}/host/?lang=ar")
+    axe_page(f"{live.url}/host/?lang=fa")
 
     def ask_for_link(page):
         page.locator("#email").fill(owner)
@@ -181,7 +182,7 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
 
     with live.app.test_request_context(base_url=live.url):
         unsubscribe = notifications.unsubscribe_url(owner, "digest")
-    for lang in ("en", "ar"):
+    for lang in ("en", "ar", "fa"):
         axe_page(f"{unsubscribe}?lang={lang}")
 
 
@@ -207,5 +208,5 @@ def test_poster_page_has_no_violations(live, axe_page, inbox):
         page.locator("#print").wait_for(state="visible")  # its script ran, under the page's CSP
         assert page.locator("svg[role=img][aria-label] title").count() == 1
 
-    for query, scheme in (("", "light"), ("", "dark"), ("?lang=ar", "light")):
+    for query, scheme in (("", "light"), ("", "dark"), ("?lang=ar", "light"), ("?lang=fa", "light")):
         axe_page(f"{live.url}/host/sites/{town.key}/poster{query}", scheme=scheme, before=poster_shown)

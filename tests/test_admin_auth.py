@@ -312,8 +312,32 @@ def test_every_desk_answer_is_private_and_unframed(desk, inbox):
         assert answer.headers["Cache-Control"] == "no-store", path
         assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], path
         assert answer.headers["X-Frame-Options"] == "DENY", path
-    page = client.get("/admin/sessions?lang=ar").get_data(as_text=True)
+    for rtl in ("ar", "fa"):
+        page = client.get(f"/admin/sessions?lang={rtl}").get_data(as_text=True)
+        assert f'<html lang="{rtl}" dir="rtl"' in page
+
+
+def test_the_key_to_type_reads_left_to_right_in_a_right_to_left_page(desk, inbox):
+    """In Arabic or Persian, the key and the otpauth URI (Latin text that wraps on a phone) start at the
+    left, so that their wrapped lines are typed in the right order."""
+    client = desk.test_client()
+    assert open_link(client, ask_link(desk, client, inbox)) == "/admin/totp/enrol"
+    page = client.get("/admin/totp/enrol?lang=ar").get_data(as_text=True)
     assert '<html lang="ar" dir="rtl"' in page
+    assert '<dd dir="ltr"><code class="secret" id="totp-secret">' in page
+    assert '<dd dir="ltr"><code class="secret" id="totp-uri">otpauth://' in page
+
+
+def test_routing_answers_under_the_desk_are_private_and_unframed_too(desk):
+    """A wrong method (405) and the slash Flask adds (308) are answered before any view of the desk: they
+    too must be neither kept nor framed. The public pages keep their own headers."""
+    client = desk.test_client()
+    for answer in (client.put("/admin/logout"), client.delete("/admin/"), client.get("/admin")):
+        assert answer.status_code in (308, 405)
+        assert answer.headers["Cache-Control"] == "no-store", answer.request.path
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"], answer.request.path
+        assert answer.headers["X-Frame-Options"] == "DENY", answer.request.path
+    assert client.get("/").headers.get("X-Robots-Tag") != "noindex"
 
 
 def test_the_session_cookie(desk, inbox):
@@ -356,7 +380,8 @@ def test_destructive_actions_want_a_fresh_sign_in(make_app, inbox, monkeypatch):
 
 def test_next_never_leads_off_the_desk(desk):
     with desk.test_request_context("/admin/login"):
-        for target in ("https://evil.example/admin/x", "//evil.example/admin/", "/host/", "/admin\\..\\x", None):
+        for target in ("https://evil.example/admin/x", "//evil.example/admin/", "/host/", "/admin\\..\\x", None,
+                       "/\t/evil.example/admin/", "/admin/x\r\nSet-Cookie: a=1"):
             assert access.safe_next(target) is None
         assert access.safe_next("/admin/held?page=2") == "/admin/held?page=2"
 
@@ -469,16 +494,17 @@ def test_sign_in_and_enrol_pages_pass_axe(desk, inbox, desk_in_browser, axe_sour
         violations = [{"id": v["id"], "nodes": [n["html"][:120] for n in v["nodes"][:3]]} for v in result["violations"]]
         assert violations == [], f"{path} ({scheme}): {violations}"
 
-    for lang in ("en", "ar"):
+    for lang in ("en", "ar", "fa"):
         check(f"/admin/login?lang={lang}")
     # A wrong answer shows its error at the top of the form and beside the field.
-    page.goto("http://desk.test/admin/login?lang=ar")
-    page.fill("#email", "not an address")
-    page.locator("main button[type=submit]").click()
-    page.locator("#error-summary").wait_for()
-    assert page.locator("html").get_attribute("dir") == "rtl"
+    for rtl in ("ar", "fa"):
+        page.goto(f"http://desk.test/admin/login?lang={rtl}")
+        page.fill("#email", "not an address")
+        page.locator("main button[type=submit]").click()
+        page.locator("#error-summary").wait_for()
+        assert page.locator("html").get_attribute("dir") == "rtl"
     assert open_link(client, ask_link(desk, client, inbox)) == "/admin/totp/enrol"
-    for lang in ("en", "ar"):
+    for lang in ("en", "ar", "fa"):
         for scheme in ("light", "dark"):
             check(f"/admin/totp/enrol?lang={lang}", scheme)
     assert page.locator("svg[role=img]").count() == 1
@@ -491,7 +517,7 @@ def test_sign_in_and_enrol_pages_pass_axe(desk, inbox, desk_in_browser, axe_sour
     secret = SECRET.search(client.get("/admin/totp/enrol").get_data(as_text=True)).group(1)
     assert client.post("/admin/totp/enrol", data={"code": pyotp.TOTP(secret).now(),
                                                   "csrf_token": csrf(client, "/admin/totp/enrol")}).status_code == 200
-    for lang in ("en", "ar"):
+    for lang in ("en", "ar", "fa"):
         check(f"/admin/sessions?lang={lang}")
         page.set_viewport_size({"width": 360, "height": 740})
         assert page.evaluate("document.documentElement.scrollWidth") <= 360  # the table scrolls in its box
@@ -499,3 +525,50 @@ def test_sign_in_and_enrol_pages_pass_axe(desk, inbox, desk_in_browser, axe_sour
         check(f"/admin/audit?lang={lang}")
         check(f"/admin/audit?lang={lang}&from=nonsense")
     assert page.locator("#error-summary").count() == 1
+
+
+@pytest.mark.both_engines
+def test_codes_sent_at_once_cannot_all_slip_under_the_limit(desk):
+    """Two codes checked at the same moment (two requests, two processes) when one failure is left: the
+    second must wait its turn, not be checked too because the first has not been counted yet."""
+    import threading
+
+    from widget.admin import signin, totp
+
+    store = state(desk).store
+    secret = pyotp.random_base32()
+    now = time.time()
+    with desk.app_context():
+        store.start_admin_totp(ADMIN, secret, now)
+        store.confirm_admin_totp(ADMIN, 0, [], now)
+        for _ in range(signin.MAX_FAILURES - 1):
+            assert signin.check_code(ADMIN, "000000" if totp.matching_step(secret, "000000", now) is None
+                                     else "999999", "no-session", now).outcome == "wrong"
+    first_inside, let_first_go = threading.Event(), threading.Event()
+    checked = []
+    real_matching_step = totp.matching_step
+
+    def slow_first_check(secret_: str, code: str, at: float):
+        checked.append(code)
+        if len(checked) == 1:  # the first request is being checked, not yet answered
+            first_inside.set()
+            let_first_go.wait(10)
+        return real_matching_step(secret_, code, at)
+
+    results = {}
+
+    def first_request():
+        with desk.app_context():
+            results["first"] = signin.check_code(ADMIN, "111111", "no-session", now).outcome
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(totp, "matching_step", slow_first_check)
+        thread = threading.Thread(target=first_request)
+        thread.start()
+        assert first_inside.wait(10)
+        with desk.app_context():
+            results["second"] = signin.check_code(ADMIN, "222222", "no-session", now).outcome
+        let_first_go.set()
+        thread.join(10)
+    assert results["second"] == "limited" and checked == ["111111"]
+    assert results["first"] == "wrong" or real_matching_step(secret, "111111", now) is not None

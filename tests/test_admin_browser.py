@@ -129,11 +129,12 @@ def test_desk_journey(live, browser, inbox, axe_source, monkeypatch):  # noqa: F
         no_violations(page, axe_source)
         fits_a_phone(page, SHOTS / "admin_overview_phone.png")
 
-        # Right to left, in Arabic: the same pages stay clean and fit a phone.
-        for path in ("/admin/?lang=ar", "/admin/held?lang=ar"):
-            page.goto(live.url + path)
-            assert page.locator("html").get_attribute("dir") == "rtl"
-            no_violations(page, axe_source)
-            fits_a_phone(page, SHOTS / f"admin_{'held' if 'held' in path else 'overview'}_ar_phone.png")
+        # Right to left, in Arabic and Persian: the same pages stay clean and fit a phone.
+        for rtl in ("ar", "fa"):
+            for name, path in (("overview", "/admin/"), ("held", "/admin/held")):
+                page.goto(f"{live.url}{path}?lang={rtl}")
+                assert page.locator("html").get_attribute("dir") == "rtl"
+                no_violations(page, axe_source)
+                fits_a_phone(page, SHOTS / f"admin_{name}_{rtl}_phone.png")
     finally:
         context.close()

@@ -133,12 +133,13 @@ def test_arabic_or_persian_host_page_gets_right_to_left_widget(live, page, lang)
     assert text["left"] - field["x"] > 50  # and leave the left side free
 
 
-def test_switching_language_keeps_what_was_typed(live, page):
-    page.goto(live.host.add("switch", live.snippet()))
+@pytest.mark.parametrize("lang, autonym", [("ar", "العربية"), ("fa", "فارسی")])
+def test_switching_language_keeps_what_was_typed(live, page, lang, autonym):
+    page.goto(live.host.add(f"switch-{lang}", live.snippet()))
     frame = page.frame_locator("iframe")
     frame.locator("#name").fill("Kofi Boateng")
-    frame.get_by_role("button", name="العربية").click()
-    frame.locator("html[lang=ar][dir=rtl]").wait_for()
+    frame.get_by_role("button", name=autonym).click()
+    frame.locator(f"html[lang={lang}][dir=rtl]").wait_for()
     assert frame.locator("#name").input_value() == "Kofi Boateng"
 
 

@@ -42,6 +42,11 @@ def test_sixteen_languages_and_two_of_them_right_to_left():
         ("id-ID", "id"),
         ("uk, ru;q=0.8, en;q=0.5", "ru"),  # a language we lack: the visitor's next choice
         ("uk", "en"),  # ...and none we have: the campaign's language
+        # The visitor's order, not "exact matches first": browsers send a regional tag before English.
+        ("pt-BR,en;q=0.9", "pt"),
+        ("de-DE,fr;q=0.9", "de"),
+        ("zh-TW,en-US;q=0.9,en;q=0.8", "zh"),
+        ("fr;q=0,tr", "tr"),  # q=0 means "not this one"
     ],
 )
 def test_browser_languages_find_ours(client, site, accept, expected):
@@ -130,3 +135,29 @@ def test_adding_a_language_takes_one_catalogue_and_one_line(tmp_path):
     assert lines[0] == "('he', 'rtl')"  # chosen from the browser's language, and right to left from CLDR
     assert lines[1] == "True True"  # its texts, and its name in the language switcher
     assert lines[2].startswith("0 "), done.stdout  # the CLI offers it too
+
+
+@pytest.mark.parametrize("lang, heading", [("zh", "找不到页面"), ("fa", "پیدا نشد")])
+def test_an_address_the_service_does_not_know_answers_in_the_visitors_language(client, lang, heading):
+    """A link cut short by a mail program ("/c/4p1000/signator") reaches no route of ours: the visitor
+    still gets our page, in their language and direction, not Werkzeug's English "Not Found"."""
+    response = client.get("/c/4p1000/signator", headers={"Accept-Language": lang})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert page_lang(response) == (lang, i18n.direction(lang))
+    assert heading in html and "requested URL" not in html
+
+
+def test_the_host_sign_in_form_answers_and_mails_in_the_language_it_was_shown_in(app, client, site, inbox):
+    """A host page opened with ?lang=zh (a link from a Chinese widget, a translator's preview) keeps it through
+    its form: the answer and the sign-in mail are in Chinese, whatever the browser's languages."""
+    from conftest import deliver
+
+    page = client.get("/host/?lang=zh", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1).replace("&amp;", "&")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answer = client.post(action, data={"email": "web@school.example", "csrf_token": token},
+                         headers={"Accept-Language": "en"})
+    assert page_lang(answer)[0] == "zh"
+    deliver(app)
+    assert inbox.wait_for("web@school.example")[-1]["Subject"].startswith("您的登录链接")

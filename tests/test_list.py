@@ -10,7 +10,7 @@ import pytest
 from conftest import deliver, links, path_of, post_sign_on, run_sql
 from test_store import store  # noqa: F401  (fixture: a migrated store on each engine)
 
-from widget import listing
+from widget import audit, listing
 from widget.extension import state
 from widget.store import Mail, SignOn
 from widget.store.listing import Cursor, Filters, public_id
@@ -190,11 +190,13 @@ def test_the_page_shows_a_confirmed_organisation_exactly_as_typed(app, client, s
     assert 'lang="en"' in html
 
 
-def test_the_page_in_arabic_is_right_to_left_with_localised_countries(app, client, site, inbox):
-    confirmed_on_web(app, client, site, inbox, "ar@example.org")
-    html = client.get("/c/4p1000/signatories?lang=ar").get_data(as_text=True)
-    assert '<html lang="ar" dir="rtl"' in html
-    assert "السنغال" in html  # Senegal, the sign-on's country, in Arabic
+@pytest.mark.parametrize("lang, senegal", [("ar", "السنغال"), ("fa", "سنگال")])
+def test_the_page_in_arabic_or_persian_is_right_to_left_with_localised_countries(app, client, site, inbox, lang,
+                                                                                  senegal):
+    confirmed_on_web(app, client, site, inbox, f"{lang}@example.org")
+    html = client.get(f"/c/4p1000/signatories?lang={lang}").get_data(as_text=True)
+    assert f'<html lang="{lang}" dir="rtl"' in html
+    assert senegal in html  # Senegal, the sign-on's country, in the page's language
     assert "Coopérative des Sols Vivants" in html
 
 
@@ -211,6 +213,23 @@ def test_the_page_filters_searches_and_pages(app, client):
     assert re.findall(r"<bdi>(Farm \d+)</bdi>", filtered) == ["Farm 08", "Farm 06", "Farm 04", "Farm 02", "Farm 00"]
     assert '<option value="SN" selected>' in filtered
     assert "No signatory matches this search." in client.get("/c/4p1000/signatories?q=nothing").get_data(as_text=True)
+
+
+def test_a_language_by_query_and_one_by_accept_language_are_not_the_same_cached_page(make_app):
+    """The page picked by ?lang= says no Vary: Accept-Language and keeps its language in its links; the same
+    language negotiated from the header must vary by it, or a proxy serves it to every reader."""
+    app = make_app(PLEDGE_CACHE_SECONDS=60)
+    client = app.test_client()
+    sign(state(app).store, "a", "Farm A", country="SN")
+    by_query = client.get("/c/4p1000/signatories?country=SN&lang=ar")
+    assert "Accept-Language" not in by_query.headers["Vary"]
+    by_header = client.get("/c/4p1000/signatories?country=SN", headers={"Accept-Language": "ar"})
+    assert '<html lang="ar"' in by_header.get_data(as_text=True)
+    assert "Accept-Language" in by_header.headers["Vary"]
+    # The other order: the search form of the page picked by ?lang= keeps that language.
+    client.get("/c/4p1000/signatories?country=FR", headers={"Accept-Language": "ar"})
+    html = client.get("/c/4p1000/signatories?country=FR&lang=ar").get_data(as_text=True)
+    assert '<input type="hidden" name="lang" value="ar">' in html
 
 
 def test_bad_filters_are_left_out_with_a_message(app, client):
@@ -304,6 +323,20 @@ def test_under_pre_moderation_the_mail_says_the_staff_check_first(make_app, inbo
     assert leave and "once the campaign’s staff have checked it" in text
 
 
+def test_an_entry_sent_back_to_the_queue_waits_for_approval_and_the_log_says_who(app):
+    client, runner = app.test_client(), app.test_cli_runner()
+    sign(state(app).store, "q", "Second Look Ltd")
+    assert "Second Look Ltd" in client.get("/c/4p1000/signatories").get_data(as_text=True)
+    entry_id = public_id("q")
+    assert runner.invoke(args=["pledge", "list", "requeue", entry_id]).exit_code == 0
+    assert "Second Look Ltd" not in client.get("/c/4p1000/signatories").get_data(as_text=True)
+    assert entry_id in runner.invoke(args=["pledge", "list", "pending"]).output
+    [entry] = [e for e in audit.entries(state(app).store) if e.action == "list.requeue"]
+    assert entry.target == f"entry:{entry_id}" and entry.actor.startswith("cli:")
+    assert runner.invoke(args=["pledge", "list", "approve", entry_id]).exit_code == 0
+    assert "Second Look Ltd" in client.get("/c/4p1000/signatories").get_data(as_text=True)
+
+
 def test_a_bad_moderation_setting_is_refused(make_app):
     with pytest.raises(ValueError, match="PLEDGE_LIST_MODERATION"):
         make_app(PLEDGE_LIST_MODERATION="sometimes")
@@ -324,6 +357,10 @@ def test_leaving_the_list_from_the_mail_keeps_the_signature_counted(app, client,
     assert done.status_code == 200 and "no longer on the list" in done.get_data(as_text=True)
     assert "Leaving Org" not in client.get("/c/4p1000/signatories").get_data(as_text=True)
     assert client.get(f"/api/v1/sites/{site.key}/count").json["site"] == 1
+    # A reload, a double click or the mail's link used again later: the same answer, not "nothing to take
+    # off: only signatures that agreed to publication are listed", which tells them they never agreed.
+    again = client.post(path_of(leave))
+    assert again.status_code == 200 and "no longer on the list" in again.get_data(as_text=True)
     assert client.post(path_of(leave)[:-3] + "xyz").status_code == 400  # a tampered link
     # The withdraw link does not open the leave page, nor the reverse.
     assert client.get(path_of(leave).replace("/leave-list/", "/withdraw/")).status_code == 400
@@ -356,8 +393,9 @@ def test_the_list_mode_shows_the_sites_or_the_campaigns_latest(app, client, site
     campaign = client.get(f"/w/{site.key}?mode=list&scope=campaign").get_data(as_text=True)
     assert "Through This Site" in campaign and "Through Another" in campaign
     assert "Through Another" not in client.get(f"/w/{site.key}").get_data(as_text=True)  # the form mode
-    arabic = client.get(f"/w/{site.key}?mode=list&lang=ar").get_data(as_text=True)
-    assert 'dir="rtl"' in arabic and "Through This Site" in arabic
+    for rtl in ("ar", "fa"):
+        page = client.get(f"/w/{site.key}?mode=list&lang={rtl}").get_data(as_text=True)
+        assert 'dir="rtl"' in page and "Through This Site" in page, rtl
 
 
 def test_the_scope_is_part_of_the_widget_pages_cache_key():

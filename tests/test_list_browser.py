@@ -4,6 +4,7 @@ and the list widget, in English and Arabic."""
 from __future__ import annotations
 
 import itertools
+import json
 
 import pytest
 from conftest import links
@@ -74,7 +75,33 @@ def test_the_list_shows_a_confirmed_organisation_and_drops_a_hidden_one(live, pa
     listing.show(store, entry.id, actor="test")
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_pre_moderation_holds_a_confirmed_organisation_back_until_approved(live, page, context, inbox):
+    held = f"Held Back Lab {next(_numbers)}"
+    live.app.config["PLEDGE_LIST_MODERATION"] = "pre"  # read at each request: no restart needed
+    try:
+        sign_and_confirm(live, page, context, inbox, held)
+        state(live.app).pages.clear()
+        page.goto(f"{live.url}/c/4p1000/signatories?lang=en&q={held}")
+        page.get_by_text("No signatory matches this search.").wait_for()
+        assert page.get_by_text(held).count() == 0
+        page.goto(f"{live.url}/w/{live.site_key}?mode=list&lang=en")
+        assert page.get_by_text(held).count() == 0
+
+        # The operator's command line: the entry waits, and once approved the visitor sees it.
+        runner = live.app.test_cli_runner()
+        waiting = [row for row in json.loads(runner.invoke(args=["pledge", "list", "pending", "--json"]).output)
+                   if row["organization"] == held]
+        assert len(waiting) == 1
+        assert runner.invoke(args=["pledge", "list", "approve", waiting[0]["id"]]).exit_code == 0
+        state(live.app).pages.clear()
+        page.goto(f"{live.url}/c/4p1000/signatories?lang=en&q={held}")
+        assert page.get_by_role("table").get_by_role("cell", name=held, exact=True).is_visible()
+    finally:
+        live.app.config["PLEDGE_LIST_MODERATION"] = "post"
+        state(live.app).pages.clear()
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "fa"])
 def test_the_list_page_and_the_list_widget_have_no_violations(live, axe_page, lang):  # noqa: F811
     sign(state(live.app).store, f"axe-{lang}-{next(_numbers)}", "Société <Sols> & Cie", site_key=live.site_key,
          country="SN", org_type="civil_society")

@@ -198,6 +198,22 @@ def test_public_reads_are_answered_from_the_cache(front):
         assert second.body == first.body, path
 
 
+def test_the_lists_badges_and_open_data_are_answered_from_the_cache_and_their_404s_are_not(front):
+    """The public reads of issue 11 follow the same rules: the second request never reaches the service;
+    an unknown campaign or badge is asked again each time (an error carries no freshness)."""
+    for path in ("/c/4p1000/signatories", "/api/v1/campaigns/4p1000/signatories", f"/badge/{front.site_key}.svg",
+                 "/badge/campaign/4p1000.svg", "/api/v1/campaigns/4p1000", "/api/v1/campaigns/4p1000/daily.csv",
+                 f"/api/v1/sites/{front.site_key}/daily.json", f"/w/{front.site_key}?mode=list"):
+        first, second = front.fetch(path), front.fetch(path)
+        assert first.status == second.status == 200, path
+        assert second.cache == "HIT", f"{path}: {second.headers}"
+        assert "Set-Cookie" not in second.headers, path
+    for path in ("/c/no-such-campaign/signatories", "/api/v1/campaigns/no-such-campaign", "/badge/nokey.svg"):
+        first, second = front.fetch(path), front.fetch(path)
+        assert first.status == second.status == 404, path
+        assert second.cache != "HIT", f"{path}: {second.headers}"
+
+
 def test_a_browser_revalidating_its_copy_gets_304_from_the_cache(front):
     path = f"/w/{front.site_key}?min=2"
     first = front.fetch(path)

@@ -42,3 +42,23 @@ def test_each_script_is_drawn_with_a_font_of_its_stack_on_a_phone(live, browser,
         page.screenshot(path=str(Path(shots or tmp_path) / f"widget-{lang}-360.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "de", "ru"])
+def test_the_public_list_fits_a_phone_in_long_worded_languages(live, browser, lang):
+    """German and Russian name the types of organisation in long words ("Nichtregierungsorganisation"):
+    the list's table still fits a 360 px screen, with no sideways scrolling."""
+    from test_list import sign
+
+    from widget.extension import state
+
+    sign(state(live.app).store, f"phone-{lang}", "Bodenkooperative", site_key=live.site_key, country="CF",
+         org_type="civil_society")
+    context = browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{live.url}/c/4p1000/signatories?lang={lang}")
+        page.locator("table.list").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()

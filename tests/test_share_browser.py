@@ -84,6 +84,22 @@ def test_sign_confirm_share_the_host_page_and_become_a_host(live, context, page,
     assert {urlsplit(url).netloc for url in requests if not url.startswith("data:")} <= allowed, requests
 
 
+def test_signing_from_the_list_or_counter_in_a_new_tab_still_shares_the_host_page(live, context, page, inbox):
+    """Their "Sign" link opens the form in a new tab: the host page's address goes along (in the fragment),
+    so the thank-you page shares the page where they signed, not the campaign's list."""
+    for mode in ("list", "counter"):
+        host_page = live.host.add(f"share-{mode}", live.snippet(mode=mode))
+        page.goto(host_page)
+        with context.expect_page() as opened:
+            page.frame_locator("iframe").get_by_role("link", name="Sign (opens in a new tab)", exact=True).click()
+        form = opened.value
+        address = f"{mode}{next(_numbers)}@ferme.example"
+        sign(form, address, f"Ferme {mode}")
+        [signon] = live.store.signons_of(address)
+        assert signon.page_url == host_page, mode
+        form.close()
+
+
 def test_the_share_button_stays_hidden_without_the_web_share_api(live, context, page, inbox):
     page.goto(live.host.add("share-plain", live.snippet()))
     address = f"plain{next(_numbers)}@ferme.example"

@@ -39,6 +39,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).
     app.session_interface = SecureOverHTTPSSessionInterface()
     app.add_url_rule("/robots.txt", "robots_txt", robots_txt)
+    # The service owns its site's root: an address none of our routes knows (a link cut short by a mail
+    # program) gets our "page not found" in the visitor's language, not Werkzeug's English one.
+    from .views.common import not_found
+
+    app.register_error_handler(404, not_found)
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
     if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None (no attribute at all)
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -55,6 +60,13 @@ class SecureOverHTTPSSessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        """Leave public reads alone: they are the same for everyone and any shared cache may keep them, so
+        a signed-in host's refreshed session cookie (or ``Vary: Cookie``) must never ride on one."""
+        if response.cache_control.public:
+            return
+        super().save_session(app, session, response)
 
 
 def robots_txt() -> Any:

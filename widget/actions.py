@@ -13,6 +13,7 @@ after an action that queued mail; the service's senders poll anyway.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -174,7 +175,23 @@ def approve_entry(entry_id: str, actor: str) -> Entry:
     return _list_action(entry_id, actor, "list.approve", listing.approve)
 
 
+def requeue_entry(entry_id: str, actor: str) -> Entry:
+    """Take a listed organisation off the list until someone approves it again (a second look before
+    deciding to hide it or not); under ``post`` moderation too."""
+    return _list_action(entry_id, actor, "list.requeue", listing.pending)
+
+
 # -- mail -----------------------------------------------------------------------------------------------
+
+#: Something shaped like an e-mail address inside a mail server's answer (which usually names the recipient).
+_ADDRESS = re.compile(r"[^\s<>'\"(),;:\[\]{}]+@[^\s<>'\"(),;:\[\]{}]+")
+
+
+def _without_addresses(error: str | None) -> str | None:
+    """A server's answer with the addresses in it blanked out: the audit log can never be erased, and a
+    recipient's address in it would outlive the erasure of their sign-on."""
+    return None if error is None else _ADDRESS.sub("[address]", error)
+
 
 
 def retry_mail(mail_ids: list[int] | None, actor: str) -> Outcome:
@@ -190,6 +207,6 @@ def retry_mail(mail_ids: list[int] | None, actor: str) -> Outcome:
         for mail_id in outcome.done:
             row = failed[mail_id]
             _record(actor, "mail.retry", f"mail:{mail_id}",
-                    {"status": "failed", "attempts": row["attempts"], "last_error": row["last_error"]},
+                    {"status": "failed", "attempts": row["attempts"], "last_error": _without_addresses(row["last_error"])},
                     {"status": "queued"})
     return outcome

@@ -81,8 +81,20 @@ def request_language(default: str = DEFAULT, allowed: Sequence[str] = LANGUAGES)
     chosen = pick(request.args.get("lang"), request.args.get("hl"), allowed=allowed)
     if chosen:
         return chosen
-    best = request.accept_languages.best_match(allowed)
-    return best or pick(default) or DEFAULT
+    return browser_language(allowed) or pick(default) or DEFAULT
+
+
+def browser_language(allowed: Sequence[str] = LANGUAGES) -> str | None:
+    """The visitor's most preferred Accept-Language whose primary language is one of ``allowed``.
+
+    Not Werkzeug's ``best_match``: it prefers any exact match to a regional one, so ``pt-BR, en;q=0.9``
+    gave English and ``de-DE, fr;q=0.9`` French, against the visitor's stated order.
+    """
+    for value, quality in request.accept_languages:  # most preferred first; "*" last
+        lang = normalise(value, allowed) if quality > 0 else None
+        if lang:
+            return lang
+    return None
 
 
 @contextmanager

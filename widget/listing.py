@@ -64,5 +64,8 @@ def pending(store: Any, entry_id: str, actor: str | None = None) -> Entry:
 
 def leave(store: Any, entry_id: str, actor: str | None = SIGNATORY) -> Entry:
     """The signatory leaves the list for good (their signature still counts); the operator cannot list
-    them again."""
+    them again. Leaving again (a reload, the mail's link used twice) is no error: they are off the list."""
+    entry = _entry(store, entry_id)
+    if entry.state == "left":
+        return entry
     return _set(store, entry_id, "left", None, actor)

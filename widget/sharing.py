@@ -109,7 +109,7 @@ def share_links(campaign: Campaign, address: str) -> list[ShareLink]:
 def may_become_host(signon: SignOn, now: float | None = None) -> bool:
     """Whether this sign-on may start a host account without another e-mail: confirmed within the
     last :data:`BECOME_HOST_WINDOW`, by an address that may sign in as a host (not disabled; sign-up open
-    or already a host), and not used for this before."""
+    or already a host). Whether the sign-on did it before is :func:`become_host`'s check (the store's)."""
     now = time.time() if now is None else now
     if signon.status != "confirmed" or signon.confirmed_at is None or not signon.has_email:
         return False

@@ -111,6 +111,8 @@ def safe_next(target: str | None) -> str | None:
     """``target`` if it is a page of the desk on this site (never another site: no open redirect)."""
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # urlsplit drops tabs and newlines the Location header would refuse (a 500 after signing in)
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or target.startswith("//") or "\\" in target:
         return None
@@ -210,9 +212,19 @@ def _gate() -> None:
             abort(400)
 
 
-@bp.after_request
+def _on_the_desk() -> bool:
+    """Whether this request is for an address under the desk's prefix, even one that no view of the
+    blueprint answered (a 405 for a wrong method, the 308 that adds a missing slash)."""
+    prefix = cookie_path()
+    return request.blueprint == "admin" or request.path == prefix or request.path.startswith(prefix + "/")
+
+
+@bp.after_app_request
 def _private(response: Response) -> Response:
-    # Every answer of the desk, errors and CSV included: kept by nobody, framed by nobody.
+    # Every answer of the desk, errors and CSV included: kept by nobody, framed by nobody. An app-wide
+    # hook, because routing errors (405, redirects) belong to no blueprint and skip its own hooks.
+    if not _on_the_desk():
+        return response
     response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     response.headers["X-Frame-Options"] = "DENY"

@@ -207,15 +207,22 @@ def held() -> Response:
     sites = {s.key: s for s in state().store.list_sites()}
     all_held = actions.held_signons()
     tally = {code: sum(1 for s in all_held if s.held_reason == code) for code in HELD_REASONS}
+    # "All shown" means those the admin saw: one held after the page was drawn is left for the next look.
+    upto = repr(max((s.created_at for s in held_now), default=0.0))
     return desk_page("admin/held.html", page=paginate(held_now), reason=reason, sites=sites, tally=tally,
-                     total=len(all_held))
+                     total=len(all_held), upto=upto)
 
 
 def _held_choice() -> tuple[list[str], str | None]:
     """The ids the form names, or with ``all`` those of every held sign-on of its filter."""
     reason = request.form.get("reason") or None
     if request.form.get("all"):
-        return [s.id for s in actions.held_signons(reason if reason in HELD_REASONS else None)], reason
+        try:
+            upto = float(request.form.get("upto", ""))
+        except ValueError:
+            upto = float("-inf")  # a form without its bound names nothing rather than everything
+        held = actions.held_signons(reason if reason in HELD_REASONS else None)
+        return [s.id for s in held if s.created_at <= upto], reason
     return chosen_ids(), reason
 
 
@@ -354,8 +361,9 @@ def mail_retry() -> Response:
     if request.form.get("all"):
         outcome = actions.retry_mail(None, current_admin())
     else:
-        outcome = actions.retry_mail([int(i) for i in ids if i.isdigit()], current_admin())
+        # ASCII digits only: str.isdigit() also says yes to '²', which int() refuses.
+        outcome = actions.retry_mail([int(i) for i in ids if i.isascii() and i.isdigit()], current_admin())
     if outcome.done:
         state().mail_queued()
-    not_numbers = sum(1 for i in ids if not i.isdigit())  # no such e-mail: left alone like the others
+    not_numbers = sum(1 for i in ids if not (i.isascii() and i.isdigit()))  # no such e-mail: left alone
     return back("admin.mail", "retried", len(outcome.done), len(outcome.skipped) + not_numbers)

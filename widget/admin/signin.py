@@ -64,40 +64,43 @@ class CodeResult:
     left: int | None = None
 
 
-def _limited(email: str, now: float) -> bool:
-    return state().store.admin_failures(email, now - FAILURE_WINDOW) >= MAX_FAILURES
+def _attempt(email: str, now: float) -> int | None:
+    """Count this code as a failure before checking it (see ``start_admin_attempt``); None: limited."""
+    return state().store.start_admin_attempt(email, now, now - FAILURE_WINDOW, MAX_FAILURES)
 
 
-def _failed(email: str, now: float, reason: str) -> CodeResult:
-    store = state().store
-    store.add_admin_failure(email, now)
-    audit.record(store, email, "admin.code_failed", email, None, {"reason": reason})
+def _failed(email: str, reason: str) -> CodeResult:
+    # The attempt's row stays: it is the failure the limit counts.
+    audit.record(state().store, email, "admin.code_failed", email, None, {"reason": reason})
     return CodeResult("wrong")
 
 
 def check_code(email: str, code: str, session_hash: str, now: float) -> CodeResult:
     """Check an enrolled admin's code (TOTP, or a recovery code) and, if right, finish the session's sign-in."""
     store = state().store
-    if _limited(email, now):
+    attempt = _attempt(email, now)
+    if attempt is None:
         return CodeResult("limited")
     secret = store.get_admin_totp(email)
     if secret is None or secret.confirmed_at is None:
+        store.end_admin_attempt(attempt)
         return CodeResult("wrong")
     result: CodeResult
     if totp.looks_like_totp(code):
         step = totp.matching_step(secret.secret, code, now)
         if step is None:
-            return _failed(email, now, "wrong")
+            return _failed(email, "wrong")
         if not store.use_admin_totp_step(email, step):  # this code (or a later one) was used already
-            return _failed(email, now, "reused")
+            return _failed(email, "reused")
         result = CodeResult("ok")
     else:
         codes = store.admin_recovery_codes(email)
         # Every stored code is checked (no early exit): the time says nothing about which one matched.
         matches = [code_id for code_id, stored in codes if totp.recovery_code_matches(code, stored)]
         if not matches or not store.use_admin_recovery_code(matches[0], now):
-            return _failed(email, now, "wrong")
+            return _failed(email, "wrong")
         result = CodeResult("ok", recovery=True, left=len(codes) - 1)
+    store.end_admin_attempt(attempt)
     store.verify_admin_session(session_hash, now)
     audit.record(store, email, "admin.sign_in", email, None, {"recovery_code": result.recovery})
     return result
@@ -113,16 +116,20 @@ def confirm_enrolment(email: str, code: str, session_hash: str, now: float) -> t
     """The first code from the app: if right, the secret counts, the session is signed in, and the ten
     recovery codes are returned (shown once, stored hashed)."""
     store = state().store
-    if _limited(email, now):
+    attempt = _attempt(email, now)
+    if attempt is None:
         return CodeResult("limited"), []
     secret = store.get_admin_totp(email)
     if secret is None or secret.confirmed_at is not None:
+        store.end_admin_attempt(attempt)
         return CodeResult("wrong"), []
     step = totp.matching_step(secret.secret, code, now)
     if step is None:
-        return _failed(email, now, "wrong"), []
+        return _failed(email, "wrong"), []
     codes = totp.new_recovery_codes()
-    if not store.confirm_admin_totp(email, step, [totp.hash_recovery_code(c) for c in codes], now):
+    confirmed = store.confirm_admin_totp(email, step, [totp.hash_recovery_code(c) for c in codes], now)
+    store.end_admin_attempt(attempt)
+    if not confirmed:
         return CodeResult("wrong"), []
     store.verify_admin_session(session_hash, now)
     audit.record(store, email, "admin.enrol", email, None, {"recovery_codes": len(codes)})

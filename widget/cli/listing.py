@@ -56,6 +56,14 @@ def list_approve(entry_id: str) -> None:
     click.echo(_describe(_done(actions.approve_entry, entry_id)))
 
 
+@list_group.command("requeue")
+@click.argument("entry_id", metavar="ID")
+@with_appcontext
+def list_requeue(entry_id: str) -> None:
+    """Send an entry back to the queue: off the list until `list approve ID` (it stays counted)."""
+    click.echo(_describe(_done(actions.requeue_entry, entry_id)))
+
+
 @list_group.command("pending")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext

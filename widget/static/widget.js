@@ -57,6 +57,12 @@
   // every host page shares one cached copy of this page): the server keeps it only on a registered origin.
   var page = /^#page=(.+)$/.exec(location.hash);
   if (form && page && form.elements.page && !form.elements.page.value) form.elements.page.value = page[1];
+  // "Sign" of the counter and list modes opens the form in a new tab: the address goes along in that tab's
+  // fragment, so its thank-you page still shares the page where they signed, not the campaign's list.
+  if (page) {
+    var signLinks = document.querySelectorAll(".sign-link a, a#sign-link");
+    for (var i = 0; i < signLinks.length; i++) signLinks[i].hash = "page=" + page[1];
+  }
   if (form) {
     form.addEventListener("submit", function (event) {
       if (!event.submitter || event.submitter.name !== "switch_lang") history.replaceState({ pledgeSent: true }, "");

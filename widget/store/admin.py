@@ -137,11 +137,26 @@ class AdminTables:
 
     # -- failed codes (rate limit that holds across processes) ---------------------------------------
 
-    def add_admin_failure(self, email: str, now: float) -> None:
+    def start_admin_attempt(self, email: str, now: float, since: float, limit: int) -> int | None:
+        """Count a code about to be checked as a failure until it proves right: its row's id, or None when
+        ``limit`` failures (attempts still being checked included) came after ``since``. Counting and adding
+        are one step under the address's lock: requests sent at once, to any process, cannot all slip
+        under the limit before the first of them is counted."""
+        email = normalise_stored(email)
+        with self.write(f"admin-code:{email}") as db:
+            # Only the last minutes count (see widget.admin.signin): older rows are dropped as new ones come.
+            count = db.execute("SELECT COUNT(*) FROM admin_failures WHERE email = ? AND at > ?",
+                               [email, since]).fetchone()[0]
+            if count >= limit:
+                return None
+            db.execute("DELETE FROM admin_failures WHERE email = ? AND at < ?", [email, now - 86400])
+            return db.execute("INSERT INTO admin_failures (email, at) VALUES (?, ?) RETURNING id",
+                              [email, now]).fetchone()[0]
+
+    def end_admin_attempt(self, attempt_id: int) -> None:
+        """The code was right (or never checked): it is no failure."""
         with self.write() as db:
-            # Only the last minutes count (see widget.admin.signin): older failures are dropped as new ones come.
-            db.execute("DELETE FROM admin_failures WHERE email = ? AND at < ?", [normalise_stored(email), now - 86400])
-            db.execute("INSERT INTO admin_failures (email, at) VALUES (?, ?)", [normalise_stored(email), now])
+            db.execute("DELETE FROM admin_failures WHERE id = ?", [attempt_id])
 
     def admin_failures(self, email: str, since: float) -> int:
         return self.query("SELECT COUNT(*) FROM admin_failures WHERE email = ? AND at > ?",

@@ -163,10 +163,20 @@ MIGRATION_9: list[Step] = [
 def _list_columns(store: Any, db: Any) -> None:
     # The public id and the folded name of the sign-ons made before the list existed (new rows get them
     # from their insert): computed in Python, the same way on both engines.
+    rows = []
     for signon_id, organization in db.execute("SELECT id, organization FROM signons").fetchall():
         columns = listing_columns(signon_id, organization)
-        db.execute("UPDATE signons SET public_id = ?, org_folded = ? WHERE id = ?",
-                   [columns["public_id"], columns["org_folded"], signon_id])
+        rows.append((columns["public_id"], columns["org_folded"], signon_id))
+    # In bulk, not a statement per row: the ALTER TABLEs above keep the table locked until the migration
+    # commits, and row by row 100,000 sign-ons took 24 s on PostgreSQL (4 s on SQLite); in bulk 9.5 s
+    # (2 s), nearly all of it PostgreSQL rewriting the rows and their indexes.
+    if store.engine == "postgresql":
+        public_ids, folded, ids = ([list(column) for column in zip(*rows)] if rows else [[], [], []])
+        db.execute("UPDATE signons SET public_id = v.public_id, org_folded = v.org_folded "
+                   "FROM unnest(?::text[], ?::text[], ?::text[]) AS v(public_id, org_folded, id) "
+                   "WHERE signons.id = v.id", [public_ids, folded, ids])
+    else:
+        db.conn.executemany("UPDATE signons SET public_id = ?, org_folded = ? WHERE id = ?", rows)
 
 
 #: The rows the public list may show: a partial index serves a query only when the query says the same.

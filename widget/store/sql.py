@@ -722,10 +722,14 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     def daily_confirmed(self, campaign: str, site_key: str | None = None) -> list[tuple[str, int]]:
         """Confirmed sign-ons per UTC day (``("2026-11-25", n)``, oldest first, days without any left out),
         of a campaign or of one of its sites."""
-        where, params = "campaign = ? AND status = 'confirmed'", [campaign]
+        where, params, table = "campaign = ? AND status = 'confirmed'", [campaign], "signons"
         if site_key is not None:
             where += " AND site_key = ?"
             params.append(site_key)
-        rows = self.query(f"SELECT {self.day_number('confirmed_at')}, COUNT(*) FROM signons WHERE {where} "
+            if self.engine == "sqlite":
+                # SQLite's planner, without statistics, walks the whole campaign's (campaign, status,
+                # confirmed_at) index for one site's rows: 217 ms at 100,000 sign-ons for a site with 91.
+                table = "signons INDEXED BY signons_site_country"
+        rows = self.query(f"SELECT {self.day_number('confirmed_at')}, COUNT(*) FROM {table} WHERE {where} "
                           "GROUP BY 1 ORDER BY 1", params)
         return [(time.strftime("%Y-%m-%d", time.gmtime(int(day) * 86400)), n) for day, n in rows]

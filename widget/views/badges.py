@@ -20,13 +20,17 @@ BADGE_CSP = "default-src 'none'"
 def badge_language() -> str:
     """``?lang=``, else Accept-Language, among every language we ship (the campaign may narrow it)."""
     return i18n.pick(request.args.get("lang"), allowed=i18n.LANGUAGES) or (
-        request.accept_languages.best_match(i18n.LANGUAGES) or "")
+        i18n.browser_language(i18n.LANGUAGES) or "")
 
 
 def _badge(key: tuple, find) -> Response:
     pledge = state()
     lang = badge_language()
-    page = pledge.pages.get(("badge", *key, lang))
+    by_query = bool(i18n.pick(request.args.get("lang")))
+    # by_query in the key: a badge chosen by ?lang= says no Vary: Accept-Language; the same language
+    # negotiated from the header must keep its Vary, or a proxy would serve it to every language.
+    page_key = ("badge", *key, lang, by_query)
+    page = pledge.pages.get(page_key)
     if page is None:
         found = find()
         if found is None:
@@ -43,9 +47,9 @@ def _badge(key: tuple, find) -> Response:
             "Content-Security-Policy": BADGE_CSP,
             "Content-Language": chosen,
         })
-        vary = "" if i18n.pick(request.args.get("lang")) else "Accept-Language"
-        page = keep(public(response), current_app.config["PLEDGE_CACHE_SECONDS"], vary=vary)
-        pledge.pages.put(("badge", *key, lang), page)
+        page = keep(public(response), current_app.config["PLEDGE_CACHE_SECONDS"],
+                    vary="" if by_query else "Accept-Language")
+        pledge.pages.put(page_key, page)
     return page.response()
 
 

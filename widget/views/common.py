@@ -148,7 +148,8 @@ def _security_headers(response: Response) -> Response:
 
 
 @blueprint.errorhandler(404)
-def _not_found(error: Exception) -> tuple[str, int] | Response:
+def not_found(error: Exception) -> tuple[str, int] | Response:
+    """The 404 page in the visitor's language (JSON for the API); the standalone app uses it for every address."""
     from .api import api_error, is_api_request
 
     if is_api_request():

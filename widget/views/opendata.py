@@ -33,7 +33,10 @@ def _cached(key: tuple, render: Callable[[], Response | None], missing: str, max
         if response is None:
             return json_error(404, missing)
         response.headers["Access-Control-Allow-Origin"] = "*"
-        page = keep(public(response, max_age), current_app.config["PLEDGE_CACHE_SECONDS"])
+        # Kept here as long as browsers and proxies may keep it (the daily series: 5 minutes, one count of
+        # the campaign's rows per worker, not one every PLEDGE_CACHE_SECONDS); 0 keeps nothing.
+        seconds = current_app.config["PLEDGE_CACHE_SECONDS"]
+        page = keep(public(response, max_age), max_age if seconds and max_age is not None else seconds)
         pledge.pages.put(key, page)
     return page.response()
 

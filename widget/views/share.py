@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
 from .. import i18n, sharing
@@ -44,8 +44,8 @@ def share_context(signon: SignOn, campaign: Campaign, mailbox_proven: bool) -> d
 def host_from_signon() -> Response:
     """Start a host account for the address of a sign-on just confirmed, and open the "add a site" form
     with the organisation's name and the campaign filled in."""
-    if not same_origin_post():
-        abort(400)
+    if not same_origin_post():  # the refusal of every other reason: the visitor can still sign up by e-mail
+        return _refused()
     pledge = state()
     try:
         signon_id, _issued = pledge.tokens.loads("host-from-signon", request.form.get("token", ""))

@@ -116,7 +116,9 @@ def signatories(campaign: str) -> Response:
         )
         return current_app.make_response((body, status))
 
-    key = ("signatories", found.slug, lang, *query.key(), *query.wrong)
+    # by_query in the key: the page chosen by ?lang= says no Vary: Accept-Language and its links carry
+    # ?lang=; the same language negotiated from the header must be a page of its own.
+    key = ("signatories", found.slug, lang, by_query or "", *query.key(), *query.wrong)
     return _kept(key, render, vary="" if by_query else "Accept-Language")
 
 
