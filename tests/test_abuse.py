@@ -218,3 +218,17 @@ def test_with_redis_down_sign_ons_go_on_and_each_process_still_limits(make_app, 
     codes = [post_sign_on(client, site.key, f"r{n}@example.org").status_code for n in range(4)]
     assert codes == [200, 200, 429, 429]
     assert time.monotonic() - started < 10  # a dead Redis does not hold each request for long
+
+
+def test_searches_of_the_public_list_are_limited_but_reading_it_is_not(make_app):
+    """Each new search text reaches the database past every cache: a stranger cycling through them is
+    slowed down; browsing the list (no search) and other visitors are not."""
+    app = make_app(PLEDGE_RATELIMIT_SEARCH="3 per minute")
+    client = app.test_client()
+    answers = [client.get(f"/c/4p1000/signatories?q=word{i}").status_code for i in range(5)]
+    assert answers == [200, 200, 200, 429, 429]
+    api = client.get("/api/v1/campaigns/4p1000/signatories?q=another")
+    assert api.status_code == 429 and api.is_json and api.headers["Access-Control-Allow-Origin"] == "*"
+    assert [client.get("/c/4p1000/signatories").status_code for _ in range(5)] == [200] * 5
+    other = client.get("/c/4p1000/signatories?q=word", environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    assert other.status_code == 200

@@ -1,4 +1,5 @@
-"""Request-rate limits per client IP with Flask-Limiter, on the routes that send mail or write.
+"""Request-rate limits per client IP with Flask-Limiter, on the routes that send mail or write, and on
+searches of the public list (each new search text gets past every cache to the database).
 
 Limits live in ``PLEDGE_RATELIMIT_STORAGE_URI``. With several worker processes or nodes use Redis
 (``redis://host:6379``): the ``memory://`` storage keeps one count per process, so N workers would
@@ -20,8 +21,12 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+#: Reads that search: a search text is a new query for the database each time, cached or not.
+SEARCHES = frozenset({"pledge.signatories", "pledge.api_signatories"})
 #: endpoint → (config key of its limit, methods it applies to)
 LIMITED = {
+    "pledge.signatories": ("PLEDGE_RATELIMIT_SEARCH", ["GET"]),
+    "pledge.api_signatories": ("PLEDGE_RATELIMIT_SEARCH", ["GET"]),
     "pledge.widget": ("PLEDGE_RATELIMIT_SIGNON", ["POST"]),
     "pledge.confirm_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.withdraw_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
@@ -52,37 +57,44 @@ def init_rate_limits(app: Flask) -> Limiter | None:
         # A dead Redis must not hold every request for the client's default timeout.
         storage_options=_storage_options(app.config["PLEDGE_RATELIMIT_STORAGE_URI"]),
     )
-    # Every limit is on a write: reads (millions of widget views) skip the limiter's work altogether,
-    # its per-request check included (a third of a cached widget page's cost).
-    limiter.request_filter(lambda: request.method not in WRITES)
+    # Every limit is on a write or a search: other reads (millions of widget views) skip the limiter's
+    # work altogether, its per-request check included (a third of a cached widget page's cost).
+    limiter.request_filter(lambda: not _counted())
     hooks = app.before_request_funcs.get(None, [])
     for index, hook in enumerate(hooks):
         if getattr(hook, "__self__", None) is limiter:
-            hooks[index] = _only_on_writes(hook)
+            hooks[index] = _only_when_counted(hook)
     for endpoint, (key, methods) in LIMITED.items():
-        app.view_functions[endpoint] = _limited_on_writes(app.view_functions[endpoint],
-                                                          limiter.limit(app.config[key], methods=methods))
+        # The list's page and its JSON search the same rows: one count of searches for both.
+        limit = (limiter.shared_limit(app.config[key], scope="search", methods=methods) if endpoint in SEARCHES
+                 else limiter.limit(app.config[key], methods=methods))
+        app.view_functions[endpoint] = _limited_when_counted(app.view_functions[endpoint], limit)
     return limiter
 
 
-def _limited_on_writes(view: Callable[..., Any], limit: Callable[[Callable[..., Any]], Callable[..., Any]]
-                       ) -> Callable[..., Any]:
-    """``view`` behind ``limit`` for the methods that write, and as it is for reads."""
+def _counted() -> bool:
+    """Whether this request counts toward a limit: a write, or a search of the public list."""
+    return request.method in WRITES or (request.endpoint in SEARCHES and bool(request.args.get("q", "").strip()))
+
+
+def _limited_when_counted(view: Callable[..., Any], limit: Callable[[Callable[..., Any]], Callable[..., Any]]
+                          ) -> Callable[..., Any]:
+    """``view`` behind ``limit`` for the requests that count (:func:`_counted`), and as it is for others."""
     limited = limit(view)
 
     @functools.wraps(view)
     def dispatch(*args: Any, **kwargs: Any) -> Any:
-        return (limited if request.method in WRITES else view)(*args, **kwargs)
+        return (limited if _counted() else view)(*args, **kwargs)
 
     return dispatch
 
 
-def _only_on_writes(hook: Callable[[], Any]) -> Callable[[], Any]:
-    """A before-request ``hook`` that runs for the methods that write only."""
+def _only_when_counted(hook: Callable[[], Any]) -> Callable[[], Any]:
+    """A before-request ``hook`` that runs for the requests that count only."""
 
     @functools.wraps(hook)
     def run() -> Any:
-        return hook() if request.method in WRITES else None
+        return hook() if _counted() else None
 
     return run
 
