@@ -453,6 +453,19 @@ def test_reset_totp_from_the_command_line(desk, inbox):
     assert again.exit_code != 0 and "no authenticator" in again.output
 
 
+def test_signing_an_admin_out_everywhere_from_the_command_line(desk, inbox):
+    client = desk.test_client()
+    enrol(desk, client, inbox)
+    assert signed_in(client)
+    result = desk.test_cli_runner().invoke(args=["pledge", "admin", "sign-out", "Boss@Example.org"])
+    assert result.exit_code == 0 and "1 desk session(s) ended" in result.output
+    assert not signed_in(client)  # the lost laptop is out
+    entry = audited(desk, "admin.session_revoke")[0]
+    assert entry.actor.startswith("cli:") and entry.target == ADMIN and entry.after == {"sessions": 1, "others": False}
+    # The authenticator stays: the next sign-in asks for a code, not for a new app.
+    assert open_link(client, ask_link(desk, client, inbox)) == "/admin/totp"
+
+
 # -- accessibility ------------------------------------------------------------------------------------------
 
 

@@ -218,8 +218,7 @@ def revoke_session() -> Response:
     store = state().store
     now = access.clock()
     if request.form.get("all"):
-        ended = store.end_other_admin_sessions(email, row.id_hash, now)
-        audit.record(store, email, "admin.session_revoke", email, None, {"sessions": ended, "others": True})
+        signin.end_sessions(email, email, now, keep_hash=row.id_hash)
         return redirect(url_for("admin.sessions", done="revoked"), code=303)
     handle = request.form.get("session", "")
     if handle == row.id_hash or not store.end_admin_session(handle, now, email=email):

@@ -148,6 +148,17 @@ def reset_totp(email: str, actor: str, now: float) -> bool:
     return done
 
 
+def end_sessions(email: str, actor: str, now: float, keep_hash: str = "") -> int:
+    """End every desk session of ``email`` but ``keep_hash`` (the browser asking, from the desk), e.g. after a
+    lost laptop; audited. Returns how many ended. The desk's "sign out everywhere else" and the CLI's
+    ``admin sign-out EMAIL`` both come here."""
+    store = state().store
+    email = normalise_stored(email)
+    ended = store.end_other_admin_sessions(email, keep_hash, now)
+    audit.record(store, actor, "admin.session_revoke", email, None, {"sessions": ended, "others": bool(keep_hash)})
+    return ended
+
+
 def issuer() -> str:
     """How the authenticator app names the account's service."""
     return current_app.config["PLEDGE_SERVICE_NAME"] or "Pledge widget"
