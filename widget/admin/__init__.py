@@ -20,10 +20,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="../templates")
 
-from . import access, auth, audit_views  # noqa: E402,F401  (hooks and routes register on import)
-
-try:  # the desk's pages (helper "desk-pages"); the desk works without them while they are written
-    from . import pages  # noqa: E402,F401
-except ModuleNotFoundError as exc:  # pragma: no cover
-    if exc.name != f"{__name__}.pages":
-        raise
+from . import access, auth, audit_views, pages  # noqa: E402,F401  (hooks and routes register on import)

@@ -9,4 +9,7 @@ blueprint = Blueprint(
     template_folder="../templates",
 )
 
-from . import api, badges, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet, host_webhooks, opendata, signatories, static, widget, withdraw  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    api, badges, common, confirm, errors, front, host, host_notify, host_paper, host_poster, host_sites, host_snippet,
+    host_webhooks, opendata, share, signatories, static, widget, withdraw,
+)
