@@ -1,9 +1,12 @@
 """What the operator does, one function per action, for the desk (/admin/) and the command line alike.
 
-Each function changes what it must through the workflow modules and the store, then records what it did
-in the audit log (:func:`widget.audit.record`): who (``actor``: an admin's address, or ``cli:<OS user>``),
-what, on which record, before and after. The desk's views and the CLI commands call these and nothing
-else, so an action leaves the same trace whichever way it was taken.
+Each function changes what it must through the workflow modules and the store, and records what it did
+in the audit log: who (``actor``: an admin's address, or ``cli:<OS user>``), what, on which record, before
+and after. The entry is written in the transaction of the change it records, never after it (a crash in
+between would leave a change nobody can account for): each action hands the store method a function that
+makes the :func:`widget.audit.note` of a record it changed, and the store appends it there, for the records
+it did change only. The desk's views and the CLI commands call these and nothing else, so an action leaves
+the same trace whichever way it was taken.
 
 The audit entries name records by their ids and say what changed (a status, a reason): never a
 signatory's name or address, because the audit log is append-only and an erasure must leave nothing behind.
@@ -20,6 +23,7 @@ from typing import Any, Callable
 from . import audit, listing, paper, signons
 from .extension import state
 from .store import SignOn, Site
+from .store.admin import Audit, AuditNote
 from .store.listing import Entry
 
 #: What each limit's name means (see widget.store.sql.SQLStore._over_limits), for whoever reviews held
@@ -40,8 +44,10 @@ class Outcome:
     skipped: dict[Any, str] = field(default_factory=dict)
 
 
-def _record(actor: str, action: str, target: str, before: dict | None, after: dict | None) -> None:
-    audit.record(state().store, actor, action, target, before, after)
+def _signon_notes(actor: str, action: str, read: dict[str, SignOn], before: Callable[[SignOn], dict],
+                  after: dict | None) -> Audit:
+    """The audit function of an action on sign-ons: ``before`` says what each was, as ``read`` before the action."""
+    return lambda signon_id: audit.note(actor, action, f"signon:{signon_id}", before(read[signon_id]), after)
 
 
 # -- sites ----------------------------------------------------------------------------------------------
@@ -54,10 +60,10 @@ def _set_site_status(key: str, status: str, actor: str, action: str) -> Site | N
         return None
     if site.status == status:
         return site  # nothing changed: nothing to record
-    changed = store.update_site(key, status=status)
+    changed = store.update_site(key, status=status, audit=lambda key: audit.note(
+        actor, action, f"site:{key}", {"status": site.status}, {"status": status}))
     # Its widget pages were kept rendered by this process: they must follow the change at once.
     state().pages.clear()
-    _record(actor, action, f"site:{key}", {"status": site.status}, {"status": status})
     return changed
 
 
@@ -92,9 +98,8 @@ def release_held(signon_ids: list[str], actor: str) -> Outcome:
     Links in the mail are absolute: the caller runs inside a request (the desk's, or the CLI's
     throwaway one on ``PLEDGE_PUBLIC_URL``)."""
     held = {s.id: s for s in state().store.held_signons()}
-    released, unknown = signons.release_held(list(dict.fromkeys(signon_ids)))
-    for signon_id in released:
-        _record(actor, "held.release", f"signon:{signon_id}", _held_before(held[signon_id]), {"status": "pending"})
+    notes = _signon_notes(actor, "held.release", held, _held_before, {"status": "pending"})
+    released, unknown = signons.release_held(list(dict.fromkeys(signon_ids)), audit=notes)
     return Outcome(done=released, skipped={signon_id: "not_held" for signon_id in unknown})
 
 
@@ -102,10 +107,10 @@ def discard_held(signon_ids: list[str], actor: str) -> Outcome:
     """Delete held sign-ons without ever mailing them."""
     store = state().store
     held = {s.id: s for s in store.held_signons()}
+    notes = _signon_notes(actor, "held.discard", held, _held_before, None)
     outcome = Outcome()
     for signon_id in dict.fromkeys(signon_ids):
-        if signon_id in held and store.discard_held(signon_id):
-            _record(actor, "held.discard", f"signon:{signon_id}", _held_before(held[signon_id]), None)
+        if signon_id in held and store.discard_held(signon_id, audit=notes):
             outcome.done.append(signon_id)
         else:
             outcome.skipped[signon_id] = "not_held"
@@ -123,12 +128,12 @@ def approve_paper(signon_ids: list[str] | None, actor: str) -> Outcome:
     """Approve paper sign-ons waiting (all of them when ``signon_ids`` is None): they are confirmed and
     counted once. Skipped ids say ``unknown`` (not waiting) or ``already`` (the address signed meanwhile)."""
     waiting = {s.id: s for s in state().store.paper_signons()}
-    results = paper.approve(None if signon_ids is None else list(dict.fromkeys(signon_ids)))
+    notes = _signon_notes(actor, "paper.approve", waiting, _paper_before, {"status": "confirmed"})
+    # "All" is all of those just read: one a host enters meanwhile would have no "before" for its entry.
+    results = paper.approve(list(waiting) if signon_ids is None else list(dict.fromkeys(signon_ids)), audit=notes)
     outcome = Outcome()
     for signon_id, result in results.items():
         if result == "approved":
-            _record(actor, "paper.approve", f"signon:{signon_id}", _paper_before(waiting[signon_id]),
-                    {"status": "confirmed"})
             outcome.done.append(signon_id)
         else:
             outcome.skipped[signon_id] = result
@@ -138,9 +143,8 @@ def approve_paper(signon_ids: list[str] | None, actor: str) -> Outcome:
 def reject_paper(signon_ids: list[str], actor: str) -> Outcome:
     """Delete paper sign-ons waiting for approval (they were never counted)."""
     waiting = {s.id: s for s in state().store.paper_signons()}
-    rejected, unknown = paper.reject(list(dict.fromkeys(signon_ids)))
-    for signon_id in rejected:
-        _record(actor, "paper.reject", f"signon:{signon_id}", _paper_before(waiting[signon_id]), None)
+    notes = _signon_notes(actor, "paper.reject", waiting, _paper_before, None)
+    rejected, unknown = paper.reject(list(dict.fromkeys(signon_ids)), audit=notes)
     return Outcome(done=rejected, skipped={signon_id: "unknown" for signon_id in unknown})
 
 
@@ -148,15 +152,18 @@ def reject_paper(signon_ids: list[str], actor: str) -> Outcome:
 
 
 def _list_action(entry_id: str, actor: str, action: str, change: Callable[..., Entry], *args: Any) -> Entry:
-    """Run one of widget.listing's moderation functions and record what it changed (it raises
+    """Run one of widget.listing's moderation functions, recording what it changed (it raises
     :class:`widget.listing.ListingError`, changing nothing, when it cannot be done)."""
     store = state().store
     before = store.get_entry((entry_id or "").strip())
-    entry = change(store, entry_id, *args, actor)
+
+    def note(entry: Entry) -> AuditNote:  # given the entry as it now is
+        return audit.note(actor, action, f"entry:{entry.id}",
+                          None if before is None else {"state": before.state, "reason": before.reason},
+                          {"state": entry.state, "reason": entry.reason})
+
+    entry = change(store, entry_id, *args, actor, audit=note)
     state().pages.clear()  # the list pages this process keeps rendered
-    _record(actor, action, f"entry:{entry.id}",
-            None if before is None else {"state": before.state, "reason": before.reason},
-            {"state": entry.state, "reason": entry.reason})
     return entry
 
 
@@ -202,11 +209,13 @@ def retry_mail(mail_ids: list[int] | None, actor: str) -> Outcome:
     chosen = list(failed) if mail_ids is None else list(dict.fromkeys(int(i) for i in mail_ids))
     outcome = Outcome(done=[i for i in chosen if i in failed],
                       skipped={i: "not_failed" for i in chosen if i not in failed})
+
+    def note(mail_id: int) -> AuditNote:
+        row = failed[mail_id]
+        return audit.note(actor, "mail.retry", f"mail:{mail_id}",
+                          {"status": "failed", "attempts": row["attempts"], "last_error": _without_addresses(row["last_error"])},
+                          {"status": "queued"})
+
     if outcome.done:
-        store.retry_failed_mail(outcome.done)
-        for mail_id in outcome.done:
-            row = failed[mail_id]
-            _record(actor, "mail.retry", f"mail:{mail_id}",
-                    {"status": "failed", "attempts": row["attempts"], "last_error": _without_addresses(row["last_error"])},
-                    {"status": "queued"})
+        store.retry_failed_mail(outcome.done, audit=note)
     return outcome

@@ -3,6 +3,10 @@
 The log is append-only: the code has no path that changes or removes an entry (no UPDATE or DELETE of
 ``audit_log`` anywhere: tests/test_admin_auth.py greps the code for one). Actors are an admin's address,
 or ``cli:<os user>`` for the command line.
+
+An action that changes the store (:mod:`widget.actions`) does not :func:`record` after its change: a crash
+in between would leave the change unrecorded. It hands the store method a function making its entries
+(:func:`note`) instead, appended in the change's own transaction (see :mod:`widget.store.admin`).
 """
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from .export import csv_cell
+from .store.admin import AuditNote
 
 #: Columns of the CSV export, in order.
 CSV_COLUMNS = ("id", "at", "actor", "action", "target", "before", "after")
@@ -33,8 +38,14 @@ class Entry:
 
 
 def record(store: Any, actor: str, action: str, target: str, before: dict | None, after: dict | None) -> None:
-    """Append one entry (``action`` such as ``site.approve``; ``target`` what it was done to)."""
+    """Append one entry (``action`` such as ``site.approve``; ``target`` what it was done to), in a
+    transaction of its own: for what changes nothing in the store, or was committed already (a sign-in)."""
     store.append_audit(actor, action, target, _json(before), _json(after))
+
+
+def note(actor: str, action: str, target: str, before: dict | None, after: dict | None) -> AuditNote:
+    """One entry, for a store method to append in the transaction of the change it records."""
+    return AuditNote(actor, action, target, _json(before), _json(after))
 
 
 def _json(value: dict | None) -> str | None:

@@ -29,6 +29,7 @@ from .campaigns import Campaign
 from .extension import state
 from .forms import LABELS, MAX_LENGTHS, _field
 from .store import NO_EMAIL_DOMAIN, SignOn, Site, new_id
+from .store.admin import Audit
 from .text import clean_text
 
 #: The columns a CSV file may have (the contract's field names), in the order the template shows them.
@@ -276,20 +277,21 @@ def add_csv(site: Site, campaign: Campaign, lang: str, data: bytes) -> CSVResult
 # -- the operator -------------------------------------------------------------------------------------
 
 
-def approve(signon_ids: list[str] | None = None) -> dict[str, str]:
-    """Approve waiting paper sign-ons (all of them when ``signon_ids`` is None): see
-    :meth:`widget.store.sqlite_paper.PaperTables.approve_paper`."""
+def approve(signon_ids: list[str] | None = None, audit: Audit | None = None) -> dict[str, str]:
+    """Approve waiting paper sign-ons (all of them when ``signon_ids`` is None), with the audit entries
+    ``audit`` makes: see :meth:`widget.store.paper.PaperTables.approve_paper`."""
     store = state().store
     if signon_ids is None:
         signon_ids = [signon.id for signon in store.paper_signons()]
-    return store.approve_paper(signon_ids)
+    return store.approve_paper(signon_ids, audit=audit)
 
 
-def reject(signon_ids: list[str]) -> tuple[list[str], list[str]]:
-    """Delete waiting paper sign-ons: ``(rejected, not waiting)``."""
+def reject(signon_ids: list[str], audit: Audit | None = None) -> tuple[list[str], list[str]]:
+    """Delete waiting paper sign-ons, each with the audit entry ``audit`` makes of its id:
+    ``(rejected, not waiting)``."""
     store = state().store
     rejected, unknown = [], []
     for signon_id in signon_ids:
-        (rejected if store.reject_paper(signon_id) else unknown).append(signon_id)
+        (rejected if store.reject_paper(signon_id, audit=audit) else unknown).append(signon_id)
     return rejected, unknown
 

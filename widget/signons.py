@@ -16,6 +16,7 @@ from .campaigns import Campaign
 from .extension import state
 from .mail import compose
 from .store import ConfirmResult, Mail, SignOn, Site, new_id
+from .store.admin import Audit
 from .urls import public_url
 
 
@@ -119,14 +120,15 @@ def send_new_link(signon: SignOn) -> bool:
     return True
 
 
-def release_held(signon_ids: list[str]) -> tuple[list[str], list[str]]:
-    """Send held sign-ons their confirmation e-mail, as if never held: ``(released, not held)``."""
+def release_held(signon_ids: list[str], audit: Audit | None = None) -> tuple[list[str], list[str]]:
+    """Send held sign-ons their confirmation e-mail, as if never held: ``(released, not held)``. The
+    entry ``audit`` makes of each released id is appended in its release's transaction."""
     pledge = state()
     held = {s.id: s for s in pledge.store.held_signons()}
     released, unknown = [], []
     for signon_id in signon_ids:
         signon = held.get(signon_id)
-        if signon is not None and pledge.store.release_held(signon.id, confirmation_mail(signon)):
+        if signon is not None and pledge.store.release_held(signon.id, confirmation_mail(signon), audit=audit):
             released.append(signon_id)
         else:
             unknown.append(signon_id)

@@ -2,14 +2,17 @@
 the audit log (a part of :class:`widget.store.sql.SQLStore`).
 
 The audit log is append-only: this module only INSERTs into it and SELECTs from it, and nothing else in
-the code writes to it (tests/test_admin_auth.py greps for an UPDATE or DELETE of it). Session ids and
-recovery codes are stored hashed by the caller (:mod:`widget.admin.access`, :mod:`widget.admin.totp`).
+the code writes to it (tests/test_admin_auth.py greps for an UPDATE or DELETE of it). An operator's action
+(:mod:`widget.actions`) hands the store method that makes its change an :data:`Audit` function, whose
+entries :meth:`AdminTables._append_audit` inserts in the transaction of the change: the change and its
+entry are committed together, or neither is. Session ids and recovery codes are stored hashed by the
+caller (:mod:`widget.admin.access`, :mod:`widget.admin.totp`).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..addresses import normalise_stored
 from . import new_id
@@ -37,6 +40,22 @@ class AdminTotp:
     confirmed_at: float | None
     last_step: int
 
+
+@dataclass(frozen=True)
+class AuditNote:
+    """One audit entry to append (``before`` and ``after`` as JSON text: see :func:`widget.audit.note`)."""
+
+    actor: str
+    action: str
+    target: str
+    before: str | None
+    after: str | None
+
+
+#: What a store method that changes records for an operator's action takes to audit them: called inside
+#: its write transaction, once per record it did change (with that record's id, or what the method's
+#: docstring says), it returns the entry to append there.
+Audit = Callable[[Any], AuditNote]
 
 SESSION_COLUMNS = "id_hash, email, created_at, seen_at, verified_at, ended_at, agent"
 
@@ -209,10 +228,17 @@ class AdminTables:
 
     def append_audit(self, actor: str, action: str, target: str, before: str | None, after: str | None,
                      now: float | None = None) -> None:
+        """Append one entry in a transaction of its own (what it records changed nothing in the store, or
+        was committed before: a sign-in, a failed code)."""
         with self.write() as db:
-            db.execute("INSERT INTO audit_log (at, actor, action, target, before_json, after_json) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", [time.time() if now is None else now, actor, action, target,
-                                                     before, after])
+            self._append_audit(db, AuditNote(actor, action, target, before, after), now)
+
+    @staticmethod
+    def _append_audit(db: Any, note: AuditNote, now: float | None = None) -> None:
+        """Append one entry in the write transaction ``db`` (that of the change it records, if any)."""
+        db.execute("INSERT INTO audit_log (at, actor, action, target, before_json, after_json) "
+                   "VALUES (?, ?, ?, ?, ?, ?)", [time.time() if now is None else now, note.actor, note.action,
+                                                 note.target, note.before, note.after])
 
     def audit_entries(self, actor: str | None = None, action: str | None = None, since: float | None = None,
                       until: float | None = None, limit: int | None = 100, before_id: int | None = None) -> list[tuple]:

@@ -22,6 +22,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .admin import Audit
+
 #: The rows that can be on the list at all; the list's partial indexes are built on exactly this.
 LISTABLE = "status = 'confirmed' AND consent_at IS NOT NULL AND organization IS NOT NULL"
 #: Which states are listed and which wait for the operator, per moderation mode.
@@ -129,6 +131,7 @@ class ListingTables:
 
     query: Any  # provided by the store: (sql, params) -> list of rows
     write: Any  # provided by the store: a write transaction
+    _append_audit: Any  # provided by the store: (db, note) -> None
     engine: str  # provided by the store: "sqlite" or "postgresql"
 
     def _list_table(self, filters: Filters) -> str:
@@ -183,19 +186,24 @@ class ListingTables:
         return self._entry(rows[0]) if rows else None
 
     def set_list_state(self, entry_id: str, state: str, reason: str | None, actor: str | None,
-                       unless: tuple[str, ...] = ("left",)) -> Entry | None:
-        """Give an entry a state (see :data:`STATES`) with the reason and who decided; None if there is no
-        such entry or its state is one of ``unless`` (a signatory who left is never listed again by others)."""
+                       unless: tuple[str, ...] = ("left",), audit: Audit | None = None) -> Entry | None:
+        """Give an entry a state (see :data:`STATES`) with the reason and who decided, and return it as it
+        now is; None if there is no such entry or its state is one of ``unless`` (a signatory who left is
+        never listed again by others). ``audit``, given the entry as it now is, makes the audit entry
+        appended in the same transaction."""
         if state not in STATES:
             raise ValueError(f"unknown list state {state!r}")
         kept = "list_state IS NULL OR list_state NOT IN (" + ", ".join("?" * len(unless)) + ")" if unless else "1 = 1"
         with self.write() as db:
-            changed = db.execute(
+            row = db.execute(
                 f"UPDATE signons SET list_state = ?, list_reason = ?, list_changed_at = ?, list_changed_by = ? "
-                f"WHERE {LISTABLE} AND (public_id = ? OR id = ?) AND ({kept})",
+                f"WHERE {LISTABLE} AND (public_id = ? OR id = ?) AND ({kept}) RETURNING {ENTRY_COLUMNS}",
                 [state, reason, time.time(), actor, entry_id, entry_id, *unless],
-            ).rowcount
-        return self.get_entry(entry_id) if changed else None
+            ).fetchone()
+            entry = None if row is None else self._entry(row)
+            if entry is not None and audit is not None:
+                self._append_audit(db, audit(entry))
+        return entry
 
     def hidden_entries(self, limit: int = 50, offset: int = 0) -> tuple[list[Entry], int]:
         """One page of the entries the operator hid, latest hidden first, and how many there are (the desk)."""

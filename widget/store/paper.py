@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from . import Counts, SignOn
+from .admin import Audit
 from .listing import listing_columns
 from .schema import ANSWER_FIELDS
 
@@ -25,6 +26,7 @@ class PaperTables:
     ``_counters()`` and ``_drift()`` it uses."""
 
     write: Any  # provided by the store: a write transaction
+    _append_audit: Any  # (db, note) -> None
     _insert: Any  # (db, table, row) -> None
     _signons: Any  # (where, params) -> list of SignOn
     _signed_in: Any  # (db, campaign, email) -> bool
@@ -59,11 +61,12 @@ class PaperTables:
             params.append(site_key)
         return self._signons(where + " ORDER BY created_at, id", params)
 
-    def approve_paper(self, signon_ids: list[str]) -> dict[str, str]:
+    def approve_paper(self, signon_ids: list[str], audit: Audit | None = None) -> dict[str, str]:
         """Approve waiting paper sign-ons, in one transaction: ``{id: "approved"}`` for each one now
         confirmed and counted (site and total, confirmed and paper), ``"already"`` for one whose address
         signed the campaign meanwhile (it stays waiting: reject it), ``"unknown"`` for an id that is no
-        waiting paper sign-on (approved before, rejected, or never entered): approving twice counts once."""
+        waiting paper sign-on (approved before, rejected, or never entered): approving twice counts once.
+        The entry ``audit`` makes of each approved id is appended in the same transaction."""
         results: dict[str, str] = {}
         waiting = {s.id: s for s in self._signons(f"WHERE status = ? AND id IN ({', '.join('?' * len(signon_ids))})",
                                                    [WAITING, *signon_ids])} if signon_ids else {}
@@ -86,13 +89,19 @@ class PaperTables:
                     continue
                 self._count(db, signon.campaign, changed[0], confirmed=1, paper=1)
                 self._enqueue_webhooks(db, "signon.confirmed", signon, now)
+                if audit is not None:
+                    self._append_audit(db, audit(signon_id))
                 results[signon_id] = "approved"
         return results
 
-    def reject_paper(self, signon_id: str) -> bool:
-        """Delete a waiting paper sign-on (it was never counted); False if there is none of this id."""
+    def reject_paper(self, signon_id: str, audit: Audit | None = None) -> bool:
+        """Delete a waiting paper sign-on (it was never counted), appending the entry ``audit`` makes of its
+        id; False if there is none of this id."""
         with self.write() as db:
-            return bool(db.execute("DELETE FROM signons WHERE id = ? AND status = ?", [signon_id, WAITING]).rowcount)
+            changed = db.execute("DELETE FROM signons WHERE id = ? AND status = ?", [signon_id, WAITING]).rowcount
+            if changed and audit is not None:
+                self._append_audit(db, audit(signon_id))
+            return bool(changed)
 
     def paper_counts(self, campaign: str, site_key: str) -> Counts:
         """Approved paper sign-ons of a site and of its campaign (part of :meth:`counts`), read from the

@@ -21,7 +21,7 @@ from typing import Any, Iterator
 
 from ..addresses import normalise_stored
 from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
-from .admin import AdminTables
+from .admin import AdminTables, Audit
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
@@ -189,8 +189,10 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         return bool(self.query("SELECT 1 FROM sites LIMIT 1"))
 
     def update_site(self, key: str, name: str | None = None, origins: list[str] | None = None,
-                    owner_email: str | None = None, status: str | None = None, lang: str | None = None) -> Site | None:
-        """Change what is given of a site; return it, or None if there is no such site."""
+                    owner_email: str | None = None, status: str | None = None, lang: str | None = None,
+                    audit: Audit | None = None) -> Site | None:
+        """Change what is given of a site; return it, or None if there is no such site. ``audit`` (given
+        the key) makes the audit entry of the change, appended with it."""
         changes = {column: value for column, value in (
             ("status", status), ("lang", lang), ("name", name),
             ("origins", None if origins is None else json.dumps(list(origins))),
@@ -204,6 +206,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             if changes:
                 assignments = ", ".join(f"{column} = ?" for column in changes)
                 db.execute(f"UPDATE sites SET {assignments} WHERE key = ?", [*changes.values(), key])
+                if audit is not None:
+                    self._append_audit(db, audit(key))
         return self.get_site(key)
 
     def rotate_key(self, key: str, grace_seconds: float) -> Site | None:
@@ -396,14 +400,17 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         """Sign-ons kept aside by the limits, oldest first."""
         return self._signons("WHERE status = 'held' ORDER BY created_at, id")
 
-    def release_held(self, signon_id: str, mail: Mail) -> bool:
-        """Make a held sign-on pending and queue its confirmation e-mail; False if it is not held."""
+    def release_held(self, signon_id: str, mail: Mail, audit: Audit | None = None) -> bool:
+        """Make a held sign-on pending and queue its confirmation e-mail (and the entry ``audit`` makes of
+        its id); False if it is not held."""
         with self.write() as db:
             changed = db.execute(
                 "UPDATE signons SET status = 'pending' WHERE id = ? AND status = 'held'", [signon_id]
             ).rowcount
             if changed:
                 self._enqueue(db, mail, signon_id)
+                if audit is not None:
+                    self._append_audit(db, audit(signon_id))
             return bool(changed)
 
     def signons_of(self, email: str) -> list[SignOn]:
@@ -423,10 +430,14 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                            [signon.id])
         return len(signons)
 
-    def discard_held(self, signon_id: str) -> bool:
-        """Delete a held sign-on without ever mailing it."""
+    def discard_held(self, signon_id: str, audit: Audit | None = None) -> bool:
+        """Delete a held sign-on without ever mailing it (appending the entry ``audit`` makes of its id);
+        False if it is not held."""
         with self.write() as db:
-            return bool(db.execute("DELETE FROM signons WHERE id = ? AND status = 'held'", [signon_id]).rowcount)
+            changed = db.execute("DELETE FROM signons WHERE id = ? AND status = 'held'", [signon_id]).rowcount
+            if changed and audit is not None:
+                self._append_audit(db, audit(signon_id))
+            return bool(changed)
 
     def _delete_signons(self, db: Any, where: str, params: list[Any]) -> list[SignOn]:
         cursor = db.execute(f"DELETE FROM signons {where} RETURNING {SIGNON_COLUMNS}", params)
@@ -667,9 +678,10 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                           "WHERE failed_at IS NOT NULL AND sent_at IS NULL ORDER BY failed_at DESC, id DESC")
         return [dict(zip(("id", "to", "attempts", "last_error", "failed_at"), row)) for row in rows]
 
-    def retry_failed_mail(self, mail_ids: list[int] | None = None) -> int:
+    def retry_failed_mail(self, mail_ids: list[int] | None = None, audit: Audit | None = None) -> int:
         """Queue again the e-mails that failed for good (those of ``mail_ids``, or all of them when None),
-        due now; return how many. Their attempts and last error stay, for the record."""
+        due now, with the entry ``audit`` makes of each one's id; return how many. Their attempts and last
+        error stay, for the record."""
         where = "failed_at IS NOT NULL AND sent_at IS NULL"
         params: list[Any] = [time.time()]
         if mail_ids is not None:
@@ -678,11 +690,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             where += f" AND id IN ({marks(mail_ids)})"
             params += list(mail_ids)
         with self.write() as db:
-            return db.execute(
+            retried = sorted(row[0] for row in db.execute(
                 "UPDATE outbox SET failed_at = NULL, next_attempt_at = ?, claimed_until = NULL, claimed_by = NULL "
-                f"WHERE {where}",
+                f"WHERE {where} RETURNING id",
                 params,
-            ).rowcount
+            ).fetchall())
+            if audit is not None:
+                for mail_id in retried:
+                    self._append_audit(db, audit(mail_id))
+        return len(retried)
 
     def outbox_stats(self) -> dict[str, int]:
         """How many e-mails are queued, sent and failed for good."""
