@@ -310,6 +310,20 @@ VALID_ANSWERS = {
 TOKEN_INPUT = re.compile(r'<input[^>]*name="form_token"[^>]*value="([^"]+)"')
 
 
+def fill_by_ids(form, address: str, organization: str, org_type: str, country: str, answer: str,
+                name: str = "Jeanne Martin") -> None:
+    """Fill the widget's sign-on form in a browser (a Playwright page or frame) by its fields' ids, whatever
+    the page's language, and tick the consent: the caller presses the button it means."""
+    form.locator("#name").fill(name)
+    form.locator("#email").fill(address)
+    form.locator("#organization").fill(organization)
+    form.locator("#org_type").select_option(org_type)
+    form.locator("#country").select_option(country)
+    for field_id in ("goal", "actions", "timetable"):
+        form.locator(f"#{field_id}").fill(answer)
+    form.locator("#consent").check()
+
+
 def form_token(client, site_key: str, query: str = "") -> str:
     page = client.get(f"/w/{site_key}{query}").get_data(as_text=True)
     return TOKEN_INPUT.search(page).group(1)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import links
+from conftest import fill_by_ids, links
 
 from widget.store import Mail, SignOn
 
@@ -97,14 +97,7 @@ def test_french_host_page_gets_french_widget_and_french_mail(live, page, context
     frame = page.frame_locator("iframe")
     frame.get_by_role("heading", name=re.compile("Déclaration d’intention")).wait_for()
     address = f"navigateur{next(_numbers)}@ecole.example"
-    frame.locator("#name").fill("Jeanne Martin")
-    frame.locator("#email").fill(address)
-    frame.locator("#organization").fill("École du Sol")
-    frame.locator("#org_type").select_option("civil_society")
-    frame.locator("#country").select_option("FR")
-    for field_id in ("goal", "actions", "timetable"):
-        frame.locator(f"#{field_id}").fill("Oui")
-    frame.locator("#consent").check()
+    fill_by_ids(frame, address, "École du Sol", "civil_society", "FR", "Oui")
     frame.get_by_role("button", name="Signer").click()
     frame.get_by_role("heading", name="Consultez votre messagerie").wait_for()
     [mail] = inbox.wait_for(address)
@@ -219,14 +212,7 @@ def test_a_whole_journey_in_chinese_russian_and_persian(live, page, context, inb
     frame.locator(f"html[lang={lang}][dir={direction}]").wait_for()
     assert "Declaration of Intent" not in frame.locator("h1").inner_text()
     address = f"{lang}{next(_numbers)}@school.example"
-    frame.locator("#name").fill("Li Wei")
-    frame.locator("#email").fill(address)
-    frame.locator("#organization").fill("Soil School")
-    frame.locator("#org_type").select_option("research")
-    frame.locator("#country").select_option("CN")
-    for field_id in ("goal", "actions", "timetable"):
-        frame.locator(f"#{field_id}").fill("2030")
-    frame.locator("#consent").check()
+    fill_by_ids(frame, address, "Soil School", "research", "CN", "2030", name="Li Wei")
     frame.locator("#signon > button[type=submit]").click()
     frame.get_by_role("heading", name=_in(live, lang, "Check your inbox")).wait_for()
     [mail] = inbox.wait_for(address)

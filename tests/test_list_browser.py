@@ -7,7 +7,7 @@ import itertools
 import json
 
 import pytest
-from conftest import links
+from conftest import fill_by_ids, links
 from test_accessibility import axe_page, axe_source  # noqa: F401  (fixtures)
 
 from test_list import sign
@@ -23,14 +23,7 @@ def sign_and_confirm(live, page, context, inbox, organization: str) -> None:
     """Sign on in the widget page with a browser, and confirm from the mail's link."""
     address = f"list{next(_numbers)}@liste.example"
     page.goto(f"{live.url}/w/{live.site_key}?lang=en")
-    page.locator("#name").fill("Jeanne Martin")
-    page.locator("#email").fill(address)
-    page.locator("#organization").fill(organization)
-    page.locator("#org_type").select_option("research")
-    page.locator("#country").select_option("KE")
-    for field_id in ("goal", "actions", "timetable"):
-        page.locator(f"#{field_id}").fill("Yes")
-    page.locator("#consent").check()
+    fill_by_ids(page, address, organization, "research", "KE", "Yes")
     page.locator("#signon > button[type=submit]").click()
     page.get_by_role("heading", name="Check your inbox").wait_for()
     [mail] = inbox.wait_for(address)

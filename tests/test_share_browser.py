@@ -7,7 +7,7 @@ import itertools
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from conftest import links
+from conftest import fill_by_ids, links
 
 _numbers = itertools.count(1)
 
@@ -16,14 +16,8 @@ FAKE_SHARE = "navigator.share = (data) => { window.sharedWith = data; return Pro
 
 
 def sign(frame, address: str, organisation: str) -> None:
-    frame.locator("#name").fill("Awa Ndiaye")
-    frame.locator("#email").fill(address)
-    frame.locator("#organization").fill(organisation)
-    frame.locator("#org_type").select_option("producers_group")
-    frame.locator("#country").select_option("SN")
-    for field_id in ("goal", "actions", "timetable"):
-        frame.locator(f"#{field_id}").fill("Cover crops on every member's farm.")
-    frame.locator("#consent").check()
+    fill_by_ids(frame, address, organisation, "producers_group", "SN", "Cover crops on every member's farm.",
+                name="Awa Ndiaye")
     frame.get_by_role("button", name="Sign").click()
     frame.get_by_role("heading", name="Check your inbox").wait_for()
 

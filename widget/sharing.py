@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from . import hosts
@@ -19,7 +18,7 @@ from .campaigns import Campaign
 from .extension import state
 from .origins import normalise_origin
 from .store import Site, SignOn
-from .urls import public_base_url, public_url
+from .urls import public_url
 
 #: The longest page address kept (a longer one is not stored: a share link must stay short enough to work).
 PAGE_URL_MAX = 500
@@ -49,16 +48,9 @@ def page_address(value: str | None, site: Site) -> str | None:
     return origin + path
 
 
-#: The endpoint of the campaign's public list of signatories (widget.views.signatories).
-LIST_ENDPOINT = "pledge.signatories"
-
-
 def list_address(campaign: Campaign) -> str:
-    """The campaign's public list of signatories, absolute. Its path is the public interface's, so an app
-    that lacks the view still shares the address where the list lives on the service."""
-    if LIST_ENDPOINT in current_app.view_functions:
-        return public_url(LIST_ENDPOINT, campaign=campaign.slug)
-    return f"{public_base_url()}/c/{quote(campaign.slug, safe='')}/signatories"
+    """The campaign's public list of signatories, absolute."""
+    return public_url("pledge.signatories", campaign=campaign.slug)
 
 
 def share_address(signon: SignOn, campaign: Campaign) -> str:

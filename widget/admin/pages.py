@@ -203,9 +203,10 @@ def _site_action(action: Any, done: str) -> Response:
 def held() -> Response:
     """Sign-ons kept aside by the limits, oldest first, with the limit that held each."""
     reason = request.args.get("reason", "")
-    held_now = actions.held_signons(reason or None) if reason in HELD_REASONS or not reason else []
+    all_held = actions.held_signons()  # read once: the filter and the tally both come from it
+    held_now = [s for s in all_held if s.held_reason == reason] if reason in HELD_REASONS else (
+        [] if reason else all_held)
     sites = {s.key: s for s in state().store.list_sites()}
-    all_held = actions.held_signons()
     tally = {code: sum(1 for s in all_held if s.held_reason == code) for code in HELD_REASONS}
     # "All shown" means those the admin saw: one held after the page was drawn is left for the next look.
     upto = repr(max((s.created_at for s in held_now), default=0.0))
