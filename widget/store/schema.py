@@ -243,10 +243,19 @@ MIGRATION_12: list[Step] = [
     _index("audit_log", "at"),
 ]
 
+MIGRATION_13: list[Step] = []  # reserved: Trust at the edges: one mailbox signs once (the mailbox of each address)
+MIGRATION_14: list[Step] = []  # reserved: Reach every web site: sources (UTM) and embed health
+MIGRATION_15: list[Step] = []  # reserved: Ask an organisation: the hosts' asks
+MIGRATION_16: list[Step] = []  # reserved: A campaign's whole life: campaigns written in the desk, pauses and closes
+MIGRATION_17: list[Step] = []  # reserved: Integrity at a surge: blocks, invalidation, the count log
+MIGRATION_18: list[Step] = []  # reserved: Commitments followed through: consents, check-ins, progress, news
+MIGRATION_19: list[Step] = []  # reserved: Running it for years: bounces and retention
+
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
                                 MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11,
-                                MIGRATION_12]
+                                MIGRATION_12, MIGRATION_13, MIGRATION_14, MIGRATION_15, MIGRATION_16,
+                                MIGRATION_17, MIGRATION_18, MIGRATION_19]
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
