@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..addresses import normalise_stored
-from . import new_id
+from .records import new_id
 
 
 @dataclass(frozen=True)

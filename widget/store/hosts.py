@@ -5,7 +5,7 @@ import time
 from typing import Any
 
 from ..addresses import normalise_stored
-from . import Host, new_id
+from .records import Host, new_id
 
 HOST_COLUMNS = "email, created_at, disabled_at, lang, notify_milestones, milestones, notify_digest"
 

@@ -11,7 +11,7 @@ import time
 from typing import Any, Callable, Iterable
 
 from ..addresses import normalise_stored
-from . import Host, Mail, SignOn
+from .records import Host, Mail, SignOn
 from .hosts import HOST_COLUMNS
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from . import Counts, SignOn
+from .records import Counts, SignOn
 from .admin import Audit
 from .listing import listing_columns
 from .schema import ANSWER_FIELDS

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any, Iterator
 
 from ..addresses import normalise_stored
-from . import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
+from .records import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from . import SignOn, new_id
+from .records import SignOn, new_id
 
 ENDPOINT_COLUMNS = ("id, campaign, site_key, url, secret, owner_email, created_at, disabled_at, disabled_reason, "
                     "failing_since")
