@@ -176,10 +176,10 @@ def test_rate_limit_holds_for_all_workers_together_with_redis(tmp_path, redis_ur
     env.update({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}", "PLEDGE_SECRET_KEY": "k",
                 "PLEDGE_RATELIMIT_STORAGE_URI": redis_url, "PLEDGE_RATELIMIT_SIGNON": "5 per minute",
                 "PLEDGE_MAIL_IN_PROCESS": "false", "PLEDGE_MIN_FILL_SECONDS": "0"})
-    subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "site", "add", "--name", "S",
+    subprocess.run([sys.executable, "-c", "from widget.console import main; main()", "site", "add", "--name", "S",
                     "--origin", "https://s.example", "--email", "o@s.example", "--json"],
                    env=env, check=True, capture_output=True, cwd=tmp_path)
-    key = json.loads(subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "site", "list",
+    key = json.loads(subprocess.run([sys.executable, "-c", "from widget.console import main; main()", "site", "list",
                                      "--json"], env=env, check=True, capture_output=True, cwd=tmp_path).stdout)[0]["key"]
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "3", "-b", f"127.0.0.1:{port}",

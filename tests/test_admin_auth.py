@@ -16,7 +16,7 @@ from test_accessibility import axe_source  # noqa: F401  (a fixture)
 from widget import audit
 from widget.admin import access, auth
 from widget.admin.access import admin_required
-from widget.extension import state
+from widget.appstate import state
 
 ADMIN = "boss@example.org"
 OTHER_ADMIN = "deputy@example.org"

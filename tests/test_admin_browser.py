@@ -14,7 +14,7 @@ import pyotp
 
 from conftest import LIVE_ADMIN, TOKEN_INPUT, VALID_ANSWERS, links
 from test_accessibility import WCAG_TAGS, axe_source  # noqa: F401  (a fixture)
-from widget.extension import state
+from widget.appstate import state
 from widget.store import Limits
 
 SHOTS = Path("/work/notes/shots")

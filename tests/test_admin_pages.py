@@ -14,7 +14,7 @@ import pytest
 from conftest import deliver, links, post_sign_on, run_sql
 from widget import audit
 from widget.admin.access import COOKIE, hash_session_id
-from widget.extension import state
+from widget.appstate import state
 from widget.store import SignOn, new_id
 
 ADMIN = "boss@example.org"

@@ -11,7 +11,7 @@ import pytest
 from conftest import post_sign_on, run_sql
 from test_admin_pages import ADMIN, add_paper, confirmed, held_signons, status_of
 from widget import actions, audit
-from widget.extension import state
+from widget.appstate import state
 
 pytestmark = pytest.mark.both_engines
 

@@ -9,7 +9,7 @@ from test_opendata import populate
 
 from widget import i18n
 from widget.badge import render, short_label, text_width
-from widget.extension import state
+from widget.appstate import state
 from widget.views.common import number
 
 SVG = "{http://www.w3.org/2000/svg}"

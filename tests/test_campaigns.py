@@ -358,7 +358,7 @@ def test_the_command_line_prints_every_problem_without_a_traceback(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
     env.update({"PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}",
                 "PLEDGE_SECRET_KEY": "k"})
-    result = subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "site", "list"],
+    result = subprocess.run([sys.executable, "-c", "from widget.console import main; main()", "site", "list"],
                             env=env, capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert f"{path}, line 2: campaign 'x': unknown key 'requried' (did you mean 'required'?)" in result.stderr

@@ -121,7 +121,7 @@ def test_a_broken_campaigns_file_is_reported_without_a_traceback(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
     env.update({"PLEDGE_CAMPAIGNS_FILE": str(path), "PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}",
                 "PLEDGE_SECRET_KEY": "k"})
-    result = subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "site", "list"],
+    result = subprocess.run([sys.executable, "-c", "from widget.console import main; main()", "site", "list"],
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "campaign 'x'" in result.stderr and "Traceback" not in result.stderr
@@ -134,7 +134,7 @@ def test_the_console_script_lists_each_command_once(tmp_path):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
     env.update({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'p.db'}", "PLEDGE_SECRET_KEY": "k"})
-    result = subprocess.run([sys.executable, "-c", "from widget.cli import main; main()", "--help"],
+    result = subprocess.run([sys.executable, "-c", "from widget.console import main; main()", "--help"],
                             env=env, capture_output=True, text=True, check=True)
     commands = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
     from widget.cli import pledge

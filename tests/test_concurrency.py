@@ -81,7 +81,7 @@ def test_four_gunicorn_workers_on_one_database_lose_and_miscount_nothing(tmp_pat
     site_keys = []
     for n in range(SITES):
         added = subprocess.run(
-            [sys.executable, "-c", "from widget.cli import main; main()", "site", "add", "--name", f"School {n}",
+            [sys.executable, "-c", "from widget.console import main; main()", "site", "add", "--name", f"School {n}",
              "--origin", f"https://school{n}.example", "--email", f"webmaster@school{n}.example", "--json"],
             env=env, cwd=tmp_path, capture_output=True, text=True, check=True, timeout=60,
         )

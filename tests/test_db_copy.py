@@ -164,7 +164,7 @@ def test_100000_signons_move_from_sqlite_to_postgresql(big_source, postgres_url)
 def test_a_copy_killed_half_way_resumes_where_it_stopped(big_source, postgres_url, tmp_path):
     import psycopg
 
-    command = [sys.executable, "-c", "from widget.cli import main; main()", "db", "copy",
+    command = [sys.executable, "-c", "from widget.console import main; main()", "db", "copy",
                "--from", big_source, "--to", postgres_url, "--batch", "2000"]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

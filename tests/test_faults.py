@@ -118,7 +118,7 @@ def test_a_mail_worker_killed_mid_batch_loses_no_mail(make_app, tmp_path, capsys
         PLEDGE_MAIL_LEASE_SECONDS="1",
         PLEDGE_MAIL_POLL_SECONDS="0.2",
     )
-    command = [sys.executable, "-c", "from widget.cli import main; main()", "mail", "worker"]
+    command = [sys.executable, "-c", "from widget.console import main; main()", "mail", "worker"]
     log_path = tmp_path / "worker.log"
     log = log_path.open("w")
     worker = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=log)

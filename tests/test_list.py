@@ -11,7 +11,7 @@ from conftest import deliver, links, path_of, post_sign_on, run_sql
 from test_store import store  # noqa: F401  (fixture: a migrated store on each engine)
 
 from widget import audit, listing
-from widget.extension import state
+from widget.appstate import state
 from widget.store import Mail, SignOn
 from widget.store.listing import Cursor, Filters, public_id
 from widget.views.widget import widget_key

@@ -13,7 +13,7 @@ from test_accessibility import axe_page, axe_source  # noqa: F401  (fixtures)
 from test_list import sign
 
 from widget import listing
-from widget.extension import state
+from widget.appstate import state
 from widget.store.listing import Filters
 
 _numbers = itertools.count(1)

@@ -149,7 +149,7 @@ def front(tmp_path_factory):
         }
     )
     added = subprocess.run(
-        [sys.executable, "-c", "from widget.cli import main; main()", "site", "add", "--name", "Lycée Jean Moulin",
+        [sys.executable, "-c", "from widget.console import main; main()", "site", "add", "--name", "Lycée Jean Moulin",
          "--origin", "https://lycee.example", "--email", "webmaster@lycee.example", "--json"],
         env=env, cwd=tmp, capture_output=True, text=True, check=True, timeout=60,
     )

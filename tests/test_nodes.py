@@ -30,7 +30,7 @@ THREADS = 32
 WORKERS = 3  # gunicorn worker processes per node
 LIMIT = 5  # sign-ons per minute from one client IP
 BURST = 40  # sign-ons sent at once from one client IP, through both nodes
-CLI = [sys.executable, "-c", "from widget.cli import main; main()"]
+CLI = [sys.executable, "-c", "from widget.console import main; main()"]
 
 
 def visitor_ip(n: int) -> str:

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from test_opendata import populate
 from test_packaging import installed  # noqa: F401  (fixture: the wheel in a fresh venv)
 
-from widget.extension import state
+from widget.appstate import state
 from widget.views import blueprint
 
 
@@ -106,7 +106,7 @@ def test_schemathesis_run_against_a_running_service(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_")}
     env.update({"PLEDGE_DATABASE": f"sqlite:///{tmp_path / 'pledge.db'}", "PLEDGE_SECRET_KEY": "k"})
     log = (tmp_path / "stderr.log").open("w+")
-    process = subprocess.Popen([sys.executable, "-c", "from widget.cli import main; main()", "run", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-c", "from widget.console import main; main()", "run", "--port", str(port)],
                                env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:

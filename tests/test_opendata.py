@@ -10,7 +10,7 @@ import pytest
 from conftest import run_sql
 from test_store import store  # noqa: F401  (fixture: a migrated store on each engine)
 
-from widget.extension import state
+from widget.appstate import state
 from widget.store import Mail, SignOn
 
 DAY = 86400

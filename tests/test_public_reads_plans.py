@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from widget.extension import state
+from widget.appstate import state
 from widget.store import open_store
 
 

@@ -17,7 +17,7 @@ import pytest
 from test_list import sign
 
 from widget import listing
-from widget.extension import state
+from widget.appstate import state
 from widget.store.listing import public_id
 
 

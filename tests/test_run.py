@@ -19,7 +19,7 @@ def test_run_creates_the_demo_and_prints_mail_with_its_link(tmp_path):
                 "PLEDGE_MAIL_POLL_SECONDS": "0.2", "PLEDGE_MIN_FILL_SECONDS": "0"})
     log = (tmp_path / "stderr.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-c", "from widget.cli import main; main()", "run", "--port", str(port)],
+        [sys.executable, "-c", "from widget.console import main; main()", "run", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
@@ -70,7 +70,7 @@ def test_run_prints_where_the_data_lives(tmp_path):
     env.update({"PLEDGE_DATA_DIR": str(tmp_path / "service-data")})
     log = (tmp_path / "stderr.log").open("w+")
     process = subprocess.Popen(
-        [sys.executable, "-c", "from widget.cli import main; main()", "run", "--port", str(port)],
+        [sys.executable, "-c", "from widget.console import main; main()", "run", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=tmp_path,
     )
     try:

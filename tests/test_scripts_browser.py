@@ -50,7 +50,7 @@ def test_the_public_list_fits_a_phone_in_long_worded_languages(live, browser, la
     the list's table still fits a 360 px screen, with no sideways scrolling."""
     from test_list import sign
 
-    from widget.extension import state
+    from widget.appstate import state
 
     sign(state(live.app).store, f"phone-{lang}", "Bodenkooperative", site_key=live.site_key, country="CF",
          org_type="civil_society")

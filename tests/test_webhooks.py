@@ -14,7 +14,7 @@ from conftest import deliver, links, path_of, post_sign_on, run_sql
 from standardwebhooks import Webhook
 from test_host import sign_in
 
-from widget.extension import state
+from widget.appstate import state
 from widget.webhooks import WebhookURLError, check_url
 
 pytestmark = pytest.mark.both_engines

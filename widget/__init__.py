@@ -1,80 +1,25 @@
 """flask-pledge-widget: an embeddable pledge / sign-on widget for Flask.
 
 ``PledgeWidget(app)`` adds it to an existing app; ``create_app()`` builds the standalone service.
+
+This package root is the front door, not a layer: it names the entry points and loads them when first
+asked for (PEP 562), so that importing a lower layer (``import widget.store``) loads that layer alone.
 """
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
-from typing import Any, Mapping
+from importlib import import_module
+from typing import Any
 
-from flask import Flask, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from .appstate import state
 
-from .extension import PledgeWidget, state
-
-__all__ = ["PledgeWidget", "create_app", "state"]
+__all__ = ["PledgeWidget", "create_app", "data_dir", "state"]
 __version__ = "0.1.0"
 
-
-def data_dir(configured: str | None = None) -> str:
-    """Where the standalone service keeps its database and generated key: ``PLEDGE_DATA_DIR``, else the
-    user's data folder (``~/.local/share/flask-pledge-widget`` on Linux), never inside the virtualenv,
-    which is thrown away and rebuilt on upgrades."""
-    import platformdirs
-
-    return str(Path(configured or platformdirs.user_data_dir("flask-pledge-widget", appauthor=False)).resolve())
+#: Public names and the module that defines each.
+_ENTRY_POINTS = {"PledgeWidget": "widget.extension", "create_app": "widget.app", "data_dir": "widget.app"}
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """The standalone service: every ``PLEDGE_*`` environment variable, then ``config``, wins over defaults."""
-    from . import config as settings
-
-    values = settings.read_environment()
-    values.update(config or {})
-    app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
-    app.config.update(values)
-    PledgeWidget(app, standalone=True)
-    # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
-    # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).
-    app.session_interface = SecureOverHTTPSSessionInterface()
-    app.add_url_rule("/robots.txt", "robots_txt", robots_txt)
-    # The service owns its site's root: an address none of our routes knows (a link cut short by a mail
-    # program) gets our "page not found" in the visitor's language, not Werkzeug's English one.
-    from .views.common import not_found
-
-    app.register_error_handler(404, not_found)
-    # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
-    if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None (no attribute at all)
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    if "PERMANENT_SESSION_LIFETIME" not in values:  # the host pages' sign-in lasts as long as its session
-        app.permanent_session_lifetime = timedelta(days=app.config["PLEDGE_HOST_SESSION_DAYS"])
-    if not app.secret_key:
-        app.secret_key = app.extensions["pledge"].tokens.keys[0]
-    return app
-
-
-class SecureOverHTTPSSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the Secure flag set by the request rather than by config:
-    one service answers both over HTTPS (production) and plain HTTP (a newcomer's laptop)."""
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        return bool(app.config["SESSION_COOKIE_SECURE"]) or (has_request_context() and request.is_secure)
-
-    def save_session(self, app: Flask, session: Any, response: Any) -> None:
-        """Leave public reads alone: they are the same for everyone and any shared cache may keep them, so
-        a signed-in host's refreshed session cookie (or ``Vary: Cookie``) must never ride on one."""
-        if response.cache_control.public:
-            return
-        super().save_session(app, session, response)
-
-
-def robots_txt() -> Any:
-    """The standalone service owns its site's root: the front page (and later public lists) may be
-    indexed; pages reached by a private link are not crawled. Widget pages stay crawlable so that
-    crawlers see their ``noindex``: they are part of their host's page, not results of their own."""
-    from flask import current_app
-
-    prefix = current_app.config["PLEDGE_URL_PREFIX"]
-    lines = ["User-agent: *", *(f"Disallow: {prefix}/{path}/" for path in ("confirm", "withdraw", "host", "api"))]
-    return current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
+def __getattr__(name: str) -> Any:
+    if name in _ENTRY_POINTS:
+        return getattr(import_module(_ENTRY_POINTS[name]), name)
+    raise AttributeError(f"module 'widget' has no attribute {name!r}")

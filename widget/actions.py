@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import audit, listing, paper, signons
-from .extension import state
+from .appstate import state
 from .store import SignOn, Site
 from .store.admin import Audit, AuditNote
 from .store.listing import Entry

@@ -9,6 +9,8 @@ import unicodedata
 
 from markupsafe import escape
 
+from .snippet import widget_url
+
 FONT = ("-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,'Helvetica Neue',Arial,'Noto Sans','Noto Sans Arabic',"
         "'PingFang SC','Hiragino Sans','Microsoft YaHei','Noto Sans CJK SC','Nirmala UI','Noto Sans Devanagari',"
         "Tahoma,sans-serif")
@@ -73,8 +75,6 @@ def badge_url(base_url: str, site_key: str, lang: str | None = None) -> str:
 
 def badge_snippets(base_url: str, site_key: str, alt: str, lang: str | None = None) -> tuple[str, str]:
     """The badge as HTML and as Markdown: the image of the count, a link to the site's sign-on page."""
-    from .snippet import widget_url
-
     link, image = widget_url(base_url, site_key, lang), badge_url(base_url, site_key, lang)
     html = f'<a href="{escape(link)}"><img src="{escape(image)}" alt="{escape(alt)}"></a>'
     markdown_alt = "".join("\\" + char if char in "\\[]" else char for char in " ".join(alt.split()))

@@ -17,6 +17,8 @@ from typing import Any, Callable, Mapping, Sequence
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from .i18n import LANGUAGES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -102,8 +104,6 @@ class Campaign:
     def available_languages(self) -> tuple[str, ...]:
         """The languages a visitor is offered: those the campaign has texts in (the built-in
         campaign, whose texts are in every catalogue, has them all)."""
-        from .i18n import LANGUAGES
-
         return tuple(lang for lang in LANGUAGES if lang in self.languages) if self.languages else LANGUAGES
 
 

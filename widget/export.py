@@ -6,9 +6,12 @@ from datetime import datetime, timezone
 from typing import IO, Any, Callable, Iterable
 
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from . import countries
 from .campaigns import Campaign
+from .forms import LABELS
+from .i18n import autonym
 from .store import SignOn
 
 COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
@@ -56,11 +59,6 @@ def host_columns(campaign: Campaign) -> list[tuple[str, Callable[[SignOn], Any]]
     own for machines. Only what signatories agreed to share with another organisation: their
     organisation, its type and country, and their commitment; their name and e-mail address only when they
     ticked the campaign's separate box that lets the host contact them."""
-    from flask_babel import gettext as _
-
-    from .forms import LABELS
-    from .i18n import autonym
-
     def label(name: str) -> str:
         return campaign.text(f"label.{name}") or str(LABELS[name])
 

@@ -1,77 +1,35 @@
-"""The Flask extension object and the per-app state it keeps at ``app.extensions["pledge"]``."""
+"""The Flask extension object: ``init_app`` reads the config and wires the app (store, blueprints, commands,
+fast path). It is the top of the house: nothing in the package imports it back (the state it keeps lives in
+:mod:`widget.appstate`)."""
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import Babel, Domain
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, i18n, logs
+from . import config, i18n, logs, notifications
 from .abuse import limits_from_config
+from .admin import bp as admin_blueprint
+from .appstate import PledgeState, state
 from .builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN
 from .caching import PageCache
-from .campaigns import Campaign, load_file
+from .campaigns import load_file
+from .cli import pledge
+from .fastpath import PublicReads
+from .host import bp as host_blueprint
 from .mail.sender import OutboxSender
 from .mail.transport import make_transport
-from .resources import translations_dir
 from .ratelimit import init_rate_limits
-from .store import Limits, open_store, redact
+from .resources import translations_dir
+from .store import open_store, redact
 from .tokens import Tokens
+from .views import blueprint
 from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
-
-@dataclass
-class PledgeState:
-    """Everything the extension keeps for one app (the extension object itself keeps nothing)."""
-
-    store: Any
-    tokens: Tokens
-    campaigns: dict[str, Campaign]
-    sender: OutboxSender
-    send_in_process: bool
-    poll_seconds: float
-    #: The command line people type: ``pledge-widget`` for the standalone service, else ``flask pledge``.
-    command: str = "flask pledge"
-    limits: Limits = field(default_factory=Limits)
-    #: When this process last recorded each (site, origin) as seen, so that widget views cost no write.
-    seen: dict[tuple[str, str], float] = field(default_factory=dict)
-    #: Public pages (widget, count) rendered lately, sent again for a few seconds (see widget.caching).
-    pages: PageCache = field(default_factory=PageCache)
-    #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
-    domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
-    _sender_pid: int | None = None
-    _sender_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def campaign(self, slug: str) -> Campaign:
-        return self.campaigns[slug]
-
-    def ensure_sender(self) -> None:
-        """Start the in-process sender once per process, on first use: never before gunicorn forks."""
-        if not self.send_in_process or self._sender_pid == os.getpid():
-            return
-        with self._sender_lock:
-            if self._sender_pid != os.getpid():
-                self.sender.start_thread(self.poll_seconds)
-                self._sender_pid = os.getpid()
-
-    def mail_queued(self) -> None:
-        """A sign-on queued a mail: wake the in-process sender so it goes out now, not at the next poll."""
-        self.ensure_sender()
-        self.sender.wake.set()
-
-
-def state(app: Flask | None = None) -> PledgeState:
-    """The extension's state for ``app`` (default: the current app)."""
-    app = app or current_app
-    try:
-        return app.extensions["pledge"]
-    except KeyError:
-        raise RuntimeError("flask-pledge-widget is not set up on this app: call PledgeWidget(app)") from None
+__all__ = ["PledgeWidget", "state"]
 
 
 class PledgeWidget:
@@ -122,8 +80,6 @@ class PledgeWidget:
         )
         transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"])
         pending_days = cfg["PLEDGE_PENDING_DAYS"]
-        from . import notifications  # (imported here: it imports this module)
-
         sender = OutboxSender(
             store,
             transport,
@@ -145,43 +101,40 @@ class PledgeWidget:
             limits=limits_from_config(cfg),
             command="pledge-widget" if self.standalone else "flask pledge",
             pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20),
+            domain=Domain(translation_directories=[str(translations_dir())]),
         )
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)
-        from .cli import pledge
-        from .views import blueprint
-
+        prefix = (cfg["PLEDGE_URL_PREFIX"] or "").rstrip("/")
         app.register_blueprint(blueprint, url_prefix=cfg["PLEDGE_URL_PREFIX"] or None)
-        from .admin import bp as admin_blueprint
-
+        # The host pages at /host/ (first-party pages: Flask's session keeps the sign-in).
+        app.register_blueprint(host_blueprint, url_prefix=prefix + "/host")
         # The operator's desk (404 while PLEDGE_ADMINS is unset); its forms check Flask-WTF's CSRF token.
-        app.register_blueprint(admin_blueprint, url_prefix=(cfg["PLEDGE_URL_PREFIX"] or "").rstrip("/") + "/admin")
+        app.register_blueprint(admin_blueprint, url_prefix=prefix + "/admin")
         # The host app's CSRFProtect would demand a session token no cross-site iframe can send; our
         # forms carry their own signed tokens (and the host pages' forms check Flask-WTF's themselves).
         # It may be set up before us (exempt now) or after us (exempt on the first request, before
         # its check runs: our before-request hook was registered first).
-        exempt_from_host_csrf(app, blueprint)
-        app.before_request_funcs.setdefault(None, []).insert(0, lambda: exempt_from_host_csrf(app, blueprint))
+        ours = (blueprint, host_blueprint)
+        exempt_from_host_csrf(app, ours)
+        app.before_request_funcs.setdefault(None, []).insert(0, lambda: exempt_from_host_csrf(app, ours))
         app.cli.add_command(pledge)
         init_rate_limits(app)
         if cfg["PLEDGE_FAST_PATH"] if cfg["PLEDGE_FAST_PATH"] is not None else self.standalone:
-            from .fastpath import PublicReads
-
             app.wsgi_app = PublicReads(app, app.wsgi_app)  # type: ignore[method-assign]
         if cfg["PLEDGE_PROXY_FIX"]:  # outermost: the fast path sees the visitor's scheme too
-            from werkzeug.middleware.proxy_fix import ProxyFix
-
             hops = int(cfg["PLEDGE_PROXY_FIX"])
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
         logs.install()
         warn_about_orphan_sites(app)
 
 
-def exempt_from_host_csrf(app: Flask, blueprint) -> None:
+def exempt_from_host_csrf(app: Flask, blueprints: tuple) -> None:
     """Tell a Flask-WTF ``CSRFProtect`` of the host app, if there is one, to leave our routes alone."""
     csrf = app.extensions.get("csrf")
-    if csrf is not None and blueprint not in getattr(csrf, "_exempt_blueprints", ()):
-        csrf.exempt(blueprint)
+    for bp in blueprints if csrf is not None else ():
+        if bp not in getattr(csrf, "_exempt_blueprints", ()):
+            csrf.exempt(bp)
 
 
 def warn_about_orphan_sites(app: Flask) -> list[str]:

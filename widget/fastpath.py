@@ -16,7 +16,7 @@ from flask import Flask
 
 from .assets import static_asset
 from .caching import Page, choose_coding
-from .extension import state
+from .appstate import state
 from .hosts import seen_is_due
 from .views.common import DEFAULT_CSP
 from .views.widget import QUERY, SITE_KEY, widget_key

@@ -9,7 +9,7 @@ import time
 from flask import current_app
 
 from .addresses import normalise_email
-from .extension import state
+from .appstate import state
 from .mail import compose
 from .store import Site
 from .urls import public_url
@@ -45,7 +45,7 @@ def send_sign_in_link(email: str, lang: str) -> None:
     token = pledge.tokens.dumps("host-login", login_id)
     slugs = dict.fromkeys(s.campaign for s in pledge.store.sites_of(email))
     campaigns = [pledge.campaigns[slug] for slug in slugs if slug in pledge.campaigns]
-    mail = compose.host_login(email, lang, public_url("pledge.host_login", token=token), campaigns)
+    mail = compose.host_login(email, lang, public_url("host.login", token=token), campaigns)
     pledge.store.enqueue_mail(mail)
     pledge.mail_queued()
 

@@ -26,7 +26,7 @@ from flask import Flask, current_app, has_app_context, has_request_context
 from . import i18n
 from .addresses import normalise_stored
 from .campaigns import Campaign
-from .extension import state
+from .appstate import state
 from .mail import compose
 from .store import Host, Mail, SignOn, Site
 from .tokens import TokenExpired, TokenInvalid
@@ -73,9 +73,9 @@ def check_milestones(site_key: str) -> int | None:
     def mail_for(threshold: int, count: int) -> Mail:
         return compose.milestone(
             host.email, lang, site.name, campaign, threshold, count,
-            dashboard_url=public_url("pledge.host_site", site_key=site.key),
+            dashboard_url=public_url("host.site", site_key=site.key),
             unsubscribe_url=unsubscribe_url(host.email, "milestones"),
-            settings_url=public_url("pledge.host_settings"),
+            settings_url=public_url("host.settings"),
         )
 
     threshold = pledge.store.record_milestones(site.campaign, site.key, host.milestones, mail_for)
@@ -135,7 +135,7 @@ def send_digest(host: Host, day: date) -> bool:
     entries = [digest_entry(sites[key], by_site[key]) for key in sites if by_site.get(key)]
     mail = compose.digest(
         host.email, host_language(host), day, entries,
-        unsubscribe_url=unsubscribe_url(host.email, "digest"), settings_url=public_url("pledge.host_settings"),
+        unsubscribe_url=unsubscribe_url(host.email, "digest"), settings_url=public_url("host.settings"),
     )
     return pledge.store.record_digest(host.email, day.isoformat(), mail)
 
@@ -148,7 +148,7 @@ def digest_entry(site: Site, signons: list[SignOn]) -> dict[str, Any]:
         "count": len(signons),
         "rows": [digest_row(signon) for signon in signons[:DIGEST_LIST_LIMIT]],
         "more": max(0, len(signons) - DIGEST_LIST_LIMIT),
-        "dashboard_url": public_url("pledge.host_site", site_key=site.key),
+        "dashboard_url": public_url("host.site", site_key=site.key),
     }
 
 
@@ -175,7 +175,7 @@ def unsubscribe_url(email: str, kind: str) -> str:
     """The link that switches one kind of notification off for this host: GET shows a button, POST acts."""
     tokens = state().tokens
     token = tokens.dumps("unsubscribe", {"k": kind, "h": host_reference(email, tokens.keys[0])})
-    return public_url("pledge.host_unsubscribe", token=token)
+    return public_url("host.unsubscribe", token=token)
 
 
 def read_unsubscribe_token(token: str) -> tuple[Host | None, str]:

@@ -26,7 +26,7 @@ from wtforms.validators import Email, Length, Optional
 
 from .addresses import InvalidAddress, normalise_email
 from .campaigns import Campaign
-from .extension import state
+from .appstate import state
 from .forms import LABELS, MAX_LENGTHS, _field
 from .store import NO_EMAIL_DOMAIN, SignOn, Site, new_id
 from .store.admin import Audit

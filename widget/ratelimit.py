@@ -31,8 +31,8 @@ LIMITED = {
     "pledge.confirm_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.withdraw_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.renew": ("PLEDGE_RATELIMIT_RESEND", ["POST"]),
-    "pledge.host": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
-    "pledge.host_login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    "host.start": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
+    "host.login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
     # The desk's sign-in (its codes are also limited per admin address, in the database: widget.admin.signin).
     "admin.login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
     "admin.login_link": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),

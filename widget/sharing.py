@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from . import hosts
 from .campaigns import Campaign
-from .extension import state
+from .appstate import state
 from .origins import normalise_origin
 from .store import Site, SignOn
 from .urls import public_url

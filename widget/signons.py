@@ -13,7 +13,7 @@ from flask import current_app
 from . import notifications
 from .addresses import normalise_email
 from .campaigns import Campaign
-from .extension import state
+from .appstate import state
 from .mail import compose
 from .store import ConfirmResult, Mail, SignOn, Site, new_id
 from .store.admin import Audit

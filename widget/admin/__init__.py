@@ -16,8 +16,7 @@ Page templates extend ``admin/base.html`` (blocks ``title`` and ``main``) and ar
 """
 from __future__ import annotations
 
-from flask import Blueprint
+from . import access, auth, audit_views, pages  # noqa: F401  (hooks and routes register on import)
+from .blueprint import bp
 
-bp = Blueprint("admin", __name__, template_folder="../templates")
-
-from . import access, auth, audit_views, pages  # noqa: E402,F401  (hooks and routes register on import)
+__all__ = ["bp"]

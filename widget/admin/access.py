@@ -24,9 +24,9 @@ from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
 from ..addresses import normalise_stored
-from ..extension import state
+from ..appstate import state
 from ..views.common import DEFAULT_CSP, current_language, private_page, render_page
-from . import bp
+from .blueprint import bp
 
 #: The cookie that holds the admin's session id (never the address).
 COOKIE = "pledge_admin"

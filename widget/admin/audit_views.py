@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import audit
-from ..extension import state
-from . import bp
+from ..appstate import state
+from .blueprint import bp
 from .access import admin_page, admin_required
 
 #: Entries on one page of the log.

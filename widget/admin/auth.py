@@ -16,12 +16,13 @@ from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import audit
-from ..extension import state
+from ..appstate import state
 from ..text import clean_text
 from ..tokens import TokenExpired, TokenInvalid
 from ..views.common import current_language
-from ..views.host_poster import qr_svg
-from . import bp, signin, totp
+from ..qr import qr_svg
+from . import signin, totp
+from .blueprint import bp
 from . import access
 from .access import (IDLE_SECONDS, NEXT_KEY, admin_page, admin_required, browser_session, clear_session_cookie,
                      current_admin, set_session_cookie)

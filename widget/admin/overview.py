@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from ..campaigns import Campaign
 from ..chart import bar_chart, daily_series
-from ..extension import state
+from ..appstate import state
 from ..store.webhooks import Endpoint
 
 #: How many days the overview's charts show.

@@ -19,13 +19,13 @@ from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from .. import actions
-from ..extension import state
+from ..appstate import state
 from ..listing import ListingError
 from ..store.listing import Cursor, Filters
 from ..text import clean_text, unsafe_character
 from ..views.common import pledge_day_of
-from ..views.host_sites import signatures
-from . import bp
+from ..views.common import signatures
+from .blueprint import bp
 from .access import admin_page, admin_required, current_admin
 from .overview import CHART_DAYS, switched_off_webhooks
 from .overview import overview as overview_figures

@@ -11,7 +11,7 @@ from flask import current_app
 
 from .. import audit
 from ..addresses import normalise_stored
-from ..extension import state
+from ..appstate import state
 from ..mail import compose
 from ..urls import public_url
 from . import totp

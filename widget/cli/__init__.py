@@ -7,11 +7,11 @@ import time
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from .. import export
 from ..addresses import normalise_stored
-from ..extension import state
+from ..appstate import state
 from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, existing_site
@@ -165,37 +165,3 @@ def run(host: str, port: int) -> None:
 
     # Not app.run(): Flask ignores it inside a CLI command.
     run_simple(host, port, app, threaded=True, use_reloader=False)
-
-
-def main() -> None:
-    """The ``pledge-widget`` console script."""
-    from .. import create_app
-    from ..campaigns import CampaignError
-
-    def make_app():
-        try:
-            return create_app()
-        except CampaignError as exc:  # a message naming the campaign and the problem, not a traceback
-            raise click.ClickException(f"PLEDGE_CAMPAIGNS_FILE: {exc}") from None
-        except (ValueError, RuntimeError) as exc:  # a setting to fix, or a database out of reach
-            raise click.ClickException(str(exc)) from None
-
-    cli = ServiceGroup(name="pledge-widget", create_app=make_app, add_default_commands=False,
-                     add_version_option=False, load_dotenv=False, set_debug_flag=False,
-                     help="The pledge widget service.")
-    for command in pledge.commands.values():
-        cli.add_command(command)
-    # This is our service's command line, not Flask's: no --app/--env-file (the app is ours).
-    cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
-    cli.main(prog_name="pledge-widget")
-
-
-class ServiceGroup(FlaskGroup):
-    """Only our own commands: not those other packages plug into ``flask`` (Flask-Limiter's), nor the
-    app's ``flask pledge`` group, which would list every command twice."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self.commands)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return self.commands.get(name)

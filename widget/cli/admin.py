@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..addresses import normalise_stored
+from ..admin import signin
 from .common import cli_actor
 
 
@@ -21,8 +22,6 @@ def admin() -> None:
 def reset_totp(email: str) -> None:
     """Forget EMAIL's authenticator app and recovery codes (a lost phone) and end its desk sessions: its
     next sign-in sets up an app again. Recorded in the audit log."""
-    from ..admin import signin  # (the desk's views load with it: only when this command runs)
-
     if not signin.reset_totp(email, cli_actor(), time.time()):
         raise click.ClickException(f"{normalise_stored(email)} has no authenticator app set up")
     click.echo(f"{normalise_stored(email)}: authenticator and recovery codes forgotten, sessions ended; "
@@ -35,7 +34,5 @@ def reset_totp(email: str) -> None:
 def sign_out(email: str) -> None:
     """End every desk session of EMAIL (a lost or shared computer): the desk's "sign out everywhere else",
     for all of them. Its authenticator stays set up. Recorded in the audit log."""
-    from ..admin import signin  # (the desk's views load with it: only when this command runs)
-
     ended = signin.end_sessions(email, cli_actor(), time.time())
     click.echo(f"{normalise_stored(email)}: {ended} desk session(s) ended")

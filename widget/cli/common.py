@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import click
 from flask import current_app
 
-from ..extension import state
+from ..appstate import state
 from ..store import Site
 
 DEFAULT_PORT = 5000

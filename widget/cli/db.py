@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..extension import state
+from ..appstate import state
 from ..store.copy import BATCH, CopyError, copy_database
 
 

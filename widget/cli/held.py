@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import actions, export
-from ..extension import state
+from ..appstate import state
 from .common import cli_actor, echo_rows, required_public_url
 
 

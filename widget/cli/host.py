@@ -6,7 +6,7 @@ from flask.cli import with_appcontext
 
 from ..addresses import normalise_stored
 from ..export import timestamp
-from ..extension import state
+from ..appstate import state
 from .common import echo_rows
 
 

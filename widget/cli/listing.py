@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import actions, listing
-from ..extension import state
+from ..appstate import state
 from ..store.listing import Entry
 from .common import cli_actor, echo_rows
 

@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import actions
-from ..extension import state
+from ..appstate import state
 from .common import cli_actor
 
 

@@ -5,7 +5,7 @@ import click
 from flask.cli import with_appcontext
 
 from .. import actions, export
-from ..extension import state
+from ..appstate import state
 from .common import cli_actor, echo_rows
 
 #: What approving a sign-on did, for the operator.

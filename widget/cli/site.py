@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from .. import actions
 from ..addresses import InvalidAddress, normalise_email
-from ..extension import state
+from ..appstate import state
 from ..i18n import LANGUAGES, speaking
 from ..origins import normalise_origin
 from ..snippet import snippet

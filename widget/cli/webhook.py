@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from ..addresses import InvalidAddress, normalise_email
-from ..extension import state
+from ..appstate import state
 from ..webhooks import WebhookURLError, register
 from .common import echo_rows, existing_site
 

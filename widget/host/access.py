@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 
 from .. import hosts
 from ..campaigns import Campaign
-from ..extension import state
+from ..appstate import state
 from ..store import Site
-from . import blueprint
-from .common import current_language, private_page
+from .blueprint import bp
+from ..views.common import current_language, private_page
 
 #: The key of Flask's session that holds the host's session id (never the address: sessions are revocable).
 SESSION_KEY = "pledge_host_session"
@@ -27,7 +27,7 @@ def signed_in_host() -> str | None:
 def not_found() -> None:
     """The host pages' 404: the same for a signed-out visitor, another host's site and an unknown key
     (nobody learns which keys exist), in words for a host rather than for a signatory."""
-    abort(host_page("host_not_found.html", 404))
+    abort(host_page("host/not_found.html", 404))
 
 
 def host_or_404() -> str:
@@ -55,7 +55,7 @@ def host_page(template: str, status: int = 200, **context: Any) -> Response:
     return private_page(template, current_language(), status, host_styles=True, **context)
 
 
-@blueprint.app_template_global("pledge_csrf_token")
+@bp.app_template_global("pledge_csrf_token")
 def _csrf_token_global() -> str:
     """Flask-WTF's session CSRF token, for the host pages' buttons that are forms of their own."""
     return generate_csrf()

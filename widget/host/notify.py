@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 
 from .. import i18n, notifications
 from ..tokens import TokenInvalid
-from . import blueprint
-from .common import current_language, private_page
+from .blueprint import bp
+from ..views.common import current_language, private_page
 
 
-@blueprint.route("/host/unsubscribe/<token>", methods=["GET", "POST"], merge_slashes=False)
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"], merge_slashes=False, endpoint="unsubscribe")
 def host_unsubscribe(token: str) -> Response:
     try:
         host, kind = notifications.read_unsubscribe_token(token)
@@ -26,4 +26,4 @@ def host_unsubscribe(token: str) -> Response:
     done = request.method == "POST"
     if done and host is not None:
         notifications.unsubscribe(host, kind)
-    return private_page("host_unsubscribed.html", lang, campaign=None, kind=kind, token=token, done=done)
+    return private_page("host/unsubscribed.html", lang, campaign=None, kind=kind, token=token, done=done)

@@ -12,11 +12,11 @@ from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.wrappers import Response
 
 from .. import paper
-from ..extension import state
+from ..appstate import state
 from ..store import Counts
-from . import blueprint
-from .common import current_language
-from .host_access import check_csrf, host_page, own_site
+from .blueprint import bp
+from ..views.common import current_language
+from .access import check_csrf, host_page, own_site
 
 
 class PaperFileForm(FlaskForm):
@@ -26,13 +26,13 @@ class PaperFileForm(FlaskForm):
                      render_kw={"accept": ".csv,text/csv"})
 
 
-@blueprint.app_template_global("pledge_paper_counts")
+@bp.app_template_global("pledge_paper_counts")
 def paper_counts(campaign: str, site_key: str) -> Counts:
     """Approved paper sign-ons of a site and of its campaign (the host's dashboard shows them)."""
     return state().store.paper_counts(campaign, site_key)
 
 
-@blueprint.route("/host/sites/<site_key>/paper", methods=["GET", "POST"])
+@bp.route("/sites/<site_key>/paper", methods=["GET", "POST"], endpoint="paper")
 def host_paper(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     lang = current_language()
@@ -48,16 +48,16 @@ def host_paper(site_key: str) -> Response:
         entry = paper.entry_of(one)
         if entry is not None:
             paper.add(site, campaign, lang, [entry])
-            return redirect(url_for("pledge.host_paper", site_key=site.key, added=1), code=303)
+            return redirect(url_for("host.paper", site_key=site.key, added=1), code=303)
     elif kind == "csv" and upload.validate():
         csv_result = paper.add_csv(site, campaign, lang, upload.file.data.read(paper.max_csv_bytes() + 1))
         if not csv_result.errors:
-            return redirect(url_for("pledge.host_paper", site_key=site.key, added=len(csv_result.entries)), code=303)
+            return redirect(url_for("host.paper", site_key=site.key, added=len(csv_result.entries)), code=303)
     failed = kind is not None
     added = request.args.get("added", "")
     store = state().store
     return host_page(
-        "host_paper.html", 400 if failed else 200,
+        "host/paper.html", 400 if failed else 200,
         email=email, site=site, campaign=campaign, one=one, upload=upload, csv_result=csv_result,
         required=paper.required_fields(campaign), csv_fields=paper.paper_fields(campaign),
         max_kb=paper.max_csv_bytes() // 1024, max_rows=paper.MAX_CSV_ROWS,

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from flask import current_app, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import get_translations
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -17,19 +16,14 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
-from ..extension import state
+from ..appstate import state
 from ..origins import normalise_origin
 from ..text import clean_text, unsafe_character
-from . import blueprint
-from .common import current_language, number, pledge_day_of
-from .host_access import check_csrf, host_or_404, host_page, own_site
+from .blueprint import bp
+from ..views.common import current_language, number, pledge_day_of, signatures
+from .access import check_csrf, host_or_404, host_page, own_site
 
 CHART_DAYS = 30
-
-
-def signatures(n: int) -> str:
-    """"12,345 signatures", with the plural form and the number written for the current language."""
-    return get_translations().ungettext("%(num)s signature", "%(num)s signatures", n) % {"num": number(n)}
 
 
 def page_origin(address: str) -> str:
@@ -114,19 +108,19 @@ def _new_site_form() -> NewSiteForm:
     return form
 
 
-@blueprint.route("/host/sites/new", methods=["GET", "POST"])
+@bp.route("/sites/new", methods=["GET", "POST"], endpoint="site_new")
 def host_site_new() -> Response:
     email = host_or_404()
     form = _new_site_form()
     if request.method == "POST":
         if form.validate():
             site = hosts.add_site(email, form.name.data, form.origins.origins, form.campaign.data, form.lang.data or None)
-            return redirect(url_for("pledge.host_snippet", site_key=site.key), code=303)
-        return host_page("host_site_form.html", 400, email=email, form=form, site=None)
-    return host_page("host_site_form.html", email=email, form=form, site=None)
+            return redirect(url_for("host.snippet", site_key=site.key), code=303)
+        return host_page("host/site_form.html", 400, email=email, form=form, site=None)
+    return host_page("host/site_form.html", email=email, form=form, site=None)
 
 
-@blueprint.route("/host/sites/<site_key>/edit", methods=["GET", "POST"])
+@bp.route("/sites/<site_key>/edit", methods=["GET", "POST"], endpoint="site_edit")
 def host_site_edit(site_key: str) -> Response:
     email, site, _campaign = own_site(site_key)
     form = SiteForm()
@@ -135,30 +129,30 @@ def host_site_edit(site_key: str) -> Response:
     elif form.validate():
         state().store.update_site(site.key, name=form.name.data, origins=form.origins.origins)
         state().pages.clear()  # its preview shows the change at once (other processes within seconds)
-        return redirect(url_for("pledge.host_site", site_key=site.key), code=303)
-    return host_page("host_site_form.html", 400 if form.errors else 200, email=email, form=form, site=site)
+        return redirect(url_for("host.site", site_key=site.key), code=303)
+    return host_page("host/site_form.html", 400 if form.errors else 200, email=email, form=form, site=site)
 
 
-@blueprint.post("/host/sites/<site_key>/rotate")
+@bp.post("/sites/<site_key>/rotate", endpoint="site_rotate")
 def host_site_rotate(site_key: str) -> Response:
     _email, site, _campaign = own_site(site_key)
     check_csrf()
     new = hosts.rotate_key(site)
-    return redirect(url_for("pledge.host_site", site_key=new.key), code=303)
+    return redirect(url_for("host.site", site_key=new.key), code=303)
 
 
-@blueprint.route("/host/sites/<site_key>/delete", methods=["GET", "POST"])
+@bp.route("/sites/<site_key>/delete", methods=["GET", "POST"], endpoint="site_delete")
 def host_site_delete(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     if request.method == "POST":
         check_csrf()
         state().store.remove_site(site.key)
         state().pages.clear()
-        return redirect(url_for("pledge.host", done="deleted"), code=303)
-    return host_page("host_site_delete.html", email=email, site=site, campaign=campaign)
+        return redirect(url_for("host.start", done="deleted"), code=303)
+    return host_page("host/site_delete.html", email=email, site=site, campaign=campaign)
 
 
-@blueprint.route("/host/settings", methods=["GET", "POST"])
+@bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
 def host_settings() -> Response:
     email = host_or_404()
     store = state().store
@@ -173,10 +167,10 @@ def host_settings() -> Response:
         store.update_host(email, notify_milestones=int(form.notify_milestones.data), milestones=form.milestones.values,
                           notify_digest=int(form.notify_digest.data), lang=current_language())
         saved = True
-    return host_page("host_settings.html", 400 if form.errors else 200, email=email, form=form, saved=saved)
+    return host_page("host/settings.html", 400 if form.errors else 200, email=email, form=form, saved=saved)
 
 
-@blueprint.get("/host/sites/<site_key>")
+@bp.get("/sites/<site_key>", endpoint="site")
 def host_site(site_key: str) -> Response:
     """One site's dashboard: its counts, their pace, who signed, and where its widget was seen."""
     email, site, campaign = own_site(site_key)
@@ -193,7 +187,7 @@ def host_site(site_key: str) -> Response:
     )
     seen = store.last_seen(site.key)
     return host_page(
-        "host_site.html",
+        "host/site.html",
         email=email, site=site, campaign=campaign, counts=counts, pending=store.pending_count(site.key),
         share=(counts.site / counts.total) if counts.total else 0.0, breakdown=breakdown, series=series, chart=chart,
         latest=store.latest_signons(site.key), seen=[(origin, seen.get(origin)) for origin in site.origins],

@@ -19,9 +19,9 @@ from ..campaigns import Campaign
 from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
 from ..store import Site
 from ..urls import public_base_url
-from . import blueprint
-from .common import content_security_policy, current_language
-from .host_access import host_page, own_site
+from .blueprint import bp
+from ..views.common import content_security_policy, current_language
+from .access import host_page, own_site
 
 #: The modes the builder offers (data-mode), the first being the widget's default.
 MODES = (
@@ -103,7 +103,7 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
     return options, fields, errors
 
 
-@blueprint.get("/host/sites/<site_key>/snippet")
+@bp.get("/sites/<site_key>/snippet", endpoint="snippet")
 def host_snippet(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     options, fields, errors = read_options(site, campaign)
@@ -118,7 +118,7 @@ def host_snippet(site_key: str) -> Response:
                       **loader_query(options), hl=page_lang, origin=request.host_url.rstrip("/"))
     badge_html, badge_markdown = badge_snippets(base, site.key, title, options["lang"])
     response = host_page(
-        "host_snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
+        "host/snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
         modes=MODES, themes=THEMES, scopes=SCOPES, snippet_languages=campaign.available_languages,
         code=snippet(base, site.key, title, **options), title=title, preview_url=preview,

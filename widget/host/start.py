@@ -16,13 +16,13 @@ from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import export, hosts
-from ..extension import state
+from ..appstate import state
 from ..i18n import speaking
 from ..text import clean_text
 from ..tokens import TokenExpired, TokenInvalid
-from . import blueprint
-from .common import current_language
-from .host_access import SESSION_KEY, check_csrf, host_page, own_site, signed_in_host
+from .blueprint import bp
+from ..views.common import current_language
+from .access import SESSION_KEY, check_csrf, host_page, own_site, signed_in_host
 
 
 class HostLoginForm(FlaskForm):
@@ -40,7 +40,7 @@ class HostLoginForm(FlaskForm):
     )
 
 
-@blueprint.route("/host/", methods=["GET", "POST"])
+@bp.route("/", methods=["GET", "POST"], endpoint="start")
 def host() -> Response:
     email = signed_in_host()
     if email:
@@ -49,43 +49,43 @@ def host() -> Response:
     signup = current_app.config["PLEDGE_HOST_SIGNUP"] == "open"
     if request.method == "POST":
         if not form.validate():
-            return host_page("host_login.html", 400, form=form, signup=signup)
+            return host_page("host/login.html", 400, form=form, signup=signup)
         hosts.send_sign_in_link(form.email.data, current_language())
         # The same answer whether or not the address is a host.
-        return host_page("host_login_sent.html", signup=signup)
-    return host_page("host_login.html", form=form, signup=signup, done=request.args.get("done"))
+        return host_page("host/login_sent.html", signup=signup)
+    return host_page("host/login.html", form=form, signup=signup, done=request.args.get("done"))
 
 
-@blueprint.route("/host/login/<token>", methods=["GET", "POST"], merge_slashes=False)
+@bp.route("/login/<token>", methods=["GET", "POST"], merge_slashes=False, endpoint="login")
 def host_login(token: str) -> Response:
     pledge = state()
     try:
         login_id, _issued = pledge.tokens.loads("host-login", token)
     except (TokenInvalid, TokenExpired):
-        return host_page("host_login_invalid.html", 400)
+        return host_page("host/login_invalid.html", 400)
     if request.method == "GET":  # a mail scanner's visit must not use up the link
-        return host_page("host_login_confirm.html", token=token)
+        return host_page("host/login_confirm.html", token=token)
     session_id = hosts.sign_in(login_id, current_language()) if isinstance(login_id, str) else None
     if session_id is None:
-        return host_page("host_login_invalid.html", 400)
+        return host_page("host/login_invalid.html", 400)
     session.clear()
     session[SESSION_KEY] = session_id
     # Signed in on this browser for PLEDGE_HOST_SESSION_DAYS (the cookie's lifetime), not until it closes.
     session.permanent = True
-    return redirect(url_for("pledge.host"), code=303)
+    return redirect(url_for("host.start"), code=303)
 
 
-@blueprint.post("/host/logout")
+@bp.post("/logout", endpoint="logout")
 def host_logout() -> Response:
     """Sign out: this browser's session ends on the server too, so a copy of the cookie stops working."""
     check_csrf()
     session_id = session.pop(SESSION_KEY, None)
     if session_id:
         state().store.end_host_session(session_id)
-    return redirect(url_for("pledge.host", done="signed-out"), code=303)
+    return redirect(url_for("host.start", done="signed-out"), code=303)
 
 
-@blueprint.post("/host/logout-everywhere")
+@bp.post("/logout-everywhere", endpoint="logout_everywhere")
 def host_logout_everywhere() -> Response:
     """End every session of the signed-in host, on every browser."""
     check_csrf()
@@ -93,7 +93,7 @@ def host_logout_everywhere() -> Response:
     if email:
         state().store.end_host_sessions(email)
     session.pop(SESSION_KEY, None)
-    return redirect(url_for("pledge.host", done="signed-out"), code=303)
+    return redirect(url_for("host.start", done="signed-out"), code=303)
 
 
 def _sites(email: str) -> Response:
@@ -104,10 +104,10 @@ def _sites(email: str) -> Response:
             continue  # its campaign was removed from the configuration: nothing to show
         campaign = pledge.campaign(site.campaign)
         sites.append({"site": site, "campaign": campaign, "counts": pledge.store.counts(campaign.slug, site.key)})
-    return host_page("host_sites.html", email=email, sites=sites, done=request.args.get("done"))
+    return host_page("host/sites.html", email=email, sites=sites, done=request.args.get("done"))
 
 
-@blueprint.get("/host/sites/<site_key>.csv")
+@bp.get("/sites/<site_key>.csv", endpoint="export")
 def host_export(site_key: str) -> Response:
     """The confirmed sign-ons of one of the host's own sites, as a spreadsheet-safe CSV."""
     _email, site, campaign = own_site(site_key)

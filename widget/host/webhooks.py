@@ -6,12 +6,12 @@ from flask import current_app, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from .. import webhooks
-from ..extension import state
-from . import blueprint
-from .host_access import check_csrf, host_page, own_site
+from ..appstate import state
+from .blueprint import bp
+from .access import check_csrf, host_page, own_site
 
 
-@blueprint.route("/host/sites/<site_key>/webhooks", methods=["GET", "POST"])
+@bp.route("/sites/<site_key>/webhooks", methods=["GET", "POST"], endpoint="webhooks")
 def host_webhooks(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     store = state().store
@@ -24,7 +24,7 @@ def host_webhooks(site_key: str) -> Response:
             ours = {endpoint.id for endpoint in store.list_webhooks(site.key)}
             if remove.isdigit() and int(remove) in ours:
                 store.remove_webhook(int(remove))
-            return redirect(url_for("pledge.host_webhooks", site_key=site.key), code=303)
+            return redirect(url_for("host.webhooks", site_key=site.key), code=303)
         url = request.form.get("url", "").strip()[:2000]
         try:
             _endpoint, secret = webhooks.register(store, url, current_app.config["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"],
@@ -32,5 +32,5 @@ def host_webhooks(site_key: str) -> Response:
         except webhooks.WebhookURLError:
             refused = True
     endpoints = [(endpoint, store.recent_deliveries(endpoint.id, 10)) for endpoint in store.list_webhooks(site.key)]
-    return host_page("host_webhooks.html", 400 if refused else 200, email=email, site=site, campaign=campaign,
+    return host_page("host/webhooks.html", 400 if refused else 200, email=email, site=site, campaign=campaign,
                      endpoints=endpoints, secret=secret, refused=refused, url=url if refused else "")

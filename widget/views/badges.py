@@ -8,9 +8,9 @@ from werkzeug.wrappers import Response
 from .. import badge, i18n
 from ..caching import keep, public
 from ..campaigns import Campaign
-from ..extension import state
-from . import blueprint
-from .host_sites import signatures
+from ..appstate import state
+from .blueprint import blueprint
+from .common import signatures
 from .widget import public_site
 
 #: The SVG loads nothing and runs nothing (its colours and fonts are presentation attributes).

@@ -6,15 +6,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import abort, current_app, g, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_translations
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import countries, i18n
 from ..campaigns import Campaign
 from ..forms import aria_attributes
-from ..extension import state
-from . import blueprint
+from ..appstate import state
+from .blueprint import blueprint
 
 def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | None = None,
                             style_hash: str | None = None) -> str:
@@ -62,6 +62,11 @@ def private_page(template: str, lang: str, status: int = 200, **context: Any) ->
 def number(value: int) -> str:
     """A count written for the current locale: 12,345 in English, 12 345 in French."""
     return format_decimal(value)
+
+
+def signatures(n: int) -> str:
+    """"12,345 signatures", with the plural form and the number written for the current language."""
+    return get_translations().ungettext("%(num)s signature", "%(num)s signatures", n) % {"num": number(n)}
 
 
 def date(timestamp: float) -> str:
@@ -124,8 +129,8 @@ def _number_global(value: int) -> str:
     return number(value)
 
 
-@blueprint.before_request
-def _before() -> None:
+def before_page() -> None:
+    """What every request to a page of ours needs first (the visitor's pages and the host pages)."""
     limit = current_app.config["PLEDGE_MAX_REQUEST_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         abort(413)
@@ -135,8 +140,8 @@ def _before() -> None:
     pledge.ensure_sender()
 
 
-@blueprint.after_request
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
+    """Our headers on every answer of a page of ours, unless the view set its own."""
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
@@ -147,12 +152,5 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-@blueprint.errorhandler(404)
-def not_found(error: Exception) -> tuple[str, int] | Response:
-    """The 404 page in the visitor's language (JSON for the API); the standalone app uses it for every address."""
-    from .api import api_error, is_api_request
-
-    if is_api_request():
-        return api_error(error)
-    body, status = render_page("not_found.html", current_language(), 404, campaign=None)
-    return body, status
+blueprint.before_request(before_page)
+blueprint.after_request(security_headers)

@@ -5,10 +5,10 @@ from flask import g
 from werkzeug.wrappers import Response
 
 from .. import signons
-from ..extension import state
+from ..appstate import state
 from ..store import SignOn
 from ..tokens import TokenExpired, TokenInvalid
-from . import blueprint
+from .blueprint import blueprint
 from .common import current_language, private_page
 from .share import share_context
 

@@ -1,14 +1,14 @@
 """Error pages in the visitor's language for what goes wrong inside our blueprint; JSON for the API."""
 from __future__ import annotations
 
-from flask import make_response
+from flask import Blueprint, make_response
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.wrappers import Response
 
-from ..extension import state
-from . import blueprint
-from .api import api_error, is_api_request
+from ..appstate import state
+from .blueprint import blueprint
+from .json_errors import api_error, is_api_request
 from .common import current_language, render_page
 
 MESSAGES = {
@@ -42,5 +42,19 @@ def _handler(error: HTTPException) -> tuple[str, int] | Response:
     return response
 
 
-for _code in MESSAGES:
-    blueprint.register_error_handler(_code, _handler)
+def not_found(error: Exception) -> tuple[str, int] | Response:
+    """The 404 page in the visitor's language (JSON for the API); the standalone app uses it for every address."""
+    if is_api_request():
+        return api_error(error)
+    body, status = render_page("not_found.html", current_language(), 404, campaign=None)
+    return body, status
+
+
+def serve_error_pages(bp: Blueprint) -> None:
+    """Answer a blueprint's errors with our pages, in the visitor's language (JSON for the API)."""
+    for code in MESSAGES:
+        bp.register_error_handler(code, _handler)
+    bp.register_error_handler(404, not_found)
+
+
+serve_error_pages(blueprint)

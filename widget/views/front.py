@@ -9,11 +9,11 @@ from werkzeug.wrappers import Response
 
 from ..assets import Asset, prepare
 from ..caching import public_control
-from ..extension import state
+from ..appstate import state
 from ..resources import embed_dir
 from ..snippet import snippet
 from ..store import DEMO_SITE_KEY
-from . import blueprint
+from .blueprint import blueprint
 from ..urls import public_base_url
 from .common import content_security_policy, current_language, render_page
 from .static import send_asset

@@ -14,10 +14,10 @@ from flask import current_app, jsonify, url_for
 from werkzeug.wrappers import Response
 
 from ..caching import keep, public
-from ..extension import state
+from ..appstate import state
 from ..store.sql import TOTAL
-from . import blueprint
-from .api import json_error
+from .blueprint import blueprint
+from .json_errors import json_error
 from .widget import public_site
 
 #: Daily series change once a day at most that matters: browsers and proxies may keep them 5 minutes.

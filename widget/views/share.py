@@ -16,12 +16,12 @@ from werkzeug.wrappers import Response
 
 from .. import i18n, sharing
 from ..campaigns import Campaign
-from ..extension import state
+from ..appstate import state
 from ..store import SignOn
 from ..tokens import TokenExpired, TokenInvalid
 from ..origins import normalise_origin
-from . import blueprint
-from .host_access import SESSION_KEY, host_page, signed_in_host
+from .blueprint import blueprint
+from ..host.access import SESSION_KEY, host_page, signed_in_host
 
 
 def share_context(signon: SignOn, campaign: Campaign, mailbox_proven: bool) -> dict[str, Any]:
@@ -56,14 +56,14 @@ def host_from_signon() -> Response:
         return _refused()
     values = sharing.new_site_values(signon)
     if signed_in_host() == signon.email:  # this browser is that host already: nothing to start
-        return redirect(url_for("pledge.host_site_new", **values), code=303)
+        return redirect(url_for("host.site_new", **values), code=303)
     session_id = sharing.become_host(signon)
     if session_id is None:
         return _refused()
     session.clear()
     session[SESSION_KEY] = session_id
     session.permanent = True  # as a sign-in by e-mailed link does
-    return redirect(url_for("pledge.host_site_new", **values), code=303)
+    return redirect(url_for("host.site_new", **values), code=303)
 
 
 def same_origin_post() -> bool:

@@ -17,11 +17,11 @@ from werkzeug.wrappers import Response
 from .. import countries, i18n, listing
 from ..caching import keep, public
 from ..campaigns import Campaign
-from ..extension import state
+from ..appstate import state
 from ..store.listing import CURSOR, Cursor, Entry, Filters, clean
 from ..urls import public_url
-from . import blueprint
-from .api import json_error
+from .blueprint import blueprint
+from .json_errors import json_error
 from .common import current_language, private_page, render_page
 from .confirm import signon_from_token
 

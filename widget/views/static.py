@@ -10,8 +10,8 @@ from werkzeug.wrappers import Response
 
 from ..assets import Asset, static_asset
 from ..caching import asset_page, public_control
-from ..extension import state
-from . import blueprint
+from ..appstate import state
+from .blueprint import blueprint
 
 #: A prepared file does not change while the process lives; the page cache may keep it this long.
 ASSET_SECONDS = 3600

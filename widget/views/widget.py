@@ -14,13 +14,13 @@ from ..abuse import client_hash, looks_like_a_bot
 from ..assets import static_asset
 from ..caching import keep, public
 from ..campaigns import Campaign
-from ..extension import state
+from ..appstate import state
 from ..forms import build_form, form_token
 from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
 from ..store.listing import Filters
-from . import blueprint
+from .blueprint import blueprint
 from .common import content_security_policy, current_language, render_page
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -4,8 +4,8 @@ from __future__ import annotations
 from werkzeug.wrappers import Response
 
 from .. import signons
-from ..extension import state
-from . import blueprint
+from ..appstate import state
+from .blueprint import blueprint
 from .common import private_page
 from .confirm import signon_from_token
 

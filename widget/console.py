@@ -1,0 +1,40 @@
+"""The ``pledge-widget`` console script: the Flask command line of the standalone service, our commands only."""
+from __future__ import annotations
+
+import click
+from flask.cli import FlaskGroup
+
+from .app import create_app
+from .campaigns import CampaignError
+from .cli import pledge
+
+
+def main() -> None:
+    """The ``pledge-widget`` console script."""
+    def make_app():
+        try:
+            return create_app()
+        except CampaignError as exc:  # a message naming the campaign and the problem, not a traceback
+            raise click.ClickException(f"PLEDGE_CAMPAIGNS_FILE: {exc}") from None
+        except (ValueError, RuntimeError) as exc:  # a setting to fix, or a database out of reach
+            raise click.ClickException(str(exc)) from None
+
+    cli = ServiceGroup(name="pledge-widget", create_app=make_app, add_default_commands=False,
+                     add_version_option=False, load_dotenv=False, set_debug_flag=False,
+                     help="The pledge widget service.")
+    for command in pledge.commands.values():
+        cli.add_command(command)
+    # This is our service's command line, not Flask's: no --app/--env-file (the app is ours).
+    cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
+    cli.main(prog_name="pledge-widget")
+
+
+class ServiceGroup(FlaskGroup):
+    """Only our own commands: not those other packages plug into ``flask`` (Flask-Limiter's), nor the
+    app's ``flask pledge`` group, which would list every command twice."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name)
