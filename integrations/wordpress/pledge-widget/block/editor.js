@@ -32,6 +32,7 @@
 			el(
 				'form',
 				{
+					style: { display: 'flex', alignItems: 'flex-start', gap: '8px' },
 					onSubmit: ( event ) => {
 						event.preventDefault();
 						onChoose( key.trim() );
@@ -42,7 +43,7 @@
 					value: key,
 					onChange: setKey,
 				} ),
-				el( Button, { variant: 'primary', type: 'submit' }, __( 'Embed', 'pledge-widget' ) )
+				el( Button, { variant: 'primary', type: 'submit', style: { marginTop: '23px' } }, __( 'Embed', 'pledge-widget' ) )
 			)
 		);
 	}
