@@ -19,7 +19,8 @@ from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..extension import state
 from ..origins import InvalidOrigin, normalise_origin
-from ..text import clean_text, unsafe_character
+from ..forms import no_control_characters
+from ..text import clean_text
 from . import blueprint
 from .common import current_language, number, pledge_day_of
 from .host_access import check_csrf, host_or_404, host_page, own_site
@@ -72,17 +73,13 @@ def _origin_error(exc: ValueError, line: str) -> str:
     return _("“%(line)s” is not an address such as https://school.example", line=line)
 
 
-def _displayable(form: FlaskForm, field: Any) -> None:
-    if unsafe_character(field.data or ""):
-        raise ValidationError(_l("Please remove the invisible control characters from this answer."))
-
-
 class SiteForm(FlaskForm):
     """A site's name and the origins of the pages that may show its widget."""
 
     name = StringField(_l("Name of the web site"), filters=[clean_text],
                        validators=[DataRequired(message=_l("Please fill in this field.")),
-                                   Length(max=200, message=_l("Please use at most %(max)d characters.")), _displayable])
+                                   Length(max=200, message=_l("Please use at most %(max)d characters.")),
+                                   no_control_characters])
     origins = TextAreaField(
         _l("Addresses of the web site"),
         description=_l("One a line, such as https://school.example: only pages there may show the widget."),
