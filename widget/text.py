@@ -77,3 +77,25 @@ def stacked_marks(text: str) -> bool:
         elif category != "Cf":
             stack = 0
     return False
+
+
+#: The dots browsers and mail clients read as the dot of a domain name (IDNA maps the others to ".").
+DOTS = ".\u3002\uff0e\uff61\u2024\ufe52"
+_TOKEN = re.compile(r"\S+")
+_DOMAIN_LIKE = re.compile(rf"[^\W_][{DOTS}]+[^\W\d_]|^\d+([{DOTS}]\d+){{3}}")
+
+
+def unlinkable(text: str) -> str:
+    """People's text (an organisation's or a site's name) for an e-mail we send: every word a mail client
+    would turn into a link (``https://evil.example/x``, ``www.evil.example``, ``evil.example``,
+    ``someone@evil.example``) is written the way security notices write addresses nobody should open,
+    ``https[:]//evil[.]example/x``, so that the only links in our mails are ours."""
+    return _TOKEN.sub(lambda word: _defanged(word.group()), text)
+
+
+def _defanged(word: str) -> str:
+    if "://" not in word and "@" not in word and not _DOMAIN_LIKE.search(word) and "www" not in word.lower():
+        return word
+    for dot in DOTS:
+        word = word.replace(dot, "[.]")
+    return word.replace("://", "[:]//").replace("@", "[@]")
