@@ -30,7 +30,7 @@ DAY = 86400
 MILESTONES = (10, 100, 1000)
 ORG_TYPES = ("public_authority", "funding_body", "civil_society", "producers_group", "company", "research")
 COUNTRIES = ("FR", "SN", "DE", "BR", "IN", "KE", "US", "JP", "MA", "CA", "ES", "IT")
-SIGNON_COLUMNS = ("id", "campaign", "site_key", "email", *ANSWER_FIELDS, "lang", "status", "created_at",
+SIGNON_COLUMNS = ("id", "campaign", "site_key", "email", "mailbox", *ANSWER_FIELDS, "lang", "status", "created_at",
                   "confirmed_at", "consent_at", "consent_version", "ip_hash", "source", "public_id", "org_folded")
 
 
@@ -57,7 +57,8 @@ def signon_rows(start: int, stop: int, keys: list[str], status: str, tally: Coun
         signon_id = f"{rng.getrandbits(144):036x}"
         # The public list's columns, as the store's insert writes them.
         listed = listing_columns(signon_id, answers[1])
-        yield (signon_id, CAMPAIGN, key, f"{status}{n}@bench{n % 997}.example", *answers,
+        address = f"{status}{n}@bench{n % 997}.example"  # its own mailbox too
+        yield (signon_id, CAMPAIGN, key, address, address, *answers,
                ("en", "fr", "es")[n % 3], status, created_at, confirmed_at, created_at, "1",
                f"{rng.getrandbits(64):016x}", "web", listed["public_id"], listed["org_folded"])
 

@@ -40,3 +40,33 @@ def normalise_stored(address: str) -> str:
         return normalise_email(address)
     except InvalidAddress:
         return address.strip().lower()
+
+
+#: Providers that deliver ``j.doe@`` and ``jdoe@`` to one mailbox, and the one domain each is written under
+#: (gmail.com and googlemail.com are one provider: ``x@googlemail.com`` reaches ``x@gmail.com``).
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
+def mailbox(address: str) -> str:
+    """The mailbox an address delivers to: what "one address" means in every rule (one signature per
+    campaign, every per-address limit and mail cap).
+
+    The normalised address (:func:`normalise_stored`) without its ``+tag`` (whatever the domain:
+    ``bomb+1@x.example`` and ``bomb@x.example`` reach one inbox almost everywhere), and, at providers known
+    to ignore them, without the dots of its local part: ``J.Doe+x@gmail.com`` and ``jdoe@googlemail.com``
+    are both ``jdoe@gmail.com``. Only a key for comparisons: mail goes to the address as typed.
+    """
+    return _mailbox(normalise_stored(address))
+
+
+@lru_cache(maxsize=4096)
+def _mailbox(address: str) -> str:
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address
+    untagged = local.split("+", 1)[0]
+    local = untagged or local  # "+news@x": no mailbox name before the tag, so the tag is the name
+    if domain in DOTLESS_DOMAINS:
+        domain = DOTLESS_DOMAINS[domain]
+        local = local.replace(".", "") or local
+    return f"{local}@{domain}"

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from . import countries
 from .addresses import InvalidAddress, normalise_email
 from .campaigns import Campaign
-from .text import clean_text, unsafe_character
+from .text import MAX_MARKS, clean_text, stacked_marks, unsafe_character
 from .tokens import TokenExpired, TokenInvalid, Tokens
 
 #: Longest answer accepted per field (characters, after normalisation).
@@ -119,9 +119,12 @@ def valid_address(form: FlaskForm, field: Any) -> None:
 
 
 def no_control_characters(form: FlaskForm, field: Any) -> None:
-    """Refuse what can spoof or break a display (see :func:`widget.text.unsafe_character`)."""
+    """Refuse what can spoof, hide text or break a display (see :func:`widget.text.unsafe_character` and
+    :func:`widget.text.stacked_marks`)."""
     if unsafe_character(field.data or "", multiline=field.name in MULTILINE):
         raise ValidationError(_l("Please remove the invisible control characters from this answer."))
+    if stacked_marks(field.data or ""):
+        raise ValidationError(_l("Please use at most %(max)d accents or other marks on one letter.", max=MAX_MARKS))
 
 
 def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, formdata: Any = None,

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import EmailField
 from wtforms.validators import Email, Length, Optional
 
-from .addresses import InvalidAddress, normalise_email
+from .addresses import InvalidAddress, mailbox, normalise_email
 from .campaigns import Campaign
 from .appstate import state
 from .forms import LABELS, MAX_LENGTHS, _field
@@ -227,10 +227,11 @@ def read_csv(data: bytes, campaign: Campaign, lang: str) -> CSVResult:
             continue
         entry.row = number
         if entry.email:
-            if entry.email in seen:
-                result.error(row_error(number, "email", _("This address is on row %(row)s already.", row=seen[entry.email])))
+            box = mailbox(entry.email)  # a+1@ and a@ are one signatory: one of them signs
+            if box in seen:
+                result.error(row_error(number, "email", _("This address is on row %(row)s already.", row=seen[box])))
                 continue
-            seen[entry.email] = number
+            seen[box] = number
         result.entries.append(entry)
     if result.errors:
         result.entries = []

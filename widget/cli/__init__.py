@@ -88,6 +88,9 @@ def recount(fix: bool, as_json: bool) -> None:
             click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['counter']}\t{row['rows']}")
         click.echo(f"fixed {len(rows)} counter(s)" if fix else f"{len(rows)} counter(s) drifted: --fix sets them to "
                    "the rows", err=True)
+    for campaign, n in store.duplicates():
+        click.echo(f"{campaign}: {n} sign-on(s) confirmed by a mailbox that had signed already (before addresses "
+                   "were compared by mailbox): kept, counted once", err=True)
     if rows and not fix:
         sys.exit(1)
 

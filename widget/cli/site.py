@@ -15,7 +15,7 @@ from ..i18n import LANGUAGES, speaking
 from ..origins import normalise_origin
 from ..snippet import snippet
 from ..store import Site
-from ..text import clean_text, unsafe_character
+from ..text import MAX_MARKS, clean_text, stacked_marks, unsafe_character
 from .common import base_url, cli_actor, existing_site
 
 
@@ -36,8 +36,9 @@ def _name(value: str) -> str:
     name = clean_text(value)
     if not name:
         raise click.BadParameter("the name is blank", param_hint="--name")
-    if unsafe_character(name) or len(name) > 200:
-        raise click.BadParameter("use at most 200 characters and no control characters", param_hint="--name")
+    if unsafe_character(name) or stacked_marks(name) or len(name) > 200:
+        raise click.BadParameter(f"use at most 200 characters, no control or invisible characters, and at most "
+                                 f"{MAX_MARKS} accents or marks on one letter", param_hint="--name")
     return name
 
 

@@ -17,19 +17,22 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..appstate import state
-from ..origins import normalise_origin
-from ..text import clean_text, unsafe_character
-from .blueprint import bp
+from ..forms import no_control_characters
+from ..origins import InvalidOrigin, normalise_origin
+from ..text import clean_text
 from ..views.common import current_language, number, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
+from .blueprint import bp
 
 CHART_DAYS = 30
 
 
 def page_origin(address: str) -> str:
     """A webmaster may paste the address of the page where the widget goes: only its origin counts (the
-    widget may then appear on every page of that site). A line without ``scheme://`` is left for
-    :func:`normalise_origin` to refuse."""
+    widget may then appear on every page of that site). A line without ``scheme://``, or with spaces or
+    controls inside (which ``urlsplit`` would silently drop), is left for :func:`normalise_origin` to refuse."""
+    if any(char.isspace() or not char.isprintable() for char in address.strip()):
+        return address
     parts = urlsplit(address.strip())
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else address
 
@@ -42,8 +45,8 @@ def _origins(form: FlaskForm, field: Any) -> None:
             continue
         try:
             origins.append(normalise_origin(page_origin(line)))
-        except ValueError:
-            raise ValidationError(_("“%(line)s” is not an address such as https://school.example", line=line.strip()[:80]))
+        except ValueError as exc:
+            raise ValidationError(_origin_error(exc, line.strip()[:80]))
     if not origins:
         raise ValidationError(_("Please give at least one address, such as https://school.example"))
     if len(origins) > 20:
@@ -51,9 +54,17 @@ def _origins(form: FlaskForm, field: Any) -> None:
     field.origins = list(dict.fromkeys(origins))
 
 
-def _displayable(form: FlaskForm, field: Any) -> None:
-    if unsafe_character(field.data or ""):
-        raise ValidationError(_l("Please remove the invisible control characters from this answer."))
+def _origin_error(exc: ValueError, line: str) -> str:
+    """Why a line is no address of a web site, in the host's language."""
+    reason = exc.reason if isinstance(exc, InvalidOrigin) else ""
+    if reason == "host":
+        return _("“%(line)s”: a web site’s name has only letters, digits, hyphens and dots (no spaces, quotes, "
+                 "commas or semicolons), such as https://school.example", line=line)
+    if reason == "port":
+        return _("“%(line)s”: a port is a number from 1 to 65535, such as https://school.example:8443", line=line)
+    if reason == "wildcard":
+        return _("“%(line)s”: * is not allowed; give each address, one a line", line=line)
+    return _("“%(line)s” is not an address such as https://school.example", line=line)
 
 
 class SiteForm(FlaskForm):
@@ -61,7 +72,8 @@ class SiteForm(FlaskForm):
 
     name = StringField(_l("Name of the web site"), filters=[clean_text],
                        validators=[DataRequired(message=_l("Please fill in this field.")),
-                                   Length(max=200, message=_l("Please use at most %(max)d characters.")), _displayable])
+                                   Length(max=200, message=_l("Please use at most %(max)d characters.")),
+                                   no_control_characters])
     origins = TextAreaField(
         _l("Addresses of the web site"),
         description=_l("One a line, such as https://school.example: only pages there may show the widget."),

@@ -12,15 +12,21 @@ from flask_babel import gettext as _
 from ..campaigns import Campaign
 from ..i18n import direction, speaking
 from ..store import Mail
+from ..text import unlinkable
 from ..urls import public_base_url
 
 
 def _compose(to: str, lang: str, template: str, subject: Callable[[], str], **context: Any) -> Mail:
     """Render ``mail/<template>.txt`` and ``.html``, and call ``subject`` (a gettext call), all in ``lang``."""
+    # unlinkable: what people typed (an organisation's, a site's name) never becomes a link in our mails.
     context.update(lang=lang, dir=direction(lang), privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
-                   service_url=public_base_url())
+                   service_url=public_base_url(), unlinkable=unlinkable)
     with speaking(lang):
         context["service"] = service_name()
+        # In the service's own words, beside what people typed: which links to trust.
+        context["only_ours"] = _("Only the links in this e-mail that start with %(url)s come from us: never open an "
+                                 "address written in what was typed in the form or in a web site’s name.",
+                                 url=context["service_url"] + "/")  # the slash: pledge.example.evil.example is not ours
         return Mail(
             to=to,
             subject=subject(),

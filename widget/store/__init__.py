@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from .records import (ConfirmResult, Counts, DEMO_SITE_KEY, Host, Limits, Mail, NO_EMAIL_DOMAIN, SignOn, Site, new_id,
-                      redact)
+from .records import (DEMO_SITE_KEY, DUPLICATE, NO_EMAIL_DOMAIN, ConfirmResult, Counts, Host, Limits, Mail, SignOn,
+                      Site, new_id, redact)
 from .sqlite import SQLiteStore
 
-__all__ = ["ConfirmResult", "Counts", "DEMO_SITE_KEY", "Host", "Limits", "Mail", "NO_EMAIL_DOMAIN", "SignOn", "Site",
-           "new_id", "open_store", "redact"]
+__all__ = ["DEMO_SITE_KEY", "DUPLICATE", "NO_EMAIL_DOMAIN", "ConfirmResult", "Counts", "Host", "Limits", "Mail",
+           "SignOn", "Site", "new_id", "open_store", "redact"]
 
 
 def open_store(url: str, *, busy_timeout: float = 10.0, synchronous: str = "FULL", pool_size: int = 4):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..addresses import normalise_stored
+from ..addresses import mailbox, normalise_stored
 from .records import Host, new_id
 
 HOST_COLUMNS = "email, created_at, disabled_at, lang, notify_milestones, milestones, notify_digest"
@@ -70,9 +70,9 @@ class HostTables:
         return bool(found)
 
     def recent_host_logins(self, email: str, seconds: float) -> int:
-        """How many sign-in links an address was sent in the last ``seconds``."""
-        return self.query("SELECT COUNT(*) FROM host_logins WHERE email = ? AND created_at > ?",
-                          [normalise_stored(email), time.time() - seconds])[0][0]
+        """How many sign-in links an address's mailbox (any spelling of it) was sent in the last ``seconds``."""
+        return self.query("SELECT COUNT(*) FROM host_logins WHERE mailbox = ? AND created_at > ?",
+                          [mailbox(email), time.time() - seconds])[0][0]
 
     def start_host_session(self, email: str) -> str:
         """A new session of a host; return its opaque id (kept in the host's cookie)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..addresses import mailbox
 from .records import Counts, SignOn
 from .admin import Audit
 from .listing import listing_columns
@@ -30,6 +31,7 @@ class PaperTables:
     _insert: Any  # (db, table, row) -> None
     _signons: Any  # (where, params) -> list of SignOn
     _signed_in: Any  # (db, campaign, email) -> bool
+    _signer_lock: Any  # (signon) -> the name of the lock on its mailbox's signature
     _count: Any  # (db, campaign, site_key, confirmed, paper) -> None
     _enqueue_webhooks: Any  # (db, event_type, signon, signed_at) -> int
     _counters: Any  # (column, campaign, site_key) -> Counts
@@ -41,6 +43,7 @@ class PaperTables:
         for signon in signons:
             row = {
                 "id": signon.id, "campaign": signon.campaign, "site_key": signon.site_key, "email": signon.email,
+                "mailbox": mailbox(signon.email),
                 "lang": signon.lang, "status": WAITING, "created_at": signon.created_at, "confirmed_at": None,
                 "consent_at": signon.consent_at, "consent_version": signon.consent_version,
                 "contact_consent": None, "source": "paper",
@@ -73,7 +76,7 @@ class PaperTables:
         now = time.time()
         # Every signer's lock first, in one order: a confirmation of one of these addresses waits for us
         # (or we for it), and never half-way through, holding a counter the other needs.
-        with self.write(*sorted({f"signer:{s.campaign}:{s.email}" for s in waiting.values()})) as db:
+        with self.write(*sorted({self._signer_lock(s) for s in waiting.values()})) as db:
             for signon_id in dict.fromkeys(signon_ids):
                 signon = waiting.get(signon_id)
                 if signon is None:

@@ -35,7 +35,9 @@ class SignOn:
     site_key: str
     email: str
     lang: str
-    status: str  # "pending", "held", "confirmed", or "paper" (entered by a host, waiting for the operator)
+    #: "pending", "held", "confirmed", "paper" (entered by a host, waiting for the operator), or "duplicate"
+    #: (confirmed before the mailbox rule, by a mailbox whose earlier sign-on counts: kept, never counted)
+    status: str
     created_at: float
     confirmed_at: float | None
     consent_at: float
@@ -110,6 +112,10 @@ class Counts(NamedTuple):
 #: The domain of the stand-in address of a paper sign-on entered without one (one address signs a campaign
 #: once, so each gets its own). ``.invalid`` is reserved (RFC 2606): no form accepts it, nothing is mailed there.
 NO_EMAIL_DOMAIN = "no-email.invalid"
+
+#: The status of a confirmed sign-on made before addresses were compared by mailbox, by a mailbox that had
+#: signed the campaign already: it keeps its history, and counts in nothing (the earlier one counts).
+DUPLICATE = "duplicate"
 
 #: The site `pledge-widget run` creates on an empty database, shown live on the front page.
 DEMO_SITE_KEY = "demo"

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Union
 
-from ..addresses import normalise_stored
+from ..addresses import mailbox, normalise_stored
+from .records import DUPLICATE
 from .listing import LISTABLE, listing_columns
 
 ANSWER_FIELDS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
@@ -167,16 +168,22 @@ def _list_columns(store: Any, db: Any) -> None:
     for signon_id, organization in db.execute("SELECT id, organization FROM signons").fetchall():
         columns = listing_columns(signon_id, organization)
         rows.append((columns["public_id"], columns["org_folded"], signon_id))
-    # In bulk, not a statement per row: the ALTER TABLEs above keep the table locked until the migration
-    # commits, and row by row 100,000 sign-ons took 24 s on PostgreSQL (4 s on SQLite); in bulk 9.5 s
-    # (2 s), nearly all of it PostgreSQL rewriting the rows and their indexes.
+    _set_columns(store, db, "signons", ("public_id", "org_folded"), rows)
+
+
+def _set_columns(store: Any, db: Any, table: str, columns: tuple[str, ...], rows: list[tuple],
+                 key_type: str = "text") -> None:
+    """Set text ``columns`` of ``table``'s rows to values computed in Python: ``rows`` are
+    ``(value, ..., id)``. In bulk, not a statement per row: the ALTER TABLEs before such a step keep the
+    table locked until the migration commits, and row by row 100,000 sign-ons took 24 s on PostgreSQL
+    (4 s on SQLite); in bulk 9.5 s (2 s), nearly all of it PostgreSQL rewriting the rows and their indexes."""
     if store.engine == "postgresql":
-        public_ids, folded, ids = ([list(column) for column in zip(*rows)] if rows else [[], [], []])
-        db.execute("UPDATE signons SET public_id = v.public_id, org_folded = v.org_folded "
-                   "FROM unnest(?::text[], ?::text[], ?::text[]) AS v(public_id, org_folded, id) "
-                   "WHERE signons.id = v.id", [public_ids, folded, ids])
+        values = [list(column) for column in zip(*rows)] if rows else [[] for _ in range(len(columns) + 1)]
+        arrays = ", ".join(["?::text[]"] * len(columns) + [f"?::{key_type}[]"])
+        db.execute(f"UPDATE {table} SET {', '.join(f'{c} = v.{c}' for c in columns)} FROM unnest({arrays}) "
+                   f"AS v({', '.join(columns)}, id) WHERE {table}.id = v.id", values)
     else:
-        db.conn.executemany("UPDATE signons SET public_id = ?, org_folded = ? WHERE id = ?", rows)
+        db.conn.executemany(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", rows)
 
 
 #: The rows the public list may show: a partial index serves a query only when the query says the same.
@@ -243,7 +250,43 @@ MIGRATION_12: list[Step] = [
     _index("audit_log", "at"),
 ]
 
-MIGRATION_13: list[Step] = []  # reserved: Trust at the edges: one mailbox signs once (the mailbox of each address)
+def _mailboxes(store: Any, db: Any) -> None:
+    # The mailbox of every stored address, computed in Python as new rows get it (see addresses.mailbox).
+    for table, column, key_type in (("signons", "email", "text"), ("outbox", "to_addr", "bigint"),
+                                    ("host_logins", "email", "text")):
+        rows = [(mailbox(address or ""), row_id)
+                for row_id, address in db.execute(f"SELECT id, {column} FROM {table}").fetchall()]
+        _set_columns(store, db, table, ("mailbox",), rows, key_type)
+    # Two confirmed sign-ons of one mailbox (a+1@ and a@): the first keeps its signature and its site; the
+    # others keep their rows (answers, dates, site) as "duplicate", out of every count, so the counters
+    # still equal their rows (recount names them).
+    signed: set[tuple[str, str]] = set()
+    for signon_id, campaign, box, site_key, source in db.execute(
+            "SELECT id, campaign, mailbox, site_key, source FROM signons WHERE status = 'confirmed' "
+            "ORDER BY COALESCE(confirmed_at, created_at), id").fetchall():
+        if (campaign, box) not in signed:
+            signed.add((campaign, box))
+            continue
+        db.execute("UPDATE signons SET status = ? WHERE id = ?", [DUPLICATE, signon_id])
+        store._count(db, campaign, site_key, confirmed=-1, paper=-int(source == "paper"))
+
+
+MIGRATION_13: list[Step] = [
+    # One mailbox signs once, and every per-address limit counts mailboxes: the mailbox of each address
+    # beside it, and the rules' indexes on it instead of the address.
+    "ALTER TABLE signons ADD COLUMN mailbox TEXT",
+    "ALTER TABLE outbox ADD COLUMN mailbox TEXT",
+    "ALTER TABLE host_logins ADD COLUMN mailbox TEXT",
+    _mailboxes,
+    "DROP INDEX IF EXISTS signons_one_confirmed",
+    "CREATE UNIQUE INDEX signons_one_confirmed ON signons (campaign, mailbox) WHERE status = 'confirmed'",
+    "DROP INDEX IF EXISTS idx_signons_campaign_email",
+    "DROP INDEX IF EXISTS idx_signons_email_created_at",
+    "DROP INDEX IF EXISTS idx_outbox_to_addr_created_at",
+    _index("signons", "mailbox", "created_at"),
+    _index("outbox", "mailbox", "created_at"),
+    _index("host_logins", "mailbox", "created_at"),
+]
 MIGRATION_14: list[Step] = []  # reserved: Reach every web site: sources (UTM) and embed health
 MIGRATION_15: list[Step] = []  # reserved: Ask an organisation: the hosts' asks
 MIGRATION_16: list[Step] = []  # reserved: A campaign's whole life: campaigns written in the desk, pauses and closes

@@ -19,8 +19,8 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from ..addresses import normalise_stored
-from .records import ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
+from ..addresses import mailbox, normalise_stored
+from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
@@ -281,6 +281,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "campaign": signon.campaign,
             "site_key": signon.site_key,
             "email": normalise_stored(signon.email),
+            "mailbox": mailbox(signon.email),
             "lang": signon.lang,
             "status": "pending",
             "created_at": signon.created_at,
@@ -294,13 +295,13 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         }
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
         row.update(listing_columns(signon.id, row["organization"]))
-        locks = [f"email:{row['email']}", f"mail:{normalise_stored(mail.to)}"]
+        locks = [f"email:{row['mailbox']}", f"mail:{mailbox(mail.to)}"]
         if limits.per_site_per_hour is not None:
             locks.append(f"site:{signon.site_key}")
         if ip_hash and limits.per_ip_per_day is not None:
             locks.append(f"ip:{ip_hash}")
         with self.write(*locks) as db:
-            reason = self._over_limits(db, row["email"], signon.site_key, ip_hash, limits)
+            reason = self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
             if reason:
                 row["status"], row["held_reason"] = "held", reason
             self._insert(db, "signons", row)
@@ -308,9 +309,10 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                 self._enqueue(db, mail, signon.id)
         return row["status"]
 
-    def _over_limits(self, db: Any, email: str, site_key: str, ip_hash: str | None, limits: Limits) -> str | None:
-        """The name of the first limit this sign-on goes over (see :data:`HELD_REASONS`), or None."""
-        checks = [("email", email, DAY, limits.per_email_per_day, "email_per_day"),
+    def _over_limits(self, db: Any, box: str, site_key: str, ip_hash: str | None, limits: Limits) -> str | None:
+        """The name of the first limit this sign-on goes over (see :data:`HELD_REASONS`), or None. An address's
+        limit counts its mailbox's sign-ons (``a+1@`` and ``a+2@`` are one inbox)."""
+        checks = [("mailbox", box, DAY, limits.per_email_per_day, "email_per_day"),
                   ("site_key", site_key, HOUR, limits.per_site_per_hour, "site_per_hour")]
         if ip_hash:
             checks.append(("ip_hash", ip_hash, DAY, limits.per_ip_per_day, "ip_per_day"))
@@ -327,7 +329,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         if limits.mails_per_address_per_day is None:
             return True
         sent = db.execute(
-            "SELECT COUNT(*) FROM outbox WHERE to_addr = ? AND created_at > ?", [normalise_stored(address), time.time() - DAY]
+            "SELECT COUNT(*) FROM outbox WHERE mailbox = ? AND created_at > ?", [mailbox(address), time.time() - DAY]
         ).fetchone()[0]
         return sent < limits.mails_per_address_per_day
 
@@ -336,9 +338,9 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         return self.find_confirmed(campaign, email) is not None
 
     def find_confirmed(self, campaign: str, email: str) -> SignOn | None:
-        """The confirmed sign-on of ``email`` for ``campaign``, if any."""
-        found = self._signons("WHERE campaign = ? AND email = ? AND status = 'confirmed'",
-                              [campaign, normalise_stored(email)])
+        """The confirmed sign-on of ``email``'s mailbox for ``campaign``, if any (made with any spelling of it)."""
+        found = self._signons("WHERE campaign = ? AND mailbox = ? AND status = 'confirmed'",
+                              [campaign, mailbox(email)])
         return found[0] if found else None
 
     def get_signon(self, signon_id: str) -> SignOn | None:
@@ -372,12 +374,13 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
 
     @staticmethod
     def _signer_lock(signon: SignOn) -> str:
-        return f"signer:{signon.campaign}:{signon.email}"
+        return f"signer:{signon.campaign}:{mailbox(signon.email)}"
 
     @staticmethod
     def _signed_in(db: Any, campaign: str, email: str) -> bool:
-        return db.execute("SELECT 1 FROM signons WHERE campaign = ? AND email = ? AND status = 'confirmed'",
-                          [campaign, email]).fetchone() is not None
+        """Whether ``email``'s mailbox has a confirmed sign-on of ``campaign``."""
+        return db.execute("SELECT 1 FROM signons WHERE campaign = ? AND mailbox = ? AND status = 'confirmed'",
+                          [campaign, mailbox(email)]).fetchone() is not None
 
     @staticmethod
     def _count(db: Any, campaign: str, site_key: str, confirmed: int, paper: int = 0) -> None:
@@ -414,16 +417,18 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             return bool(changed)
 
     def signons_of(self, email: str) -> list[SignOn]:
-        """Every sign-on of one address, whatever its status (for access requests)."""
-        return self._signons("WHERE email = ? ORDER BY created_at, id", [normalise_stored(email)])
+        """Every sign-on of one address's mailbox (any spelling of it), whatever its status (for access requests)."""
+        return self._signons("WHERE mailbox = ? ORDER BY created_at, id", [mailbox(email)])
 
     def forget(self, email: str) -> int:
-        """Erase an address: its sign-ons (out of the counts) and every e-mail to it. Returns sign-ons deleted."""
-        email = normalise_stored(email)
+        """Erase an address's mailbox (every spelling of it): its sign-ons (out of the counts) and every e-mail
+        to it. Returns sign-ons deleted."""
+        email, box = normalise_stored(email), mailbox(email)
         with self.write() as db:
-            signons = self._delete_signons(db, "WHERE email = ?", [email])
-            db.execute("DELETE FROM outbox WHERE to_addr = ?", [email])
-            db.execute("DELETE FROM signon_host_starts WHERE email = ?", [email])
+            signons = self._delete_signons(db, "WHERE mailbox = ?", [box])
+            db.execute("DELETE FROM outbox WHERE mailbox = ?", [box])
+            for address in {email, *(signon.email for signon in signons)}:
+                db.execute("DELETE FROM signon_host_starts WHERE email = ?", [address])
             # What the CRMs were sent about them goes too; the withdrawal events just queued still go out.
             for signon in signons:
                 db.execute("DELETE FROM webhook_deliveries WHERE signon_id = ? AND event_type != 'signon.withdrawn'",
@@ -473,6 +478,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         with self.snapshot() as db:
             return self._drift("confirmed", "", db) + self.paper_drift(db)
 
+    def duplicates(self) -> list[tuple[str, int]]:
+        """``(campaign, n)``: sign-ons confirmed before addresses were compared by mailbox, by a mailbox whose
+        earlier sign-on counts; kept (status ``duplicate``), counted in nothing."""
+        return self.query(f"SELECT campaign, COUNT(*) FROM signons WHERE status = '{DUPLICATE}' GROUP BY campaign "
+                          "ORDER BY campaign")
+
     def _drift(self, column: str, where: str, db: Any = None) -> list[tuple[str, str, int, int]]:
         rows = self.query if db is None else (lambda sql: db.execute(sql).fetchall())
         actual: dict[tuple[str, str], int] = {}
@@ -506,7 +517,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         """Record a login link for a host's address; return its opaque id."""
         login_id = new_id(18)
         with self.write() as db:
-            self._insert(db, "host_logins", {"id": login_id, "email": normalise_stored(email), "created_at": time.time()})
+            self._insert(db, "host_logins", {"id": login_id, "email": normalise_stored(email), "mailbox": mailbox(email),
+                                             "created_at": time.time()})
         return login_id
 
     def use_host_login(self, login_id: str) -> str | None:
@@ -590,7 +602,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     def enqueue_mail(self, mail: Mail, signon_id: str | None = None, limits: Limits | None = None) -> bool:
         """Queue an e-mail unless its address had its share of mail today; True if queued."""
         limits = limits or Limits()
-        with self.write(f"mail:{normalise_stored(mail.to)}") as db:
+        with self.write(f"mail:{mailbox(mail.to)}") as db:
             if not self._mail_allowed(db, mail.to, limits):
                 return False
             self._enqueue(db, mail, signon_id)
@@ -606,6 +618,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         cls._insert(db, "outbox", {
             "signon_id": signon_id,
             "to_addr": normalise_stored(mail.to),
+            "mailbox": mailbox(mail.to),
             "subject": mail.subject,
             "text_body": mail.text,
             "html_body": mail.html,

@@ -16,6 +16,7 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..appstate import state
 from ..forms import build_form, form_token
+from ..origins import frame_sources
 from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
@@ -254,9 +255,10 @@ def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> 
     )
     response = current_app.make_response((body, status))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
+    # Each is checked again here: a row stored before origins were parsed strictly must not add directives.
     # Its stylesheet is inlined (one request fewer for every visitor), allowed by its hash.
     response.headers["Content-Security-Policy"] = content_security_policy(
-        " ".join(["'self'", *site.origins]), style_hash=static_asset("widget.css").sha256)
+        " ".join(["'self'", *frame_sources(site.origins)]), style_hash=static_asset("widget.css").sha256)
     # A form sent back with errors, or "sent": one visitor's page, never kept (GETs are made public above).
     response.headers["Cache-Control"] = "no-store"
     # A part of the host's page, not a page of its own in search results.
