@@ -173,7 +173,7 @@ class PledgeWidget:
 
             hops = int(cfg["PLEDGE_PROXY_FIX"])
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-        logs.install()
+        logs.install(app)
         warn_about_orphan_sites(app)
 
 
