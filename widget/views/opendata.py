@@ -14,6 +14,7 @@ from flask import current_app, jsonify, url_for
 from werkzeug.wrappers import Response
 
 from ..caching import keep, public
+from ..export import csv_cell
 from ..extension import state
 from ..store.sql import TOTAL
 from . import blueprint
@@ -60,7 +61,7 @@ def daily_response(rows: list[tuple[str, int]], fmt: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("date", "confirmed"))
-    writer.writerows(rows)
+    writer.writerows((csv_cell(day), n) for day, n in rows)  # as every CSV of ours, though only dates and counts
     return current_app.response_class(out.getvalue(), mimetype="text/csv")
 
 
