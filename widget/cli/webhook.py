@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from ..addresses import InvalidAddress, normalise_email
 from ..extension import state
-from ..webhooks import WebhookURLError, register
+from ..webhooks import TooManyWebhooks, WebhookURLError, register
 from .common import echo_rows, existing_site
 
 
@@ -50,6 +50,8 @@ def webhook_add(campaign: str | None, site_key: str | None, url: str, email: str
                                     campaign=campaign, site_key=site_key, owner_email=email)
     except WebhookURLError as exc:
         raise click.BadParameter(f"{url!r}: {exc}", param_hint="--url") from None
+    except TooManyWebhooks as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps({"id": endpoint.id, "secret": secret, "target": endpoint.target, "url": url}))
         return
