@@ -7,7 +7,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..addresses import normalise_stored
-from .common import cli_actor
+from .common import cli_actor, shown
 
 
 @click.group("admin", help="The operator's desk (/admin/): its admins' second factor.")
@@ -24,8 +24,8 @@ def reset_totp(email: str) -> None:
     from ..admin import signin  # (the desk's views load with it: only when this command runs)
 
     if not signin.reset_totp(email, cli_actor(), time.time()):
-        raise click.ClickException(f"{normalise_stored(email)} has no authenticator app set up")
-    click.echo(f"{normalise_stored(email)}: authenticator and recovery codes forgotten, sessions ended; "
+        raise click.ClickException(f"{shown(normalise_stored(email))} has no authenticator app set up")
+    click.echo(f"{shown(normalise_stored(email))}: authenticator and recovery codes forgotten, sessions ended; "
                "the next sign-in sets up an app again")
 
 
@@ -38,4 +38,4 @@ def sign_out(email: str) -> None:
     from ..admin import signin  # (the desk's views load with it: only when this command runs)
 
     ended = signin.end_sessions(email, cli_actor(), time.time())
-    click.echo(f"{normalise_stored(email)}: {ended} desk session(s) ended")
+    click.echo(f"{shown(normalise_stored(email))}: {ended} desk session(s) ended")

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from ..addresses import InvalidAddress, normalise_email
 from ..extension import state
 from ..webhooks import TooManyWebhooks, WebhookURLError, register
-from .common import echo_rows, existing_site
+from .common import echo_rows, existing_site, shown
 
 
 @click.group("webhook", help="Webhooks: each confirmed or withdrawn sign-on POSTed, signed, to a CRM.")
@@ -55,7 +55,7 @@ def webhook_add(campaign: str | None, site_key: str | None, url: str, email: str
     if as_json:
         click.echo(json.dumps({"id": endpoint.id, "secret": secret, "target": endpoint.target, "url": url}))
         return
-    click.echo(f"webhook {endpoint.id} for {endpoint.target}: {url}")
+    click.echo(f"webhook {endpoint.id} for {endpoint.target}: {shown(url)}")
     click.echo(f"secret (shown once, give it to the receiver to verify signatures): {secret}")
 
 
