@@ -23,13 +23,14 @@ TOKEN_ARGUMENTS = frozenset({"token"})
 #: Characters that end a path segment in a log line (a request line, a referrer, a message).
 _SEGMENT = r"[^/\s\"'?#<>]+"
 #: An itsdangerous token wherever it is (a referrer, a query, an error): payload.timestamp.signature.
-TOKEN_SHAPE = re.compile(r"\.?[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{27,}")
+TOKEN_SHAPE = re.compile(r"(?<![A-Za-z0-9_.-])\.?[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{5,8}\.[A-Za-z0-9_-]{27,}")
 TOKEN_QUERY = re.compile(r"([?&;]token=)[^&\s\"'#]+")
 #: A mailbox in any script (``élise@mairie.example``, ``用户@例子.example``), written as is or
 #: percent-encoded in a query: every character an unquoted local part may hold but the few that end one in
 #: a log line, then the domain. Kept: its first character and the domain (``a***@coop.example``).
 _LOCAL = r"[^\s@<>()\[\]{}\\,;:\"/?&=|%]"
-EMAIL = re.compile(rf"({_LOCAL})(?:{_LOCAL}|%(?!40))*(?:@|%40)([^\s@<>()\[\]\\,;:\"'/?#&=|%]+)")
+# It starts where a run of such characters starts (the look-behind): a long run without "@" costs one pass.
+EMAIL = re.compile(rf"(?<!{_LOCAL})(?<!%)({_LOCAL}|%(?!40))(?:{_LOCAL}|%(?!40))*(?:@|%40)([^\s@<>()\[\]\\,;:\"'/?#&=|%]+)")
 
 
 class Redactor:
