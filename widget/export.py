@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from datetime import datetime, timezone
 from typing import IO, Any, Callable, Iterable
 
@@ -38,10 +39,18 @@ def row(signon: SignOn) -> dict[str, Any]:
     return values
 
 
+#: Where a spreadsheet may begin a cell of its own inside one of ours: at its start, and after whatever list
+#: separator it picks (a comma, the semicolon of French or German Excel, a tab, a bar) or a line break (where
+#: it does not read our quotes as we meant them), spaces and quotes skipped; then what starts a formula.
+FORMULA = re.compile(r"""(^|[,;|\t\r\n])([ "]*)(?=[=+\-@\t\r])""")
+
+
 def csv_cell(value: Any) -> Any:
-    """Neutralise what a spreadsheet would run: a cell starting with = + - @ (or a tab / carriage return)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    """Neutralise what a spreadsheet would run, whatever its list separator: an apostrophe goes before each
+    = + - @ (or tab, carriage return) that could begin a cell (``ACME;=cmd|...`` → ``ACME;'=cmd|...``).
+    Numbers are left alone: they stay numbers."""
+    if isinstance(value, str):
+        return FORMULA.sub(r"\1\2'", value)
     return value
 
 

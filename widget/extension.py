@@ -125,7 +125,7 @@ class PledgeWidget:
         if cfg["PLEDGE_PROXY_FIX"]:  # outermost: the fast path sees the visitor's scheme too
             hops = int(cfg["PLEDGE_PROXY_FIX"])
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-        logs.install()
+        logs.install(app)
         warn_about_orphan_sites(app)
 
 

@@ -14,7 +14,7 @@ from ..addresses import normalise_stored
 from ..appstate import state
 from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
-from .common import DEFAULT_PORT, existing_site
+from .common import DEFAULT_PORT, ShownStream, echo_json, existing_site, shown
 from .admin import admin
 from .db import db
 from .held import held
@@ -113,9 +113,9 @@ def export_command(site_key: str | None, email: str | None, fmt: str) -> None:
         columns = export.COLUMNS
     if fmt == "json":
         rows = [{column: export.row(s).get(column) for column in columns} for s in signons]
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        echo_json(rows, indent=1)
         return
-    export.write_csv(signons, columns, sys.stdout)
+    export.write_csv(signons, columns, ShownStream(sys.stdout))
 
 
 @pledge.command("forget")
@@ -126,9 +126,9 @@ def forget(email: str, yes: bool) -> None:
     """Erase an address (erasure requests): its sign-ons leave the counts, its e-mails are deleted."""
     address = normalise_stored(email)
     if not yes:
-        click.confirm(f"Delete every sign-on and e-mail of {address}?", abort=True)
+        click.confirm(f"Delete every sign-on and e-mail of {shown(address)}?", abort=True)
     removed = state().store.forget(address)
-    click.echo(f"forgot {removed} sign-on(s) of {address}")
+    click.echo(f"forgot {removed} sign-on(s) of {shown(address)}")
 
 
 @pledge.command("purge")

@@ -7,7 +7,7 @@ from flask.cli import with_appcontext
 from ..addresses import normalise_stored
 from ..export import timestamp
 from ..appstate import state
-from .common import echo_rows
+from .common import echo_rows, shown
 
 
 @click.group("host", help="Hosts: the organisations that show widgets on their web sites.")
@@ -43,4 +43,4 @@ def host_disable(email: str) -> None:
     address = normalise_stored(email)
     if not state().store.disable_host(address):
         raise click.BadParameter(f"no enabled host {address!r}", param_hint="EMAIL")
-    click.echo(f"disabled {address}")
+    click.echo(f"disabled {shown(address)}")

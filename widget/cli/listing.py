@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from .. import actions, listing
 from ..appstate import state
 from ..store.listing import Entry
-from .common import cli_actor, echo_rows
+from .common import cli_actor, echo_rows, shown
 
 
 @click.group("list", help="The public list of signatories: hide, show, approve entries.")
@@ -26,7 +26,7 @@ def _done(action, *args: str) -> Entry:
 
 
 def _describe(entry: Entry) -> str:
-    return f"{entry.id} ({entry.organization}): {entry.public(current_app.config['PLEDGE_LIST_MODERATION'])}"
+    return f"{entry.id} ({shown(entry.organization)}): {entry.public(current_app.config['PLEDGE_LIST_MODERATION'])}"
 
 
 @list_group.command("hide")

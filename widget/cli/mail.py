@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 
 from .. import actions
 from ..appstate import state
-from .common import cli_actor
+from .common import cli_actor, echo_json, shown
 
 
 @click.group("mail", help="The outbox of e-mails.")
@@ -57,12 +57,12 @@ def mail_failed(as_json: bool) -> None:
     """E-mails that failed for good, latest first: id, address, attempts, when (UTC) and the server's answer."""
     rows = [dict(row, failed_at=_when(row["failed_at"])) for row in state().store.failed_mail()]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
+        echo_json(rows)
         return
     if not rows:
         click.echo("no failed e-mails")
     for row in rows:
-        click.echo(f"{row['id']}\t{row['to']}\t{row['attempts']}\t{row['failed_at']}\t{row['last_error'] or ''}")
+        click.echo(f"{row['id']}\t{shown(row['to'])}\t{row['attempts']}\t{row['failed_at']}\t{shown(row['last_error'] or '')}")
 
 
 @mail.command("retry")

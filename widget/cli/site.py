@@ -16,7 +16,7 @@ from ..origins import normalise_origin
 from ..snippet import snippet
 from ..store import Site
 from ..text import MAX_MARKS, clean_text, stacked_marks, unsafe_character
-from .common import base_url, cli_actor, existing_site
+from .common import base_url, cli_actor, existing_site, shown
 
 
 @click.group("site", help="Host sites: the web sites allowed to embed a widget.")
@@ -77,7 +77,7 @@ def site_add(name: str, origins: tuple[str, ...], email: str, campaign: str | No
     if as_json:
         click.echo(json.dumps({**site_json(new_site), "snippet": html, "widget_url": f"{base}/w/{new_site.key}"}))
     else:
-        click.echo(f"Site key: {new_site.key}\n\nSnippet for {name}:\n\n{html}")
+        click.echo(f"Site key: {new_site.key}\n\nSnippet for {shown(name)}:\n\n" + shown(html, keep="\n"))
 
 
 @site.command("edit")
@@ -98,7 +98,8 @@ def site_edit(key: str, name: str | None, origins: tuple[str, ...], email: str |
         origins=[_origin(o) for o in origins] if origins else None,
         owner_email=_owner(email) if email is not None else None,
     )
-    click.echo(json.dumps(site_json(changed)) if as_json else f"changed {key}: {changed.name}, {' '.join(changed.origins)}")
+    click.echo(json.dumps(site_json(changed)) if as_json else
+               f"changed {key}: {shown(changed.name)}, {shown(' '.join(changed.origins))}")
 
 
 @site.command("approve")
@@ -134,7 +135,7 @@ def site_remove(key: str, yes: bool) -> None:
     """Remove a site: its widget stops; its confirmed sign-ons stay in the campaign's total."""
     found = existing_site(key)
     if not yes:
-        click.confirm(f"Remove {found.name} ({key})? Its widget stops working on every page.", abort=True)
+        click.confirm(f"Remove {shown(found.name)} ({key})? Its widget stops working on every page.", abort=True)
     state().store.remove_site(key)
     click.echo(f"removed {key}")
 
@@ -162,4 +163,4 @@ def site_list(as_json: bool) -> None:
         return
     click.echo("key\tcampaign\tstatus\tname\torigins")
     for s in sites:
-        click.echo(f"{s.key}\t{s.campaign}\t{s.status}\t{s.name}\t{' '.join(s.origins)}")
+        click.echo(f"{s.key}\t{s.campaign}\t{s.status}\t{shown(s.name)}\t{shown(' '.join(s.origins))}")

@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 
 from ..addresses import InvalidAddress, normalise_email
 from ..appstate import state
-from ..webhooks import WebhookURLError, register
-from .common import echo_rows, existing_site
+from ..webhooks import TooManyWebhooks, WebhookURLError, register
+from .common import echo_rows, existing_site, shown
 
 
 @click.group("webhook", help="Webhooks: each confirmed or withdrawn sign-on POSTed, signed, to a CRM.")
@@ -50,10 +50,12 @@ def webhook_add(campaign: str | None, site_key: str | None, url: str, email: str
                                     campaign=campaign, site_key=site_key, owner_email=email)
     except WebhookURLError as exc:
         raise click.BadParameter(f"{url!r}: {exc}", param_hint="--url") from None
+    except TooManyWebhooks as exc:
+        raise click.ClickException(str(exc)) from None
     if as_json:
         click.echo(json.dumps({"id": endpoint.id, "secret": secret, "target": endpoint.target, "url": url}))
         return
-    click.echo(f"webhook {endpoint.id} for {endpoint.target}: {url}")
+    click.echo(f"webhook {endpoint.id} for {endpoint.target}: {shown(url)}")
     click.echo(f"secret (shown once, give it to the receiver to verify signatures): {secret}")
 
 

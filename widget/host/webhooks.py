@@ -3,6 +3,7 @@ and see each endpoint's status and recent deliveries. The operator's per-campaig
 from __future__ import annotations
 
 from flask import current_app, redirect, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from .. import webhooks
@@ -15,7 +16,7 @@ from .access import check_csrf, host_page, own_site
 def host_webhooks(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     store = state().store
-    secret = refused = None
+    secret = refused = too_many = None
     url = ""
     if request.method == "POST":
         check_csrf()
@@ -31,6 +32,19 @@ def host_webhooks(site_key: str) -> Response:
                                                   site_key=site.key, owner_email=email)
         except webhooks.WebhookURLError:
             refused = True
-    endpoints = [(endpoint, store.recent_deliveries(endpoint.id, 10)) for endpoint in store.list_webhooks(site.key)]
+        except webhooks.TooManyWebhooks:
+            refused = too_many = True
+    endpoints = [(endpoint, [dict(delivery, outcome=_outcome(delivery))
+                             for delivery in store.recent_deliveries(endpoint.id, 10)])
+                 for endpoint in store.list_webhooks(site.key)]
     return host_page("host/webhooks.html", 400 if refused else 200, email=email, site=site, campaign=campaign,
-                     endpoints=endpoints, secret=secret, refused=refused, url=url if refused else "")
+                     endpoints=endpoints, secret=secret, refused=refused, too_many=too_many,
+                     most=webhooks.MAX_ENDPOINTS, url=url if refused else "")
+
+
+def _outcome(delivery: dict) -> str:
+    """A failed delivery's outcome, in our words and the host's language (never the remote's text)."""
+    if delivery["delivered_at"] or not delivery["attempts"]:
+        return ""
+    message, values = webhooks.for_host(delivery["last_error"], delivery["last_status"])
+    return gettext(message, **values)

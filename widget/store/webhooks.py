@@ -89,11 +89,16 @@ class WebhookTables:
     # -- endpoints -------------------------------------------------------------------------------
 
     def add_webhook(self, url: str, secret: str, campaign: str | None = None, site_key: str | None = None,
-                    owner_email: str | None = None) -> Endpoint:
+                    owner_email: str | None = None, at_most: int | None = None) -> Endpoint | None:
+        """Register an endpoint; None when its campaign or site has ``at_most`` endpoints already."""
         if (campaign is None) == (site_key is None):
             raise ValueError("a webhook belongs to one campaign or one site")
         now = time.time()
-        with self.write() as db:
+        column, target = ("campaign", campaign) if campaign is not None else ("site_key", site_key)
+        with self.write(f"webhooks:{column}:{target}") as db:  # counted and added under one lock: exact
+            if at_most is not None and db.execute(
+                    f"SELECT COUNT(*) FROM webhook_endpoints WHERE {column} = ?", [target]).fetchone()[0] >= at_most:
+                return None
             row = db.execute(
                 "INSERT INTO webhook_endpoints (campaign, site_key, url, secret, owner_email, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) RETURNING id", [campaign, site_key, url, secret, owner_email, now],

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from ..caching import keep, public
 from ..appstate import state
+from ..export import csv_cell
 from ..store.sql import TOTAL
 from .blueprint import blueprint
 from .json_errors import json_error
@@ -60,7 +61,7 @@ def daily_response(rows: list[tuple[str, int]], fmt: str) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(("date", "confirmed"))
-    writer.writerows(rows)
+    writer.writerows((csv_cell(day), n) for day, n in rows)  # as every CSV of ours, though only dates and counts
     return current_app.response_class(out.getvalue(), mimetype="text/csv")
 
 
