@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fill_by_ids
+from conftest import VALID_ANSWERS, fill_by_ids, form_token
+from widget import state
 
 NPM_DIR = Path(__file__).resolve().parent / "js"
 
@@ -125,3 +126,22 @@ def test_host_page_with_coep_frames_the_widget_and_a_visitor_signs(live, page, i
     frame.locator("#signon > button[type=submit]").click()
     frame.get_by_role("heading", name="Check your inbox").wait_for()
     assert inbox.wait_for(address)
+
+
+def test_every_page_of_the_widgets_frame_may_be_framed_by_a_coep_page(make_app):
+    """The widget's page (rendered, then from the page cache), the redirect after a sign-on and the page it
+    leads to; the loader too. Other pages keep the default: no cross-origin embedding."""
+    app = make_app(PLEDGE_CACHE_SECONDS=60)
+    site = state(app).store.add_site("Lycée", ["https://lycee.example"], "w@lycee.example", "4p1000")
+    client = app.test_client()
+    answers = [client.get(f"/w/{site.key}?hl=en&mode={mode}") for mode in ("form", "form", "button", "list")]
+    data = dict(VALID_ANSWERS, email="coep@lycee.example", form_token=form_token(client, site.key))
+    redirect = client.post(f"/w/{site.key}?hl=en", data=data)
+    assert redirect.status_code == 303
+    answers += [redirect, client.get(redirect.headers["Location"])]
+    for answer in answers:
+        assert answer.status_code in (200, 303)
+        assert answer.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+        assert answer.headers["Cross-Origin-Embedder-Policy"] == "require-corp"
+    assert client.get("/embed.js").headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert "Cross-Origin-Resource-Policy" not in client.get("/host/").headers
