@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import VALID_ANSWERS, fill_by_ids, form_token
+from test_loader import _frame_fits_its_content
 from widget import state
 
 NPM_DIR = Path(__file__).resolve().parent / "js"
@@ -27,13 +28,6 @@ HIDDEN = {
 }
 
 
-def frame_fits_its_content(page) -> bool:
-    """The iframe is exactly as tall as the widget's page inside it."""
-    frame_height = page.eval_on_selector("iframe", "e => e.getBoundingClientRect().height")
-    inner = page.frame_locator("iframe").locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
-    return abs(frame_height - inner) <= 1
-
-
 @pytest.mark.parametrize("kind", HIDDEN)
 def test_widget_hidden_at_load_stays_a_widget_and_fits_once_shown(live, page, kind):
     """A hidden widget has no height to report: that is no failure. It stays a widget however long the
@@ -47,7 +41,7 @@ def test_widget_hidden_at_load_stays_a_widget_and_fits_once_shown(live, page, ki
     assert page.locator("a.pledge-widget").is_hidden()
     page.evaluate(show)
     page.wait_for_function("window.heard.some(h => h > 0)")
-    assert frame_fits_its_content(page)
+    assert _frame_fits_its_content(page)
     assert page.frame_locator("iframe").get_by_role("button", name="Sign").is_visible()
 
 
