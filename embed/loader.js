@@ -5,8 +5,6 @@
   // Put the link back: the browser refused the frame, or the widget never said a word after loading.
   var back = f => f.ok || (f.remove(), f.a.style.display = "");
   var scan = () => {
-    // A link its page took away (a React route change) takes its frame along; put back, it is framed again.
-    frames = frames.filter(f => f.a.isConnected || f.remove(f.a.f = 0));
     d.querySelectorAll("a.pledge-widget").forEach(a => {
       var l = location, u = new URL(a.href, l.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k;
       // a.f: framed already (a link given back stays a link).
@@ -33,6 +31,8 @@
       a.style.display = "none";
       a.after(f);
     });
+    // A link its page took away (a React route change) takes its frame along; put back, it is framed again.
+    frames = frames.filter(f => f.a.isConnected || f.remove(f.a.f = 0));
   };
   w.addEventListener("message", e => frames.forEach(f => {
     var h = e.data && e.data.pledgeHeight;
