@@ -24,7 +24,7 @@ from .assets import MIN_COMPRESS, Asset
 
 #: Headers of a rendered response worth keeping with its body (the rest are added per request).
 KEPT = ("Content-Type", "Content-Security-Policy", "X-Robots-Tag", "Access-Control-Allow-Origin",
-        "Cross-Origin-Resource-Policy", "Content-Language")
+        "Cross-Origin-Resource-Policy", "Cross-Origin-Embedder-Policy", "Content-Language")
 
 
 def public(response: Response, max_age: int | None = None) -> Response:

@@ -5,7 +5,7 @@
   var root = document.documentElement;
   var host = root.getAttribute("data-host-origin");
   if (host && window.parent !== window) {
-    var last = 0;
+    var last = -1;
     var tell = function () {
       var height = Math.ceil(document.body.getBoundingClientRect().height);
       if (height !== last) {
@@ -16,6 +16,8 @@
     // At once, not only from the observer: a browser does not render an off-screen cross-origin
     // frame (so no observer fires) until the visitor scrolls to it, and the loader takes silence
     // for a widget that failed. Reading the layout here works whether the frame is painted or not.
+    // A hidden frame (a closed <details>, a tab not shown) measures 0: that first word goes too (the
+    // loader hears that the widget loaded), and the observer tells the height once it is shown.
     tell();
     if (window.ResizeObserver) new ResizeObserver(tell).observe(document.body);
     window.addEventListener("load", tell);

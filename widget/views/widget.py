@@ -129,7 +129,7 @@ def widget(site_key: str) -> Response:
                         page_url=page_address(request.form.get("page"), site))
             # Post, redirect, get: Back and Reload show "sent" again, never the form nor a second POST.
             # Bots and held sign-ons get the same answer as everyone.
-            return redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303)
+            return embeddable(redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303))
         status = 400
     # In button mode a form sent back (errors, another language) stays open.
     return _page(site, campaign, lang, status, form=form, query=query, opened=True,
@@ -231,6 +231,15 @@ def widget_accent(colour: str) -> Response:
     return response
 
 
+def embeddable(response: Response) -> Response:
+    """``response`` as a page of the widget's frame (or a redirect on its way) that host pages isolated by
+    Cross-Origin-Embedder-Policy (``require-corp`` or ``credentialless``) may frame: it lets any origin embed
+    it and asks the same of what it loads (all of it ours, from our own origin)."""
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["Cross-Origin-Embedder-Policy"] = "require-corp"
+    return response
+
+
 def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> Response:
     counts = state().store.counts(campaign.slug, site.key)
     if widget_mode(request.args.get("mode")) == "list" and not context.get("sent"):
@@ -253,7 +262,7 @@ def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> 
         inline_css=Markup(static_asset("widget.css").raw.decode()),
         **context,
     )
-    response = current_app.make_response((body, status))
+    response = embeddable(current_app.make_response((body, status)))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
     # Each is checked again here: a row stored before origins were parsed strictly must not add directives.
     # Its stylesheet is inlined (one request fewer for every visitor), allowed by its hash.
