@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from flask import Flask, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
+from .earlier_data import refusal, stranded
 from .extension import PledgeWidget, state
 
 __all__ = ["PledgeWidget", "create_app", "state"]
@@ -34,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     values.update(config or {})
     app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
     app.config.update(values)
+    # Before anything opens a database or generates a key in a data folder that is still empty.
+    left_behind = stranded(values, app.instance_path)
+    if left_behind is not None:
+        raise RuntimeError(refusal(*left_behind, app.instance_path))
     PledgeWidget(app, standalone=True)
     # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
     # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).

@@ -16,7 +16,7 @@ from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, existing_site
 from .admin import admin
-from .db import db
+from .db import db, db_copy_in
 from .held import held
 from .host import host
 from .listing import list_group
@@ -185,6 +185,8 @@ def main() -> None:
                      help="The pledge widget service.")
     for command in pledge.commands.values():
         cli.add_command(command)
+    # `db` with the command only the standalone service has (the shared group stays as a host app sees it).
+    cli.add_command(click.Group("db", commands={**db.commands, "copy-in": db_copy_in}, help=db.help))
     # This is our service's command line, not Flask's: no --app/--env-file (the app is ours).
     cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
     cli.main(prog_name="pledge-widget")
