@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import os
+import logging
 import secrets
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -142,9 +142,8 @@ def secret_keys(app: Flask, generate: bool) -> list[str]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
-        warnings.warn(
-            f"No PLEDGE_SECRET_KEY set: generated one and saved it in {path}. "
-            "Set PLEDGE_SECRET_KEY in production.",
-            stacklevel=2,
+        # A message for the operator, not a warning about our code: no file name nor line of source.
+        logging.getLogger("widget").warning(
+            "No PLEDGE_SECRET_KEY set: generated one and saved it in %s. Set PLEDGE_SECRET_KEY in production.", path
         )
     return [path.read_text().strip()]

@@ -56,8 +56,9 @@ def widget_language_choices(languages: Iterable[str]) -> dict[str | None, list[t
             _("Always show in"): [(code, i18n.autonym(code), {"lang": code}) for code in languages]}
 
 
-# The builder page frames its own preview, and asks itself for the new code as options change.
-BUILDER_CSP = content_security_policy(frame_src="'self'") + "; connect-src 'self'"
+# The builder page frames its own preview, and asks itself for the new code as options change (every page's
+# policy has connect-src 'self').
+BUILDER_CSP = content_security_policy(frame_src="'self'")
 
 
 def _ratio(value: float) -> str:
