@@ -7,6 +7,7 @@ import http.client
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import free_port, stop, wait_until_up
 from test_paper import HEADER, csv_row, host, upload  # noqa: F401  (a fixture)
@@ -61,3 +62,16 @@ def test_run_says_its_generated_key_plainly_and_sends_one_date_header(tmp_path):
     printed = log_path.read_text()
     assert f"No PLEDGE_SECRET_KEY set: generated one and saved it in {tmp_path / 'data' / 'secret_key'}" in printed
     assert "UserWarning" not in printed and "warnings.warn" not in printed and "config.py" not in printed
+
+
+def test_the_scripts_test_skips_without_its_fonts_unless_in_ci(tmp_path):
+    """A machine without the Noto fonts (the README's prerequisites) skips the test and says which to install."""
+    config = tmp_path / "no-fonts.conf"
+    config.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig></fontconfig>\n')
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["FONTCONFIG_FILE"] = str(config)
+    run = subprocess.run([sys.executable, "-m", "pytest", "tests/test_scripts_browser.py", "-k", "each_script", "-q",
+                          "-rs", "-p", "no:cacheprovider"], env=env, capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert "4 skipped" in run.stdout and "failed" not in run.stdout, run.stdout[-3000:]
+    assert "apt-get install fonts-noto-cjk fonts-noto-core" in run.stdout
