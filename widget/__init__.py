@@ -16,7 +16,7 @@ __all__ = ["PledgeWidget", "create_app", "data_dir", "state"]
 __version__ = "0.1.0"
 
 #: Public names and the module that defines each.
-_ENTRY_POINTS = {"PledgeWidget": "widget.extension", "create_app": "widget.app", "data_dir": "widget.app"}
+_ENTRY_POINTS = {"PledgeWidget": "widget.extension", "create_app": "widget.app", "data_dir": "widget.config"}
 
 
 def __getattr__(name: str) -> Any:

@@ -5,20 +5,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-import platformdirs
 from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 from . import config as settings
+from .config import data_dir
+from .earlier_data import refusal, stranded
 from .extension import PledgeWidget
 from .views.errors import not_found
-
-
-def data_dir(configured: str | None = None) -> str:
-    """Where the standalone service keeps its database and generated key: ``PLEDGE_DATA_DIR``, else the
-    user's data folder (``~/.local/share/flask-pledge-widget`` on Linux), never inside the virtualenv,
-    which is thrown away and rebuilt on upgrades."""
-    return str(Path(configured or platformdirs.user_data_dir("flask-pledge-widget", appauthor=False)).resolve())
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,6 +21,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     values.update(config or {})
     app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
     app.config.update(values)
+    # Before anything opens a database or generates a key in a data folder that is still empty.
+    left_behind = stranded(values, app.instance_path)
+    if left_behind is not None:
+        raise RuntimeError(refusal(*left_behind, app.instance_path))
     PledgeWidget(app, standalone=True)
     # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
     # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).

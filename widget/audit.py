@@ -53,6 +53,10 @@ def _json(value: dict | None) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+#: An entry's before or after as the desk shows it: the stored text, letters as they are (é, not \u00e9).
+as_text = _json
+
+
 def entries(store: Any, actor: str | None = None, action: str | None = None, since: float | None = None,
             until: float | None = None, limit: int | None = 100, before_id: int | None = None) -> list[Entry]:
     """Entries newest first, filtered by actor, action (exact), and time (``since`` <= at < ``until``);

@@ -46,7 +46,10 @@ def public_control(max_age: int | None = None) -> str:
 def conditional(response: Response, etag: str) -> Response:
     """Give ``response`` its strong ETag, and turn it into a 304 when the client holds that version."""
     response.set_etag(etag)
-    return response.make_conditional(request)
+    response = response.make_conditional(request)
+    # Werkzeug adds a Date here, and every WSGI server (its own, gunicorn) sends one of its own: two.
+    del response.headers["Date"]
+    return response
 
 
 def choose_coding(accept_encoding: str, available: Iterable[str | None]) -> str | None:

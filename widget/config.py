@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+import logging
 import secrets
-import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
+import platformdirs
 from flask import Flask
 
 PREFIX = "PLEDGE_"
@@ -142,9 +143,15 @@ def secret_keys(app: Flask, generate: bool) -> list[str]:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(48))
-        warnings.warn(
-            f"No PLEDGE_SECRET_KEY set: generated one and saved it in {path}. "
-            "Set PLEDGE_SECRET_KEY in production.",
-            stacklevel=2,
+        # A message for the operator, not a warning about our code: no file name nor line of source.
+        logging.getLogger("widget").warning(
+            "No PLEDGE_SECRET_KEY set: generated one and saved it in %s. Set PLEDGE_SECRET_KEY in production.", path
         )
     return [path.read_text().strip()]
+
+
+def data_dir(configured: str | None = None) -> str:
+    """Where the standalone service keeps its database and generated key: ``PLEDGE_DATA_DIR``, else the
+    user's data folder (``~/.local/share/flask-pledge-widget`` on Linux), never inside the virtualenv,
+    which is thrown away and rebuilt on upgrades."""
+    return str(Path(configured or platformdirs.user_data_dir("flask-pledge-widget", appauthor=False)).resolve())

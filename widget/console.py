@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup
 from .app import create_app
 from .campaigns import CampaignError
 from .cli import pledge
+from .cli.db import db, db_copy_in
 
 
 def main() -> None:
@@ -24,6 +25,8 @@ def main() -> None:
                      help="The pledge widget service.")
     for command in pledge.commands.values():
         cli.add_command(command)
+    # `db` with the command only the standalone service has (the shared group stays as a host app sees it).
+    cli.add_command(click.Group("db", commands={**db.commands, "copy-in": db_copy_in}, help=db.help))
     # This is our service's command line, not Flask's: no --app/--env-file (the app is ours).
     cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
     cli.main(prog_name="pledge-widget")

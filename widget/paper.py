@@ -212,14 +212,15 @@ def read_csv(data: bytes, campaign: Campaign, lang: str) -> CSVResult:
             result.error(_("Row %(row)s: %(found)s cells where the header has %(expected)s columns.",
                            row=number, found=len(cells), expected=len(columns)))
             continue
-        values = {name: cell.strip() for name, cell in zip(columns, cells)}
+        written = {name: cell.strip() for name, cell in zip(columns, cells)}
+        values = dict(written)
         if values.get("country"):
             values["country"] = values["country"].upper()
         form = build_paper_form(campaign, lang, MultiDict(values), csrf=False)
         if not form.validate():
             for name in columns:
-                if form[name].errors:
-                    result.error(row_error(number, name, _cell_message(campaign, name, values[name], form[name].errors[0])))
+                if form[name].errors:  # the cell quoted as the user wrote it ("France", not "FRANCE")
+                    result.error(row_error(number, name, _cell_message(campaign, name, written[name], form[name].errors[0])))
             continue
         entry = entry_of(form)
         if entry is None:

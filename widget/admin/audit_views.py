@@ -17,6 +17,8 @@ from .access import admin_page, admin_required
 #: Entries on one page of the log.
 PAGE_SIZE = 50
 
+bp.add_app_template_filter(audit.as_text, "audit_json")
+
 
 def _day(value: str, field: str, errors: dict[str, str]) -> float | None:
     """The UTC midnight starting the day ``value`` (YYYY-MM-DD, as a date input sends it), or None."""

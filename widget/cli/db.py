@@ -8,6 +8,8 @@ import click
 from flask.cli import with_appcontext
 
 from ..appstate import state
+from ..config import data_dir, read_environment
+from ..earlier_data import CopyInError, copy_in
 from ..store.copy import BATCH, CopyError, copy_database
 
 
@@ -50,3 +52,25 @@ def db_copy(source: str, target: str, force: bool, batch: int) -> None:
     if not verification.ok:
         raise click.ClickException("the target differs from the source (see above): was the service writing to "
                                    "the source? Stop it, then copy again with --force")
+
+
+# Only the standalone service's command line has it (a host app keeps its data where it says): no app
+# context either, since the service refuses to start until the earlier data is copied.
+@click.command("copy-in")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def db_copy_in(folder: Path) -> None:
+    """Copy the data an earlier version kept in FOLDER (its pledge.db, consistently, and its secret_key)
+    into this version's data folder (PLEDGE_DATA_DIR, else the user's data folder). Replaces nothing;
+    FOLDER is left as it is."""
+
+    config = read_environment()
+    target = Path(data_dir(config.get("PLEDGE_DATA_DIR")))
+    try:
+        copied, kept = copy_in(folder, target, config)
+    except CopyInError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name in copied:
+        click.echo(f"copied {folder / name} to {target / name}")
+    for name in kept:
+        click.echo(f"left {target / name} as it was (it exists)")
+    click.echo(f"Start the service as before: it uses {target}. Once it runs on the copy, {folder} may go.")

@@ -19,10 +19,14 @@ from ..chart import bar_chart, daily_series
 from ..appstate import state
 from ..forms import no_control_characters
 from ..origins import InvalidOrigin, normalise_origin
-from ..text import clean_text
+from ..text import clean_text, unsafe_character
 from ..views.common import current_language, number, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
 from .blueprint import bp
+from .blueprint import bp
+from ..views.common import current_language, number, pledge_day_of
+from .access import check_csrf, host_or_404, host_page, own_site
+from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices
 
 CHART_DAYS = 30
 
@@ -83,7 +87,7 @@ class SiteForm(FlaskForm):
 
 class NewSiteForm(SiteForm):
     campaign = SelectField(_l("Campaign"), validate_choice=True)
-    lang = SelectField(_l("Language of the snippet's link"), validate_choice=True)
+    lang = SelectField(_l("Language of the widget"), validate_choice=True, description=WIDGET_LANGUAGE_HELP)
 
 
 class SettingsForm(FlaskForm):
@@ -108,10 +112,10 @@ def _new_site_form() -> NewSiteForm:
     pledge = state()
     form = NewSiteForm()
     form.campaign.choices = [(slug, c.text("title")) for slug, c in pledge.campaigns.items()]
-    form.lang.choices = [("", _("The campaign's language"))] + [(code, i18n.autonym(code)) for code in i18n.LANGUAGES]
+    # No language by default: a snippet with one (data-lang) would show it to every visitor of every page.
+    form.lang.choices = widget_language_choices(i18n.LANGUAGES)
     if request.method == "GET":
         form.campaign.data = current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]
-        form.lang.data = current_language()
         # From a signatory's thank-you page (widget.sharing.new_site_values): their campaign, their name.
         if request.args.get("campaign") in pledge.campaigns:
             form.campaign.data = request.args["campaign"]

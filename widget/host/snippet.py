@@ -4,7 +4,7 @@ the preview follow each change (widget/static/builder.js asks this same page aga
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from flask import request, url_for
@@ -43,8 +43,22 @@ THEMES = (
 )
 MAX_MIN_COUNT = 10_000_000
 
-# The builder page frames its own preview, and asks itself for the new code as options change.
-BUILDER_CSP = content_security_policy(frame_src="'self'") + "; connect-src 'self'"
+#: What the choice of the widget's language means (under the builder's field and the new-site form's).
+WIDGET_LANGUAGE_HELP = _l("Recommended: each visitor gets the language of the page the widget is on, else their "
+                          "browser’s. Choose one only if the widget must always speak it, whatever the page and the visitor.")
+
+
+def widget_language_choices(languages: Iterable[str]) -> dict[str | None, list[tuple]]:
+    """The choices of a widget's language (the builder's, and the new-site form's ``lang``): following the
+    page and the visitor first, the default, since a snippet's data-lang shows one language to every
+    visitor of every page; then each language as an explicit choice, named in itself."""
+    return {None: [("", _("Follow the page and the visitor (recommended)"))],
+            _("Always show in"): [(code, i18n.autonym(code), {"lang": code}) for code in languages]}
+
+
+# The builder page frames its own preview, and asks itself for the new code as options change (every page's
+# policy has connect-src 'self').
+BUILDER_CSP = content_security_policy(frame_src="'self'")
 
 
 def _ratio(value: float) -> str:
@@ -108,7 +122,8 @@ def host_snippet(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     options, fields, errors = read_options(site, campaign)
     # The link's text (also the iframe's title): the campaign's title in the widget's language.
-    with i18n.speaking(options["lang"] or site.lang or campaign.default_lang):
+    # Without a language of its own, the link is written in the host's (this page's), if the campaign has it.
+    with i18n.speaking(options["lang"] or site.lang or current_language(campaign)):
         title = campaign.text("title")
     base = public_base_url()
     base_origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
@@ -120,10 +135,10 @@ def host_snippet(site_key: str) -> Response:
     response = host_page(
         "host/snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
-        modes=MODES, themes=THEMES, scopes=SCOPES, snippet_languages=campaign.available_languages,
+        modes=MODES, themes=THEMES, scopes=SCOPES, snippet_languages=widget_language_choices(campaign.available_languages),
         code=snippet(base, site.key, title, **options), title=title, preview_url=preview,
         base_origin=base_origin, page_lang=i18n.normalise(request.args.get("lang")), min_contrast=_ratio(MIN_CONTRAST),
-        max_min_count=MAX_MIN_COUNT,
+        max_min_count=MAX_MIN_COUNT, language_help=WIDGET_LANGUAGE_HELP,
     )
     response.headers["Content-Security-Policy"] = BUILDER_CSP
     return response
