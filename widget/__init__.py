@@ -32,18 +32,26 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     values = settings.read_environment()
     values.update(config or {})
-    app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
+    # No app-wide /static/: our files are served once, by the blueprint's /pledge-static/ (with its headers).
+    app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True,
+                static_folder=None)
     app.config.update(values)
     PledgeWidget(app, standalone=True)
+    # The whole app is ours: Flask's own limit on request bodies is ours too (every route, every framing).
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["PLEDGE_MAX_REQUEST_BYTES"])
     # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
     # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).
     app.session_interface = SecureOverHTTPSSessionInterface()
     app.add_url_rule("/robots.txt", "robots_txt", robots_txt)
     # The service owns its site's root: an address none of our routes knows (a link cut short by a mail
     # program) gets our "page not found" in the visitor's language, not Werkzeug's English one.
-    from .views.common import not_found
+    from .views.common import not_found, security_headers
+    from .views.errors import error_answer
 
     app.register_error_handler(404, not_found)
+    app.register_error_handler(405, error_answer)
+    # Every answer of the app carries our security headers: robots.txt and routing errors belong to no blueprint.
+    app.after_request(security_headers)
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
     if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None (no attribute at all)
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -5,12 +5,13 @@ from datetime import date as date_type
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import abort, current_app, g, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import countries, i18n
+from ..body_limit import limit_body
 from ..campaigns import Campaign
 from ..forms import aria_attributes
 from ..extension import state
@@ -29,6 +30,11 @@ def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | No
 
 
 DEFAULT_CSP = content_security_policy()
+#: What every answer of ours carries unless it says otherwise (the widget's CSP names who may frame it).
+SECURITY_HEADERS = (("Content-Security-Policy", DEFAULT_CSP), ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "strict-origin-when-cross-origin"))
+#: Strict-Transport-Security, on answers over HTTPS (over plain HTTP it would mean nothing).
+HSTS = "max-age=31536000"
 
 
 def current_language(campaign: Campaign | None = None) -> str:
@@ -126,25 +132,28 @@ def _number_global(value: int) -> str:
 
 @blueprint.before_request
 def _before() -> None:
-    limit = current_app.config["PLEDGE_MAX_REQUEST_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        abort(413)
+    limit_body()
     pledge = state()
     # Our catalogues for everything this request translates (see widget.i18n.speaking).
     pledge.domain.as_default()
     pledge.ensure_sender()
 
 
+def security_headers(response: Response) -> Response:
+    """Our security headers on ``response``, where it has not set its own: for every answer of the
+    blueprint, and of the whole standalone app (its 404s, 405s, robots.txt)."""
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
+
+
 @blueprint.after_request
 def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if request.method not in ("GET", "HEAD"):  # an answer to a POST is one visitor's: never kept
         response.headers.setdefault("Cache-Control", "no-store")
-    if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    return response
+    return security_headers(response)
 
 
 @blueprint.errorhandler(404)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from .. import paper
 from ..extension import state
+from ..numbers import whole_number
 from ..store import Counts
 from . import blueprint
 from .common import current_language
@@ -61,6 +62,6 @@ def host_paper(site_key: str) -> Response:
         email=email, site=site, campaign=campaign, one=one, upload=upload, csv_result=csv_result,
         required=paper.required_fields(campaign), csv_fields=paper.paper_fields(campaign),
         max_kb=paper.max_csv_bytes() // 1024, max_rows=paper.MAX_CSV_ROWS,
-        added=int(added) if added.isascii() and added.isdigit() and len(added) < 7 and not failed else 0,
+        added=0 if failed else whole_number(added, high=10**6) or 0,
         waiting=store.paper_signons(site.key), approved=store.paper_counts(campaign.slug, site.key),
     )

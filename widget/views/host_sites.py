@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..extension import state
+from ..numbers import whole_number
 from ..origins import normalise_origin
 from ..text import clean_text, unsafe_character
 from . import blueprint
@@ -89,10 +90,10 @@ class SettingsForm(FlaskForm):
     notify_digest = BooleanField(_l("E-mail me a daily digest of new signatures"))
 
     def validate_milestones(self, field: Any) -> None:
-        try:
-            values = sorted({int(part) for part in (field.data or "").replace(" ", "").split(",") if part})
-        except ValueError:
+        numbers = [whole_number(part) for part in (field.data or "").replace(" ", "").split(",") if part]
+        if None in numbers:
             raise ValidationError(_("Please give whole numbers separated by commas."))
+        values = sorted(set(numbers))
         if any(n <= 0 or n > 10_000_000 for n in values) or len(values) > 10:
             raise ValidationError(_("Please give at most 10 numbers, each between 1 and 10,000,000."))
         field.values = tuple(values)

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from .. import i18n
 from ..badge import badge_snippets
 from ..campaigns import Campaign
+from ..numbers import whole_number
 from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
 from ..store import Site
 from ..urls import public_base_url
@@ -74,8 +75,9 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
     min_text = args.get("min", "").strip()[:20]
     min_count = None
     if min_text:
-        if min_text.isascii() and min_text.isdigit() and int(min_text) <= MAX_MIN_COUNT:
-            min_count = int(min_text) or None  # 0: always show the count, as without the option
+        chosen = whole_number(min_text, high=MAX_MIN_COUNT)
+        if chosen is not None:
+            min_count = chosen or None  # 0: always show the count, as without the option
         else:
             errors["min"] = _("Please give a whole number of signatures between 0 and %(max)s, or leave the field empty.",
                               max=format_decimal(MAX_MIN_COUNT))

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from .. import webhooks
 from ..extension import state
+from ..numbers import whole_number
 from . import blueprint
 from .host_access import check_csrf, host_page, own_site
 
@@ -22,8 +23,9 @@ def host_webhooks(site_key: str) -> Response:
         remove = request.form.get("remove", "")
         if remove:
             ours = {endpoint.id for endpoint in store.list_webhooks(site.key)}
-            if remove.isdigit() and int(remove) in ours:
-                store.remove_webhook(int(remove))
+            chosen = whole_number(remove)
+            if chosen in ours:
+                store.remove_webhook(chosen)
             return redirect(url_for("pledge.host_webhooks", site_key=site.key), code=303)
         url = request.form.get("url", "").strip()[:2000]
         try:
