@@ -10,7 +10,7 @@ from test_admin_pages import app  # noqa: F401  (fixture: the app with a desk)
 from test_host import CSRF, CSRF_VALUE, sign_in
 
 from widget import state
-from widget.numbers import MAX_ID, whole_number
+from widget.whole_numbers import MAX_ID, whole_number
 
 HUGE = "9" * 4301
 #: What int() accepts or chokes on and a query must not: signs, separators, spaces inside, other scripts'

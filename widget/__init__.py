@@ -38,7 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(values)
     PledgeWidget(app, standalone=True)
     # The whole app is ours: Flask's own limit on request bodies is ours too (every route, every framing).
-    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["PLEDGE_MAX_REQUEST_BYTES"])
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["PLEDGE_MAX_REQUEST_BYTES"]
     # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
     # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).
     app.session_interface = SecureOverHTTPSSessionInterface()

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..extension import state
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from . import bp
 from .access import admin_page, admin_required
 

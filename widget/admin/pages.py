@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from .. import actions
 from ..extension import state
 from ..listing import ListingError
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from ..store.listing import Cursor, Filters
 from ..text import clean_text, unsafe_character
 from ..views.common import pledge_day_of

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from .. import paper
 from ..extension import state
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from ..store import Counts
 from . import blueprint
 from .common import current_language

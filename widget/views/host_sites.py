@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..extension import state
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from ..origins import normalise_origin
 from ..text import clean_text, unsafe_character
 from . import blueprint

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from .. import i18n
 from ..badge import badge_snippets
 from ..campaigns import Campaign
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
 from ..store import Site
 from ..urls import public_base_url

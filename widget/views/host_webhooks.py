@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from .. import webhooks
 from ..extension import state
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from . import blueprint
 from .host_access import check_csrf, host_page, own_site
 

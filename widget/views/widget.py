@@ -18,7 +18,7 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..extension import state
 from ..forms import build_form, form_token
-from ..numbers import whole_number
+from ..whole_numbers import whole_number
 from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
