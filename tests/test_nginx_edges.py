@@ -5,16 +5,21 @@ front of it (the set-up of tests/test_nginx.py, started once more for this modul
   whichever worker kept it and whatever nginx keeps (item 5).
 - A body sent in chunks is refused past PLEDGE_MAX_REQUEST_BYTES by gunicorn's workers without being read
   into memory, and through nginx by the service (our page) or by nginx itself (item 6).
+- The HSTS lines docs/deploy.md gives for the front put the header on every answer, nginx's own included
+  (item 8).
 """
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import TOKEN_INPUT, VALID_ANSWERS
+from conftest import TOKEN_INPUT, VALID_ANSWERS, free_port, stop, wait_until_up
 from test_list import sign
+from test_nginx import ENVSUBST, MAIN_CONFIG, NGINX, TEMPLATE
 from test_nginx import front  # noqa: F401  (fixture: nginx in front of gunicorn)
 from test_request_bodies import LIMIT, form_pieces, send_chunked
 
@@ -87,3 +92,34 @@ def test_a_chunked_sign_on_works_through_nginx_and_straight_to_gunicorn(front): 
     finally:
         store.close()
     assert stored == {"chunked0@ferme.example", "chunked1@ferme.example"}
+
+
+def documented_hsts_lines() -> str:
+    """The nginx lines docs/deploy.md gives for HSTS at the front."""
+    deploy = (Path(__file__).resolve().parents[1] / "docs" / "deploy.md").read_text()
+    return re.search(r"HSTS at the front.*?```nginx\n(.*?)```", deploy, re.S).group(1)
+
+
+def test_the_documented_hsts_lines_put_the_header_on_every_answer(front, tmp_path):  # noqa: F811
+    port = free_port()
+    rendered = subprocess.run(
+        [ENVSUBST, "${PLEDGE_UPSTREAM} ${PLEDGE_LISTEN} ${PLEDGE_CACHE_DIR}"], input=TEMPLATE.read_text(),
+        capture_output=True, text=True, check=True,
+        env={"PLEDGE_UPSTREAM": f"127.0.0.1:{upstream_port(front)}", "PLEDGE_LISTEN": f"127.0.0.1:{port}",
+             "PLEDGE_CACHE_DIR": str(tmp_path / "cache")},
+    ).stdout
+    marker = "        add_header X-Cache-Status"
+    assert rendered.count(marker) == 1
+    (tmp_path / "pledge.conf").write_text(rendered.replace(marker, documented_hsts_lines() + marker))
+    (tmp_path / "nginx.conf").write_text(MAIN_CONFIG.format(tmp=tmp_path, user="user root;" if os.geteuid() == 0 else ""))
+    nginx = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/robots.txt", nginx, tmp_path / "error.log")
+        proxied = send_chunked(port, "/nowhere", form_pieces({}, 10), method="GET", source="127.0.0.60")
+        refused = send_chunked(port, f"/w/{front.site_key}", form_pieces({}, 5 * 2**20), source="127.0.0.61")
+    finally:
+        stop(nginx)
+    for answer in (proxied, refused):
+        assert answer.headers.get_all("Strict-Transport-Security") == ["max-age=31536000"], answer.status
+    assert (proxied.status, refused.status) == (404, 413) and "nginx" in refused.text
