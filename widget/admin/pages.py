@@ -21,11 +21,11 @@ from werkzeug.wrappers import Response
 from .. import actions
 from ..extension import state
 from ..listing import ListingError
-from ..whole_numbers import whole_number
 from ..store.listing import Cursor, Filters
 from ..text import clean_text, unsafe_character
 from ..views.common import pledge_day_of
 from ..views.host_sites import signatures
+from ..whole_numbers import whole_number
 from . import bp
 from .access import admin_page, admin_required, current_admin
 from .overview import CHART_DAYS, switched_off_webhooks

@@ -13,8 +13,8 @@ from werkzeug.wrappers import Response
 
 from .. import paper
 from ..extension import state
-from ..whole_numbers import whole_number
 from ..store import Counts
+from ..whole_numbers import whole_number
 from . import blueprint
 from .common import current_language
 from .host_access import check_csrf, host_page, own_site

@@ -18,9 +18,9 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..extension import state
-from ..whole_numbers import whole_number
 from ..origins import normalise_origin
 from ..text import clean_text, unsafe_character
+from ..whole_numbers import whole_number
 from . import blueprint
 from .common import current_language, number, pledge_day_of
 from .host_access import check_csrf, host_or_404, host_page, own_site

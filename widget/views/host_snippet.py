@@ -16,10 +16,10 @@ from werkzeug.wrappers import Response
 from .. import i18n
 from ..badge import badge_snippets
 from ..campaigns import Campaign
-from ..whole_numbers import whole_number
 from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
 from ..store import Site
 from ..urls import public_base_url
+from ..whole_numbers import whole_number
 from . import blueprint
 from .common import content_security_policy, current_language
 from .host_access import host_page, own_site

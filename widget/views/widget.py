@@ -18,11 +18,11 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..extension import state
 from ..forms import build_form, form_token
-from ..whole_numbers import whole_number
 from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
 from ..store.listing import Filters
+from ..whole_numbers import whole_number
 from . import blueprint
 from .common import content_security_policy, current_language, render_page
 
@@ -79,15 +79,14 @@ def list_scope(value: str | None) -> str:
     return value if value in SCOPES else "site"
 
 
-#: The largest data-min-count the widget reads (a larger one is this one: the count stays hidden).
-MAX_MIN_COUNT = 10**9
 #: The longest ``origin`` a widget page takes (scheme, host and port: far shorter); a longer one is none.
 MAX_ORIGIN = 300
 
 
 def min_count(value: str | None) -> int:
-    """The snippet's data-min-count: the count stays hidden until the site has this many signatures."""
-    return whole_number(value, high=MAX_MIN_COUNT, clamp=True) or 0
+    """The snippet's data-min-count: the count stays hidden until the site has this many signatures (any
+    number above a billion is a billion; anything but a whole number is no minimum)."""
+    return whole_number(value, high=10**9, clamp=True) or 0
 
 
 #: How many signatories the list mode shows.
