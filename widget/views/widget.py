@@ -147,6 +147,11 @@ def widget(site_key: str) -> Response:
                  page=page_address(request.form.get("page"), site))
 
 
+#: What a widget address means without each of these parameters (then left out of its query).
+QUERY_DEFAULTS = {"mode": widget_mode(None), "theme": widget_theme(None), "min": str(min_count(None)),
+                  "scope": list_scope(None)}
+
+
 def widget_query(args: Mapping[str, str]) -> dict[str, str]:
     """The loader's parameters of a widget address as the page reads them, each in one spelling, those
     left at their default or not understood left out: a value the page ignores (an unknown mode,
@@ -164,9 +169,7 @@ def widget_query(args: Mapping[str, str]) -> dict[str, str]:
         "scope": list_scope(args.get("scope")) if mode == "list" else None,
         "origin": origin if len(origin) <= MAX_ORIGIN else None,
     }
-    defaults = {"mode": widget_mode(None), "theme": widget_theme(None), "min": str(min_count(None)),
-                "scope": list_scope(None)}
-    return {name: value for name, value in normal.items() if value and value != defaults.get(name)}
+    return {name: value for name, value in normal.items() if value and value != QUERY_DEFAULTS.get(name)}
 
 
 def widget_key(site_key: str, query: Mapping[str, str], accept_language: str, own: str = "") -> tuple:
@@ -176,7 +179,7 @@ def widget_key(site_key: str, query: Mapping[str, str], accept_language: str, ow
     ``own`` is the service's origin as the request reached it (:func:`own_origin`): an ``origin`` equal
     to it is one the page talks to."""
     normal = widget_query(query)
-    by_query = i18n.pick(normal.get("lang"), normal.get("hl"))
+    by_query = normal.get("lang") or normal.get("hl")  # as i18n.pick: both are normalised already
     ours = bool(own) and normal.get("origin") == own
     return ("widget", site_key, "" if by_query else accept_language, tuple(normal.items()), ours)
 
