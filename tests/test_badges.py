@@ -41,7 +41,7 @@ def test_a_sites_badge_shows_its_count(client, sites):
     headers = response.headers
     assert headers["Access-Control-Allow-Origin"] == "*"
     assert headers["Cross-Origin-Resource-Policy"] == "cross-origin"
-    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert headers["Cache-Control"].startswith("public, max-age=")
     svg = parse(response)
     assert svg.find(SVG + "title").text == "4 per 1000: 2 signatures"

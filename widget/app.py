@@ -12,20 +12,26 @@ from . import config as settings
 from .config import data_dir
 from .earlier_data import refusal, stranded
 from .extension import PledgeWidget
-from .views.errors import not_found
+from .views.common import security_headers
+from .views.errors import error_answer, not_found
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """The standalone service: every ``PLEDGE_*`` environment variable, then ``config``, wins over defaults."""
     values = settings.read_environment()
     values.update(config or {})
-    app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True)
+    # No app-wide /static/: our files are served once, by the blueprint's /pledge-static/ (with its headers).
+    app = Flask(__name__, instance_path=data_dir(values.get("PLEDGE_DATA_DIR")), instance_relative_config=True,
+                static_folder=None)
     app.config.update(values)
     # Before anything opens a database or generates a key in a data folder that is still empty.
     left_behind = stranded(values, app.instance_path)
     if left_behind is not None:
         raise RuntimeError(refusal(*left_behind, app.instance_path))
     PledgeWidget(app, standalone=True)
+    # The whole app is ours: Flask's own limit on request bodies is ours too (every route, every framing).
+    if app.config["MAX_CONTENT_LENGTH"] is None:
+        app.config["MAX_CONTENT_LENGTH"] = app.config["PLEDGE_MAX_REQUEST_BYTES"]
     # The host pages' cookie: HttpOnly (Flask's default), SameSite=Lax, and Secure whenever the request
     # came over HTTPS (directly or, with PLEDGE_PROXY_FIX, through the proxy).
     app.session_interface = SecureOverHTTPSSessionInterface()
@@ -33,6 +39,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The service owns its site's root: an address none of our routes knows (a link cut short by a mail
     # program) gets our "page not found" in the visitor's language, not Werkzeug's English one.
     app.register_error_handler(404, not_found)
+    app.register_error_handler(405, error_answer)
+    # Every answer of the app carries our security headers: robots.txt and routing errors belong to no blueprint.
+    app.after_request(security_headers)
     # The host dashboard (a first-party page) keeps its sign-in in Flask's session.
     if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None (no attribute at all)
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"

@@ -18,10 +18,8 @@ from .assets import static_asset
 from .caching import Page, choose_coding
 from .appstate import state
 from .hosts import seen_is_due
-from .views.common import DEFAULT_CSP
-from .views.widget import QUERY, SITE_KEY, widget_key
-
-SECURITY_HEADERS = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin")]
+from .views.common import HSTS, SECURITY_HEADERS
+from .views.widget import QUERY, SITE_KEY, own_origin, widget_key
 
 
 class PublicReads:
@@ -34,7 +32,8 @@ class PublicReads:
         self.seen_interval = app.config["PLEDGE_SEEN_INTERVAL"]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        # A request with a body (whatever its size or framing) goes to the app, which refuses one too large.
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and not has_body(environ):
             try:
                 found = self.kept(environ)
             except Exception:  # whatever it is, the app answers it (and logs it) as it would without us
@@ -55,7 +54,8 @@ class PublicReads:
             if not SITE_KEY.match(site_key):
                 return None
             query = self.query(environ)
-            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", "")))
+            key = widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own_origin(environ))
+            page = pledge.pages.get(key)
             if page is not None and self.to_record(pledge, page, query.get("origin")):
                 return None  # the app records where the widget was seen, then serves the page
             return page
@@ -89,10 +89,8 @@ class PublicReads:
         headers = list(page.headers)
         names = {name.lower() for name, _ in headers}
         headers += [(name, value) for name, value in SECURITY_HEADERS if name.lower() not in names]
-        if "content-security-policy" not in names:
-            headers.append(("Content-Security-Policy", DEFAULT_CSP))
         if environ.get("wsgi.url_scheme") == "https":
-            headers.append(("Strict-Transport-Security", "max-age=31536000"))
+            headers.append(("Strict-Transport-Security", HSTS))
         headers.append(("ETag", etag))
         if coding:
             headers.append(("Content-Encoding", coding))
@@ -103,3 +101,8 @@ class PublicReads:
         headers.append(("Content-Length", str(len(body))))
         start_response(f"{page.status} OK", headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+
+def has_body(environ: dict[str, Any]) -> bool:
+    """Whether a request comes with a body: a Content-Length above 0, or one sent in chunks."""
+    return environ.get("CONTENT_LENGTH", "") not in ("", "0") or "HTTP_TRANSFER_ENCODING" in environ

@@ -25,6 +25,7 @@ from wtforms.validators import ValidationError
 
 from ..addresses import normalise_stored
 from ..appstate import state
+from ..body_limit import limit_body
 from ..views.common import DEFAULT_CSP, current_language, private_page, render_page
 from .blueprint import bp
 
@@ -200,8 +201,7 @@ def _admin_lang() -> dict[str, str]:
 def _gate() -> None:
     if not admins():
         abort(404)  # no PLEDGE_ADMINS: there is no desk
-    if request.content_length is not None and request.content_length > current_app.config["PLEDGE_MAX_REQUEST_BYTES"]:
-        abort(413)
+    limit_body()
     pledge = state()
     pledge.domain.as_default()
     pledge.ensure_sender()

@@ -12,6 +12,8 @@ from werkzeug.wrappers import Response
 from .. import audit
 from ..appstate import state
 from .blueprint import bp
+from ..whole_numbers import whole_number
+from .blueprint import bp
 from .access import admin_page, admin_required
 
 #: Entries on one page of the log.
@@ -52,7 +54,7 @@ def audit_log() -> Response:
     if errors:
         return admin_page("admin/audit.html", 400, entries=[], values=values, errors=errors,
                           actions=audit.actions(store), older=None)
-    before_id = request.args.get("before", type=int)
+    before_id = whole_number(request.args.get("before"))
     entries = audit.entries(store, limit=PAGE_SIZE + 1, before_id=before_id, **where)
     older = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
     return admin_page("admin/audit.html", entries=entries[:PAGE_SIZE], values=values, errors=errors,

@@ -26,6 +26,9 @@ from ..text import clean_text, unsafe_character
 from ..views.common import pledge_day_of
 from ..views.common import signatures
 from .blueprint import bp
+from ..host.sites import signatures
+from ..whole_numbers import whole_number
+from .blueprint import bp
 from .access import admin_page, admin_required, current_admin
 from .overview import CHART_DAYS, switched_off_webhooks
 from .overview import overview as overview_figures
@@ -73,7 +76,7 @@ def paginate(rows: Sequence[Any]) -> Page:
     """The page of ``rows`` asked for by ``?page=`` (a page out of range shows the last one)."""
     total = len(rows)
     pages = max(1, -(-total // PAGE_SIZE))
-    number = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    number = whole_number(request.args.get("page"), low=1, high=pages, clamp=True) or 1
     return Page(list(rows[(number - 1) * PAGE_SIZE:number * PAGE_SIZE]), number, total)
 
 
@@ -104,8 +107,8 @@ def chosen_ids(field: str = "id") -> list[str]:
 
 def done_message() -> str | None:
     """The sentence saying what the last action did, from the redirect's query string (localised)."""
-    done, n = request.args.get("done"), request.args.get("n", 0, type=int) or 0
-    skipped = request.args.get("skipped", 0, type=int) or 0
+    done, n = request.args.get("done"), whole_number(request.args.get("n"), high=10**9) or 0
+    skipped = whole_number(request.args.get("skipped"), high=10**9) or 0
     messages = {
         "approved": lambda: ngettext("%(num)s approved.", "%(num)s approved.", n),
         "disabled": lambda: ngettext("%(num)s site disabled.", "%(num)s sites disabled.", n),
@@ -254,7 +257,7 @@ def _list_page(status: int = 200, error: str | None = None, failed_id: str | Non
     q = clean_text(request.values.get("q", ""))[:100]
     listed, next_cursor = store.list_entries(Filters(q=q or None), moderation,
                                              after=Cursor.parse(request.args.get("after")), limit=PAGE_SIZE)
-    hidden_number = max(request.args.get("hidden_page", 1, type=int) or 1, 1)
+    hidden_number = whole_number(request.args.get("hidden_page"), low=1, high=10**9, clamp=True) or 1
     hidden, hidden_total = store.hidden_entries(limit=PAGE_SIZE, offset=(hidden_number - 1) * PAGE_SIZE)
     waiting = paginate(store.waiting_entries(moderation))
     return desk_page("admin/list.html", status, moderation=moderation, waiting=waiting, listed=listed,
@@ -362,9 +365,8 @@ def mail_retry() -> Response:
     if request.form.get("all"):
         outcome = actions.retry_mail(None, current_admin())
     else:
-        # ASCII digits only: str.isdigit() also says yes to '²', which int() refuses.
-        outcome = actions.retry_mail([int(i) for i in ids if i.isascii() and i.isdigit()], current_admin())
+        outcome = actions.retry_mail([n for n in map(whole_number, ids) if n is not None], current_admin())
     if outcome.done:
         state().mail_queued()
-    not_numbers = sum(1 for i in ids if not (i.isascii() and i.isdigit()))  # no such e-mail: left alone
+    not_numbers = sum(1 for i in ids if whole_number(i) is None)  # no such e-mail: left alone
     return back("admin.mail", "retried", len(outcome.done), len(outcome.skipped) + not_numbers)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..views.common import before_page, security_headers
+from ..views.common import before_page, page_headers
 from ..views.errors import serve_error_pages
 
 bp = Blueprint("host", __name__, template_folder="../templates")
 bp.before_request(before_page)
-bp.after_request(security_headers)
+bp.after_request(page_headers)
 serve_error_pages(bp)

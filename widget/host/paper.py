@@ -17,6 +17,10 @@ from ..store import Counts
 from .blueprint import bp
 from ..views.common import current_language
 from .access import check_csrf, host_page, own_site
+from ..whole_numbers import whole_number
+from .blueprint import bp
+from ..views.common import current_language
+from .access import check_csrf, host_page, own_site
 
 
 class PaperFileForm(FlaskForm):
@@ -61,6 +65,6 @@ def host_paper(site_key: str) -> Response:
         email=email, site=site, campaign=campaign, one=one, upload=upload, csv_result=csv_result,
         required=paper.required_fields(campaign), csv_fields=paper.paper_fields(campaign),
         max_kb=paper.max_csv_bytes() // 1024, max_rows=paper.MAX_CSV_ROWS,
-        added=int(added) if added.isascii() and added.isdigit() and len(added) < 7 and not failed else 0,
+        added=0 if failed else whole_number(added, high=10**6) or 0,
         waiting=store.paper_signons(site.key), approved=store.paper_counts(campaign.slug, site.key),
     )

@@ -23,10 +23,11 @@ from ..text import clean_text, unsafe_character
 from ..views.common import current_language, number, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
 from .blueprint import bp
+from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices
+from ..whole_numbers import whole_number
 from .blueprint import bp
 from ..views.common import current_language, number, pledge_day_of
 from .access import check_csrf, host_or_404, host_page, own_site
-from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices
 
 CHART_DAYS = 30
 
@@ -99,10 +100,10 @@ class SettingsForm(FlaskForm):
     notify_digest = BooleanField(_l("E-mail me a daily digest of new signatures"))
 
     def validate_milestones(self, field: Any) -> None:
-        try:
-            values = sorted({int(part) for part in (field.data or "").replace(" ", "").split(",") if part})
-        except ValueError:
+        numbers = [whole_number(part) for part in (field.data or "").replace(" ", "").split(",") if part]
+        if None in numbers:
             raise ValidationError(_("Please give whole numbers separated by commas."))
+        values = sorted(set(numbers))
         if any(n <= 0 or n > 10_000_000 for n in values) or len(values) > 10:
             raise ValidationError(_("Please give at most 10 numbers, each between 1 and 10,000,000."))
         field.values = tuple(values)

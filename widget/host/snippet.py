@@ -22,6 +22,10 @@ from ..urls import public_base_url
 from .blueprint import bp
 from ..views.common import content_security_policy, current_language
 from .access import host_page, own_site
+from ..whole_numbers import whole_number
+from .blueprint import bp
+from ..views.common import content_security_policy, current_language
+from .access import host_page, own_site
 
 #: The modes the builder offers (data-mode), the first being the widget's default.
 MODES = (
@@ -88,8 +92,9 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
     min_text = args.get("min", "").strip()[:20]
     min_count = None
     if min_text:
-        if min_text.isascii() and min_text.isdigit() and int(min_text) <= MAX_MIN_COUNT:
-            min_count = int(min_text) or None  # 0: always show the count, as without the option
+        chosen = whole_number(min_text, high=MAX_MIN_COUNT)
+        if chosen is not None:
+            min_count = chosen or None  # 0: always show the count, as without the option
         else:
             errors["min"] = _("Please give a whole number of signatures between 0 and %(max)s, or leave the field empty.",
                               max=format_decimal(MAX_MIN_COUNT))

@@ -10,6 +10,9 @@ from .. import webhooks
 from ..appstate import state
 from .blueprint import bp
 from .access import check_csrf, host_page, own_site
+from ..whole_numbers import whole_number
+from .blueprint import bp
+from .access import check_csrf, host_page, own_site
 
 
 @bp.route("/sites/<site_key>/webhooks", methods=["GET", "POST"], endpoint="webhooks")
@@ -23,8 +26,9 @@ def host_webhooks(site_key: str) -> Response:
         remove = request.form.get("remove", "")
         if remove:
             ours = {endpoint.id for endpoint in store.list_webhooks(site.key)}
-            if remove.isdigit() and int(remove) in ours:
-                store.remove_webhook(int(remove))
+            chosen = whole_number(remove)
+            if chosen in ours:
+                store.remove_webhook(chosen)
             return redirect(url_for("host.webhooks", site_key=site.key), code=303)
         url = request.form.get("url", "").strip()[:2000]
         try:

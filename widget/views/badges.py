@@ -13,8 +13,9 @@ from .blueprint import blueprint
 from .common import signatures
 from .widget import public_site
 
-#: The SVG loads nothing and runs nothing (its colours and fonts are presentation attributes).
-BADGE_CSP = "default-src 'none'"
+#: The SVG loads nothing and runs nothing (its colours and fonts are presentation attributes); pages show
+#: it as an image (``<img>``), never in a frame.
+BADGE_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 
 def badge_language() -> str:

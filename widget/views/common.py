@@ -11,6 +11,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from .. import countries, i18n
+from ..body_limit import limit_body
 from ..campaigns import Campaign
 from ..forms import aria_attributes
 from ..appstate import state
@@ -29,6 +30,11 @@ def content_security_policy(frame_ancestors: str = "'none'", frame_src: str | No
 
 
 DEFAULT_CSP = content_security_policy()
+#: What every answer of ours carries unless it says otherwise (the widget's CSP names who may frame it).
+SECURITY_HEADERS = (("Content-Security-Policy", DEFAULT_CSP), ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "strict-origin-when-cross-origin"))
+#: Strict-Transport-Security, on answers over HTTPS (over plain HTTP it would mean nothing).
+HSTS = "max-age=31536000"
 
 
 def current_language(campaign: Campaign | None = None) -> str:
@@ -131,9 +137,7 @@ def _number_global(value: int) -> str:
 
 def before_page() -> None:
     """What every request to a page of ours needs first (the visitor's pages and the host pages)."""
-    limit = current_app.config["PLEDGE_MAX_REQUEST_BYTES"]
-    if request.content_length is not None and request.content_length > limit:
-        abort(413)
+    limit_body()
     pledge = state()
     # Our catalogues for everything this request translates (see widget.i18n.speaking).
     pledge.domain.as_default()
@@ -141,16 +145,21 @@ def before_page() -> None:
 
 
 def security_headers(response: Response) -> Response:
-    """Our headers on every answer of a page of ours, unless the view set its own."""
-    response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if request.method not in ("GET", "HEAD"):  # an answer to a POST is one visitor's: never kept
-        response.headers.setdefault("Cache-Control", "no-store")
+    """Our security headers on ``response``, where it has not set its own: for every answer of our
+    blueprints, and of the whole standalone app (its 404s, 405s, robots.txt)."""
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 
+def page_headers(response: Response) -> Response:
+    """The headers of every answer of our pages: ours, and ``no-store`` on an answer to a POST (one visitor's)."""
+    if request.method not in ("GET", "HEAD"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return security_headers(response)
+
+
 blueprint.before_request(before_page)
-blueprint.after_request(security_headers)
+blueprint.after_request(page_headers)

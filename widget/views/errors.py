@@ -30,7 +30,9 @@ def error_page(code: int) -> tuple[str, int]:
     return render_page("error.html", current_language(), code, heading=heading, message=message, campaign=None)
 
 
-def _handler(error: HTTPException) -> tuple[str, int] | Response:
+def error_answer(error: HTTPException) -> Response:
+    """The answer to an HTTP error: our page in the visitor's language, JSON under ``/api/``. The standalone
+    app also answers its routing errors (a 405 for a wrong method) with it."""
     if isinstance(getattr(error, "original_exception", None), state().store.Unavailable):
         error = ServiceUnavailable(retry_after=30)  # a database restart or fail-over: worth retrying soon
     if is_api_request():
@@ -39,6 +41,8 @@ def _handler(error: HTTPException) -> tuple[str, int] | Response:
         response = make_response(error_page(getattr(error, "code", None) or 500))
     if getattr(error, "retry_after", None):
         response.headers["Retry-After"] = str(error.retry_after)
+    if getattr(error, "valid_methods", None):  # a 405 says which methods the address takes (RFC 9110)
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
@@ -53,7 +57,7 @@ def not_found(error: Exception) -> tuple[str, int] | Response:
 def serve_error_pages(bp: Blueprint) -> None:
     """Answer a blueprint's errors with our pages, in the visitor's language (JSON for the API)."""
     for code in MESSAGES:
-        bp.register_error_handler(code, _handler)
+        bp.register_error_handler(code, error_answer)
     bp.register_error_handler(404, not_found)
 
 

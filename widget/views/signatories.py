@@ -19,7 +19,9 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..appstate import state
 from ..store.listing import CURSOR, Cursor, Entry, Filters, clean
-from ..urls import public_url
+from ..urls import public_base_url, public_url
+from .blueprint import blueprint
+from .json_errors import json_error
 from .blueprint import blueprint
 from .json_errors import json_error
 from .common import current_language, private_page, render_page
@@ -49,7 +51,9 @@ class ListQuery:
         return {name: value for name, value in values.items() if value}
 
     def key(self) -> tuple:
-        return (*self.params().items(), str(self.after or ""))
+        """What a page of the list depends on: the filters as read, the cursor, and what was not understood
+        (an unknown country matches nothing: its empty page is not the unfiltered one)."""
+        return (*self.params().items(), str(self.after or ""), *self.wrong)
 
 
 def read_query(campaign: Campaign, args: Any) -> ListQuery:
@@ -118,7 +122,7 @@ def signatories(campaign: str) -> Response:
 
     # by_query in the key: the page chosen by ?lang= says no Vary: Accept-Language and its links carry
     # ?lang=; the same language negotiated from the header must be a page of its own.
-    key = ("signatories", found.slug, lang, by_query or "", *query.key(), *query.wrong)
+    key = ("signatories", found.slug, lang, by_query or "", *query.key())
     return _kept(key, render, vary="" if by_query else "Accept-Language")
 
 
@@ -145,7 +149,8 @@ def api_signatories(campaign: str) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
-    return _kept(("api-signatories", found.slug, *query.key()), render)
+    # The base of its absolute `next` links too: one host's copy is never another's.
+    return _kept(("api-signatories", found.slug, public_base_url(), *query.key()), render)
 
 
 # -- leaving the list, from the link of the confirmation mail ----------------------------------

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Mapping
 
 from flask import abort, current_app, jsonify, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
+from werkzeug.wsgi import get_host
 
 from .. import hosts, i18n
 from ..snippet import MODES, SCOPES, THEMES, hex_colour, usable_accent
@@ -21,6 +23,8 @@ from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
 from ..store.listing import Filters
+from .blueprint import blueprint
+from ..whole_numbers import whole_number
 from .blueprint import blueprint
 from .common import content_security_policy, current_language, render_page
 
@@ -46,15 +50,19 @@ def find_site(site_key: str) -> tuple[Site, Campaign]:
     return found
 
 
-def host_origin(site: Site) -> str | None:
+def host_origin(site: Site, origin: str | None) -> str | None:
     """The embedding page's origin, as the loader reports it, if it is one the site registered or
     our own (the front page shows the demo on whatever host and port the service runs).
 
     The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``.
     """
-    origin = request.args.get("origin", "")
-    own = request.host_url.rstrip("/")
-    return origin if origin in site.origins or origin == own else None
+    return origin if origin and (origin in site.origins or origin == own_origin(request.environ)) else None
+
+
+def own_origin(environ: dict) -> str:
+    """The service's origin as this request reached it (scheme and host: the front page's demo is framed
+    there). One function for the view and :mod:`widget.fastpath`, so that both key a page alike."""
+    return f"{environ['wsgi.url_scheme']}://{get_host(environ)}"
 
 
 def widget_theme(value: str | None) -> str:
@@ -73,9 +81,14 @@ def list_scope(value: str | None) -> str:
     return value if value in SCOPES else "site"
 
 
+#: The longest ``origin`` a widget page takes (scheme, host and port: far shorter); a longer one is none.
+MAX_ORIGIN = 300
+
+
 def min_count(value: str | None) -> int:
-    """The snippet's data-min-count: the count stays hidden until the site has this many signatures."""
-    return min(int(value), 10**9) if value and value.isascii() and value.isdigit() else 0
+    """The snippet's data-min-count: the count stays hidden until the site has this many signatures (any
+    number above a billion is a billion; anything but a whole number is no minimum)."""
+    return whole_number(value, high=10**9, clamp=True) or 0
 
 
 #: How many signatories the list mode shows.
@@ -107,7 +120,7 @@ def widget(site_key: str) -> Response:
     site, campaign = find_site(site_key)
     pledge = state()
     lang = current_language(campaign)
-    query = {k: v for k, v in request.args.items() if k in QUERY}
+    query = widget_query(request.args)
     switch = i18n.normalise(request.form.get("switch_lang"), campaign.available_languages)
     if switch:
         # The visitor changed language with the form half filled: show it again, in that language,
@@ -136,28 +149,41 @@ def widget(site_key: str) -> Response:
                  page=page_address(request.form.get("page"), site))
 
 
-def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tuple:
-    """The page cache's key of a widget page (also computed by :mod:`widget.fastpath`). The loader nearly
-    always says the language (``?hl=``, the host page's): then the visitor's Accept-Language changes
-    nothing, and one copy serves everyone, here and in every proxy."""
-    by_query = i18n.pick(query.get("lang"), query.get("hl"))
-    # One key per page that differs: a value the page ignores (an unknown mode, "min=007" for "min=7")
-    # makes no copy of its own, whatever order the query comes in (the links in a page follow the query
-    # of the request that made it).
-    normal = {
-        "lang": i18n.normalise(query.get("lang")),
-        "hl": i18n.normalise(query.get("hl")),
-        "mode": widget_mode(query.get("mode")),
-        "theme": widget_theme(query.get("theme")),
-        "min": min_count(query.get("min")),
-        "accent": hex_colour(query.get("accent")),
+#: What a widget address means without each of these parameters (then left out of its query).
+QUERY_DEFAULTS = {"mode": widget_mode(None), "theme": widget_theme(None), "min": str(min_count(None)),
+                  "scope": list_scope(None)}
+
+
+def widget_query(args: Mapping[str, str]) -> dict[str, str]:
+    """The loader's parameters of a widget address as the page reads them, each in one spelling, those
+    left at their default or not understood left out: a value the page ignores (an unknown mode,
+    "min=007" for "min=7") changes nothing in it, its links included (they carry this query)."""
+    mode = widget_mode(args.get("mode"))
+    origin = args.get("origin", "")
+    normal = {  # in the snippet's order, whatever order the request's query came in
+        "mode": mode,
+        "lang": i18n.normalise(args.get("lang")),
+        "hl": i18n.normalise(args.get("hl")),
+        "theme": widget_theme(args.get("theme")),
+        "min": str(min_count(args.get("min"))),
+        "accent": hex_colour(args.get("accent")),
         # Only the list mode reads the scope: any other mode makes no copy of its own for it.
-        "scope": list_scope(query.get("scope")) if widget_mode(query.get("mode")) == "list" else None,
-        "origin": query.get("origin", "")[:300] or None,
+        "scope": list_scope(args.get("scope")) if mode == "list" else None,
+        "origin": origin if len(origin) <= MAX_ORIGIN else None,
     }
-    defaults = {"mode": widget_mode(None), "theme": widget_theme(None), "min": min_count(None), "scope": list_scope(None)}
-    return ("widget", site_key, "" if by_query else accept_language,
-            tuple(sorted((name, value) for name, value in normal.items() if value and value != defaults.get(name))))
+    return {name: value for name, value in normal.items() if value and value != QUERY_DEFAULTS.get(name)}
+
+
+def widget_key(site_key: str, query: Mapping[str, str], accept_language: str, own: str = "") -> tuple:
+    """The page cache's key of a widget page (also computed by :mod:`widget.fastpath`): exactly what the
+    page depends on. The loader nearly always says the language (``?hl=``, the host page's): then the
+    visitor's Accept-Language changes nothing, and one copy serves everyone, here and in every proxy.
+    ``own`` is the service's origin as the request reached it (:func:`own_origin`): an ``origin`` equal
+    to it is one the page talks to."""
+    normal = widget_query(query)
+    by_query = normal.get("lang") or normal.get("hl")  # as i18n.pick: both are normalised already
+    ours = bool(own) and normal.get("origin") == own
+    return ("widget", site_key, "" if by_query else accept_language, tuple(normal.items()), ours)
 
 
 def _widget_page(site_key: str) -> Response:
@@ -165,8 +191,8 @@ def _widget_page(site_key: str) -> Response:
     kept ``PLEDGE_CACHE_SECONDS`` (the count it shows may be that old; the script refreshes it),
     compressed once, and a 304 for a client that holds it."""
     pledge = state()
-    query = {k: v for k, v in request.args.items() if k in QUERY}
-    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""))
+    query = widget_query(request.args)
+    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""), own_origin(request.environ))
     page = pledge.pages.get(key)
     if page is None:
         site, campaign = find_site(site_key)
@@ -212,8 +238,8 @@ def widget_token(site_key: str) -> Response:
 def widget_sent(site_key: str) -> Response:
     """What a visitor sees after sending the form: check your inbox."""
     site, campaign = find_site(site_key)
-    query = {k: v for k, v in request.args.items() if k in QUERY}
-    return _page(site, campaign, current_language(campaign), 200, form=None, query=query, sent=True)
+    return _page(site, campaign, current_language(campaign), 200, form=None, query=widget_query(request.args),
+                 sent=True)
 
 
 @blueprint.get("/w/accent/<colour>.css")
@@ -251,7 +277,7 @@ def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> 
         site=site,
         campaign=campaign,
         counts=counts,
-        host_origin=host_origin(site),
+        host_origin=host_origin(site, context["query"].get("origin")),
         theme=widget_theme(request.args.get("theme")),
         mode=widget_mode(request.args.get("mode")),
         accent=usable_accent(request.args.get("accent")),
