@@ -20,6 +20,7 @@ from flask import current_app, request
 from werkzeug.http import parse_accept_header
 from werkzeug.wrappers import Response
 
+from . import metrics
 from .assets import MIN_COMPRESS, Asset
 
 #: Headers of a rendered response worth keeping with its body (the rest are added per request).
@@ -122,16 +123,18 @@ class PageCache:
         self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Page | None:
+    def get(self, key: Hashable, layer: str = "app") -> Page | None:
+        """The page kept under ``key``, or None; counted as a hit or a miss of ``layer`` (``app``: a view,
+        ``fast``: the fast path) and of the page's kind (the key's first item: widget, count, embed...)."""
         with self._lock:
             page = self._pages.get(key)
-            if page is None:
-                return None
-            if page.expires <= time.monotonic():
+            if page is not None and page.expires <= time.monotonic():
                 self._drop(key)
-                return None
-            self._pages.move_to_end(key)
-            return page
+                page = None
+            elif page is not None:
+                self._pages.move_to_end(key)
+        metrics.page_cache(layer, str(key[0]) if isinstance(key, tuple) and key else "other", page is not None)
+        return page
 
     def put(self, key: Hashable, page: Page) -> None:
         with self._lock:

@@ -73,6 +73,16 @@ DEFAULTS: dict[str, Any] = {
     # Kept public reads answered before Flask (see widget.fastpath): on for the standalone service; in a
     # host app, on only if set, since the host's own before/after-request hooks do not run for those answers.
     "PLEDGE_FAST_PATH": None,
+    # Running it for years: readiness, metrics, logs, bounces, retention, signed mail.
+    "PLEDGE_READY_MAIL_SECONDS": 900.0,  # /readyz answers 503 once a new e-mail waits longer (0: never)
+    "PLEDGE_METRICS": False,  # GET /metrics (Prometheus), from loopback or with PLEDGE_METRICS_TOKEN
+    "PLEDGE_METRICS_TOKEN": None,
+    "PLEDGE_LOG_FORMAT": "text",  # text (as configured by whoever runs us) or json (one object a line)
+    "PLEDGE_BOUNCE_ADDRESS": None,  # VERP envelope sender, e.g. bounces+{id}@mail.example.org (unset: MAIL_FROM)
+    "PLEDGE_RETAIN_CONTACT_DAYS": "never",  # days after a campaign's close before contact details are erased
+    "PLEDGE_DKIM_KEY_FILE": None,  # DKIM: the PEM private key, the selector and the signing domain
+    "PLEDGE_DKIM_SELECTOR": None,
+    "PLEDGE_DKIM_DOMAIN": None,
 }
 
 _INT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)}

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, i18n, logs, notifications
+from . import config, i18n, log_format, logs, notifications
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -20,12 +20,15 @@ from .campaigns import load_file
 from .cli import pledge
 from .fastpath import PublicReads
 from .host import bp as host_blueprint
+from .mail.bounces import VERP
+from .mail.dkim import load_signer
 from .mail.sender import OutboxSender
 from .mail.transport import make_transport
 from .ratelimit import init_rate_limits
 from .resources import translations_dir
 from .store import open_store, redact
 from .tokens import Tokens
+from .tracking import Tracking
 from .views import blueprint
 from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
@@ -52,6 +55,9 @@ class PledgeWidget:
                              ("PLEDGE_LIST_MODERATION", ("post", "pre"))):
             if cfg[key] not in allowed:
                 raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {cfg[key]!r}")
+        log_format.check(cfg["PLEDGE_LOG_FORMAT"])
+        # Settings that cannot work stop the start with a message, not the first mail.
+        dkim = load_signer(cfg["PLEDGE_DKIM_KEY_FILE"], cfg["PLEDGE_DKIM_SELECTOR"], cfg["PLEDGE_DKIM_DOMAIN"])
         if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in campaigns:
             raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
         store = open_store(
@@ -78,7 +84,9 @@ class PledgeWidget:
                 "host-from-signon": 30 * 60,  # see widget.sharing.BECOME_HOST_MAX_AGE
             },
         )
-        transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"])
+        verp = VERP(cfg["PLEDGE_BOUNCE_ADDRESS"], tokens.keys) if cfg["PLEDGE_BOUNCE_ADDRESS"] else None
+        transport = make_transport(cfg["PLEDGE_SMTP_URL"], cfg["PLEDGE_MAIL_FROM"], cfg["PLEDGE_SMTP_TIMEOUT"],
+                                   envelope=verp.envelope if verp else None, signer=dkim.sign if dkim else None)
         pending_days = cfg["PLEDGE_PENDING_DAYS"]
         sender = OutboxSender(
             store,
@@ -122,10 +130,15 @@ class PledgeWidget:
         init_rate_limits(app)
         if cfg["PLEDGE_FAST_PATH"] if cfg["PLEDGE_FAST_PATH"] is not None else self.standalone:
             app.wsgi_app = PublicReads(app, app.wsgi_app)  # type: ignore[method-assign]
+        # In front of the fast path: every request gets its id and its time, cached pages too; behind ProxyFix,
+        # so that a request id is taken from the trusted proxy only.
+        app.wsgi_app = Tracking(app.wsgi_app, prefix, trust_incoming=bool(cfg["PLEDGE_PROXY_FIX"]))  # type: ignore[method-assign]
         if cfg["PLEDGE_PROXY_FIX"]:  # outermost: the fast path sees the visitor's scheme too
             hops = int(cfg["PLEDGE_PROXY_FIX"])
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
         logs.install(app)
+        if cfg["PLEDGE_LOG_FORMAT"] == "json":
+            log_format.use_json(app.logger)
         warn_about_orphan_sites(app)
 
 

@@ -20,6 +20,9 @@ from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from . import metrics
+from .appstate import state
+
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 #: Reads that search: a search text is a new query for the database each time, cached or not.
 SEARCHES = frozenset({"pledge.signatories", "pledge.api_signatories"})
@@ -56,6 +59,7 @@ def init_rate_limits(app: Flask) -> Limiter | None:
         swallow_errors=True,  # a storage error is logged; the request is served
         # A dead Redis must not hold every request for the client's default timeout.
         storage_options=_storage_options(app.config["PLEDGE_RATELIMIT_STORAGE_URI"]),
+        on_breach=_breached,
     )
     # Every limit is on a write or a search: other reads (millions of widget views) skip the limiter's
     # work altogether, its per-request check included (a third of a cached widget page's cost).
@@ -70,6 +74,13 @@ def init_rate_limits(app: Flask) -> Limiter | None:
                  else limiter.limit(app.config[key], methods=methods))
         app.view_functions[endpoint] = _limited_when_counted(app.view_functions[endpoint], limit)
     return limiter
+
+
+def _breached(_limit: Any) -> None:
+    """A limit refused this request: a sign-on refused, for the metrics (by its site's campaign)."""
+    if request.endpoint == "pledge.widget" and request.method == "POST":
+        site = state().store.get_site((request.view_args or {}).get("site_key", ""))
+        metrics.signon(site.campaign if site else "", "refused", "rate_limited")
 
 
 def _counted() -> bool:

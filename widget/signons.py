@@ -10,7 +10,7 @@ import time
 
 from flask import current_app
 
-from . import notifications
+from . import metrics, notifications
 from .addresses import normalise_email
 from .campaigns import Campaign
 from .appstate import state
@@ -35,6 +35,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
         mail = compose.already_signed(email, lang, campaign, withdraw_url(earlier), site_name(earlier.site_key))
         if pledge.store.enqueue_mail(mail, earlier.id, limits=pledge.limits):
             pledge.mail_queued()
+        metrics.signon(campaign.slug, "already")
         return "already"
     now = time.time()
     signon = SignOn(
@@ -55,6 +56,8 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash)
     if status == "pending":
         pledge.mail_queued()
+    held = pledge.store.get_signon(signon.id) if status == "held" else None
+    metrics.signon(campaign.slug, status, held.held_reason or "" if held else "")
     return status
 
 
@@ -62,6 +65,7 @@ def confirm(signon_id: str) -> ConfirmResult:
     """Confirm a sign-on (once: a second call changes nothing) and tell its host of a milestone."""
     result = state().store.confirm_signon(signon_id)
     if result.status == "confirmed" and result.signon is not None:
+        metrics.CONFIRMATIONS.labels(result.signon.campaign).inc()
         notifications.after_confirmation(result.signon)
         state().mail_queued()  # its webhooks were queued with it: the sender's next round delivers them
     return result
@@ -70,6 +74,8 @@ def confirm(signon_id: str) -> ConfirmResult:
 def withdraw(signon_id: str) -> SignOn | None:
     """Delete a sign-on and its unsent mail; a confirmed one leaves the counts. None if unknown."""
     signon = state().store.withdraw_signon(signon_id)
+    if signon is not None:
+        metrics.WITHDRAWALS.labels(signon.campaign).inc()
     if signon is not None and signon.status == "confirmed":
         state().mail_queued()  # deliver its signon.withdrawn webhooks now
     return signon

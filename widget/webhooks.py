@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from standardwebhooks.webhooks import Webhook
 
+from . import metrics
 from .store import Mail
 from .store.webhooks import Delivery, Endpoint
 
@@ -297,7 +298,7 @@ def disabled_mail(endpoint: Endpoint, last_error: str, status: int | None) -> Ma
             "Once it works again, register it anew (a host: on the site's dashboard, Webhooks; the operator: "
             "`pledge-widget webhook add`); the events of these days were not delivered.\n")
     return Mail(to=endpoint.owner_email or "", subject="Webhook switched off: " + endpoint.url, text=text,
-                html="<pre>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</pre>")
+                html="<pre>" + text.replace("&", "&amp;").replace("<", "&lt;") + "</pre>", kind="webhook_disabled")
 
 
 class WebhookSender:
@@ -334,6 +335,7 @@ class WebhookSender:
             self._failed(delivery, None, FAILED)
             return False
         self.store.mark_webhook_delivered(delivery, status)
+        metrics.WEBHOOKS.labels("delivered").inc()
         return True
 
     def _failed(self, delivery: Delivery, status: int | None, error: str) -> None:
@@ -341,6 +343,7 @@ class WebhookSender:
         log.warning("webhook %s (%s) to endpoint %s not delivered (%s); retrying in %ss", delivery.event_id,
                     delivery.event_type, delivery.endpoint_id, error, delay)
         disabled = self.store.mark_webhook_failed(delivery, status, error, time.time() + delay)
+        metrics.WEBHOOKS.labels("failed").inc()
         if disabled is not None:
             log.warning("webhook endpoint %s (%s) switched off: %s", disabled.id, disabled.url, disabled.disabled_reason)
             owner = disabled.owner_email

@@ -32,6 +32,7 @@ def _compose(to: str, lang: str, template: str, subject: Callable[[], str], **co
             subject=subject(),
             text=render_template(f"mail/{template}.txt", **context),
             html=render_template(f"mail/{template}.html", **context),
+            kind=template,
         )
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Callable
 
+from .. import metrics
 from ..store import Mail
 from .transport import DeliveryError, PermanentFailure, ServerUnavailable, Session, Transport
 
@@ -95,6 +96,7 @@ class OutboxSender:
             except PermanentFailure as exc:
                 log.warning("mail %s refused for good: %s", mail.id, exc)
                 self.store.mark_attempt_failed(mail.id, str(exc), None)
+                metrics.MAILS_FAILED.inc()
                 failed += 1
             except ServerUnavailable as exc:
                 self._retry_later(mail, exc)
@@ -106,6 +108,7 @@ class OutboxSender:
                 failed += 1
             else:
                 self.store.mark_sent(mail.id)
+                metrics.MAILS_SENT.inc()
                 sent += 1
         return sent, failed, True
 
@@ -114,6 +117,7 @@ class OutboxSender:
         reason = str(exc) if isinstance(exc, DeliveryError) else f"{exc.__class__.__name__}: {exc}"
         log.warning("mail %s not delivered (%s); retrying in %ss", mail.id, reason, delay)
         self.store.mark_attempt_failed(mail.id, reason, time.time() + delay)
+        metrics.MAIL_RETRIES.inc()
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""

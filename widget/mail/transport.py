@@ -13,7 +13,7 @@ import sys
 from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Protocol, TextIO
+from typing import Callable, Protocol, TextIO
 from urllib.parse import unquote, urlsplit
 
 from email_validator import EmailNotValidError, validate_email
@@ -146,9 +146,14 @@ class ConsoleTransport:
 
 
 class SMTPTransport:
-    """``smtp://[user:pass@]host:port``, ``smtp+starttls://...`` or ``smtps://...``."""
+    """``smtp://[user:pass@]host:port``, ``smtp+starttls://...`` or ``smtps://...``.
 
-    def __init__(self, url: str, sender: str, timeout: float = DEFAULT_TIMEOUT):
+    ``envelope``: the envelope sender (``MAIL FROM``) of a mail, where bounces go (see
+    :mod:`widget.mail.bounces`; default: ``sender``); ``signer``: what signs each message (DKIM).
+    """
+
+    def __init__(self, url: str, sender: str, timeout: float = DEFAULT_TIMEOUT,
+                 envelope: Callable[[Mail], str] | None = None, signer: Callable[[bytes], bytes] | None = None):
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtp+starttls", "smtps"):
             raise ValueError(f"PLEDGE_SMTP_URL must start with smtp://, smtp+starttls:// or smtps://, got {url!r}")
@@ -159,6 +164,8 @@ class SMTPTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
         self.timeout = float(timeout)
+        self.envelope = envelope
+        self.signer = signer
 
     def session(self) -> SMTPSession:
         return SMTPSession(self)
@@ -213,10 +220,14 @@ class SMTPSession:
         to, needs_smtputf8 = smtp_address(mail.to)
         if needs_smtputf8 and not client.has_extn("smtputf8"):
             raise PermanentFailure(NEEDS_SMTPUTF8)
-        sender = smtp_address(self.transport.sender)[0]
+        transport = self.transport
+        sender = smtp_address(transport.sender)[0]
         data = message_bytes(build_message(mail, sender, to), needs_smtputf8)
+        if transport.signer is not None:
+            data = transport.signer(data)
+        envelope = smtp_address(transport.envelope(mail))[0] if transport.envelope is not None else sender
         try:
-            client.sendmail(sender, [to], data, mail_options=["SMTPUTF8", "BODY=8BITMIME"] if needs_smtputf8 else [])
+            client.sendmail(envelope, [to], data, mail_options=["SMTPUTF8", "BODY=8BITMIME"] if needs_smtputf8 else [])
         except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
             # smtplib reset the transaction after the refusal (or closed the connection on a 421):
             # the connection serves the next mail if it is still open.
@@ -249,8 +260,11 @@ class SMTPSession:
             client.close()
 
 
-def make_transport(smtp_url: str | None, sender: str, timeout: float = DEFAULT_TIMEOUT) -> Transport:
-    """The transport configured by ``PLEDGE_SMTP_URL`` (``timeout``: ``PLEDGE_SMTP_TIMEOUT``)."""
+def make_transport(smtp_url: str | None, sender: str, timeout: float = DEFAULT_TIMEOUT,
+                   envelope: Callable[[Mail], str] | None = None,
+                   signer: Callable[[bytes], bytes] | None = None) -> Transport:
+    """The transport configured by ``PLEDGE_SMTP_URL`` (``timeout``: ``PLEDGE_SMTP_TIMEOUT``; ``envelope``
+    and ``signer``: see :class:`SMTPTransport`)."""
     if smtp_url:
-        return SMTPTransport(smtp_url, sender, timeout)
+        return SMTPTransport(smtp_url, sender, timeout, envelope, signer)
     return ConsoleTransport(sender)

@@ -83,14 +83,14 @@ class PostgresStore(SQLStore):
             return self._pool
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        with self.pool.connection() as conn:
+    def read(self, timeout: float | None = None) -> Iterator[Connection]:
+        with self.pool.connection(timeout=timeout) as conn:
             yield Connection(conn)
 
     @contextmanager
     def write(self, *locks: str) -> Iterator[Connection]:
         """One transaction, holding the advisory locks of ``locks`` (sorted, released at its end)."""
-        with self.pool.connection() as conn, conn.transaction():
+        with self.committing(), self.pool.connection() as conn, conn.transaction():
             db = Connection(conn)
             for name in sorted(set(locks)):
                 db.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [name])

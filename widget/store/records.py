@@ -81,6 +81,8 @@ class Mail:
     attempts: int = 0
     #: Extra headers (List-Unsubscribe and the like), kept as JSON in the outbox.
     headers: dict[str, str] = field(default_factory=dict)
+    #: What it is (its template: ``confirm``, ``host_login``, ``digest``...), for bounces and the metrics.
+    kind: str = ""
 
 
 @dataclass(frozen=True)

@@ -292,7 +292,19 @@ MIGRATION_15: list[Step] = []  # reserved: Ask an organisation: the hosts' asks
 MIGRATION_16: list[Step] = []  # reserved: A campaign's whole life: campaigns written in the desk, pauses and closes
 MIGRATION_17: list[Step] = []  # reserved: Integrity at a surge: blocks, invalidation, the count log
 MIGRATION_18: list[Step] = []  # reserved: Commitments followed through: consents, check-ins, progress, news
-MIGRATION_19: list[Step] = []  # reserved: Running it for years: bounces and retention
+MIGRATION_19: list[Step] = [
+    # Running it for years. Bounces: what each e-mail is (its template), and the delivery reports read back.
+    "ALTER TABLE outbox ADD COLUMN kind TEXT",
+    # One row a mailbox that bounced: hard_at, when mail to it stopped (a hard bounce, or repeated soft ones).
+    "CREATE TABLE mailbox_bounces (mailbox TEXT PRIMARY KEY, address TEXT NOT NULL, hard_at DOUBLE PRECISION, "
+    "soft_count INTEGER NOT NULL DEFAULT 0, last_at DOUBLE PRECISION NOT NULL, last_kind TEXT NOT NULL, "
+    "last_status TEXT)",
+    "CREATE INDEX mailbox_bounces_last_at ON mailbox_bounces (last_at)",
+    # Each e-mail's bounce counted once per kind, however often its report is read.
+    "CREATE TABLE bounce_reports (outbox_id BIGINT NOT NULL, kind TEXT NOT NULL, mailbox TEXT NOT NULL, "
+    "at DOUBLE PRECISION NOT NULL, PRIMARY KEY (outbox_id, kind))",
+    _index("bounce_reports", "mailbox", "at"),
+]
 
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
@@ -304,4 +316,4 @@ MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
           "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
-          "admin_sessions", "audit_log")
+          "admin_sessions", "audit_log", "mailbox_bounces", "bounce_reports")

@@ -15,13 +15,16 @@ Habits that keep it correct under many writers, on either engine:
 from __future__ import annotations
 
 import json
+import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+from .. import metrics
 from ..addresses import mailbox, normalise_stored
 from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
+from .bounces import BOUNCED, BounceTables, not_sent
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
@@ -54,7 +57,8 @@ def tally(rows: Any) -> list[tuple[str, int]]:
     return sorted(totals.items(), key=lambda row: (-row[1], row[0]))
 
 
-class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables):
+class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
+               BounceTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -73,8 +77,9 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     # -- what each engine provides -------------------------------------------------------------
 
     @contextmanager
-    def read(self) -> Iterator[Any]:
-        """A connection for reads (no transaction held)."""
+    def read(self, timeout: float | None = None) -> Iterator[Any]:
+        """A connection for reads (no transaction held); ``timeout``: the longest wait for one, in seconds
+        (None: the engine's own)."""
         raise NotImplementedError
 
     @contextmanager
@@ -86,6 +91,34 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     def snapshot(self) -> Iterator[Any]:
         """A read-only transaction whose queries all see one moment of the database."""
         raise NotImplementedError
+
+    @contextmanager
+    def committing(self) -> Iterator[None]:
+        """Around a write transaction (each engine's :meth:`write`): what :meth:`after_commit` was given
+        during it runs once it is committed, and is forgotten if it rolls back."""
+        local = self.__dict__.setdefault("_commit_hooks", threading.local())
+        if getattr(local, "pending", None) is not None:  # a write inside a write: the outer one decides
+            yield
+            return
+        local.pending = []
+        try:
+            yield
+        except BaseException:
+            local.pending = None
+            raise
+        pending, local.pending = local.pending, None
+        for callback in pending:
+            callback()
+
+    def after_commit(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the write transaction in progress commits (at once outside of one): for what
+        must count only what was kept (the metrics)."""
+        local = self.__dict__.setdefault("_commit_hooks", threading.local())
+        pending = getattr(local, "pending", None)
+        if pending is None:
+            callback()
+        else:
+            pending.append(callback)
 
     def day_number(self, column: str) -> str:
         """SQL for the UTC day of a timestamp column, as whole days since 1970-01-01 (cheaper to group by
@@ -362,12 +395,14 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                 # The conditional update decides, not the read above: of two clicks at once, one confirms.
                 now = time.time()
                 changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
-                                     "AND status != 'confirmed' RETURNING site_key", [now, signon_id]).fetchone()
+                                     f"AND status NOT IN ('confirmed', '{BOUNCED}') RETURNING site_key",
+                                     [now, signon_id]).fetchone()
                 if changed is None:  # withdrawn, or confirmed by a click a moment before this one
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
                     return ConfirmResult("already" if still_there else "unknown", signon)
                 self._count(db, signon.campaign, changed[0], confirmed=1)
                 self._enqueue_webhooks(db, "signon.confirmed", signon, now)
+                self.mailbox_works(db, mailbox(signon.email))
         except self.IntegrityError:  # a writer outside this store confirmed the address meanwhile
             return ConfirmResult("already", signon)
         return ConfirmResult("confirmed", self.get_signon(signon_id))
@@ -427,6 +462,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         with self.write() as db:
             signons = self._delete_signons(db, "WHERE mailbox = ?", [box])
             db.execute("DELETE FROM outbox WHERE mailbox = ?", [box])
+            db.execute("DELETE FROM bounce_reports WHERE mailbox = ?", [box])
+            self.mailbox_works(db, box)
             for address in {email, *(signon.email for signon in signons)}:
                 db.execute("DELETE FROM signon_host_starts WHERE email = ?", [address])
             # What the CRMs were sent about them goes too; the withdrawal events just queued still go out.
@@ -526,6 +563,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         with self.write() as db:
             row = db.execute("UPDATE host_logins SET used_at = ? WHERE id = ? AND used_at IS NULL RETURNING email",
                              [time.time(), login_id]).fetchone()
+            if row:
+                self.mailbox_works(db, mailbox(row[0]))
         return row[0] if row else None
 
     def breakdown(self, site_key: str, days: int = 30) -> dict[str, list[tuple[str, int]]]:
@@ -572,16 +611,16 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             after = (page[-1].confirmed_at, page[-1].id)
 
     def purge_pending(self, older_than: float) -> int:
-        """Delete sign-ons never confirmed (pending or held) created before ``older_than``, every e-mail
-        about them, and sent e-mails older than that (the mail limits look back one day only).
-        Returns how many sign-ons were deleted."""
+        """Delete sign-ons never confirmed (pending, held, or bounced) created before ``older_than``, every
+        e-mail about them, and sent e-mails older than that (the mail limits look back one day only); and
+        soft bounces past their window. Returns how many sign-ons were deleted."""
+        self.purge_bounces()
+        unconfirmed = f"status IN ('pending', 'held', '{BOUNCED}')"
         with self.write() as db:
-            stale = "SELECT id FROM signons WHERE status IN ('pending', 'held') AND created_at < ?"
+            stale = f"SELECT id FROM signons WHERE {unconfirmed} AND created_at < ?"
             db.execute(f"DELETE FROM outbox WHERE signon_id IN ({stale})", [older_than])
             db.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND created_at < ?", [older_than])
-            return db.execute(
-                "DELETE FROM signons WHERE status IN ('pending', 'held') AND created_at < ?", [older_than]
-            ).rowcount
+            return db.execute(f"DELETE FROM signons WHERE {unconfirmed} AND created_at < ?", [older_than]).rowcount
 
     def _signons(self, where: str, params: Any = ()) -> list[SignOn]:
         return [self._signon(row) for row in self.query(f"SELECT {SIGNON_COLUMNS} FROM signons {where}", params)]
@@ -612,13 +651,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         """When the newest e-mail about a sign-on was queued."""
         return self.query("SELECT MAX(created_at) FROM outbox WHERE signon_id = ?", [signon_id])[0][0]
 
-    @classmethod
-    def _enqueue(cls, db: Any, mail: Mail, signon_id: str | None) -> None:
+    def _enqueue(self, db: Any, mail: Mail, signon_id: str | None) -> None:
         now = time.time()
-        cls._insert(db, "outbox", {
+        box = mailbox(mail.to)
+        # A mailbox that bounced for good gets nothing (see widget.store.bounces): the mail is kept, as failed.
+        bounced = self.suppressed(db, box, mail.kind, now)
+        self._insert(db, "outbox", {
             "signon_id": signon_id,
             "to_addr": normalise_stored(mail.to),
-            "mailbox": mailbox(mail.to),
+            "mailbox": box,
             "subject": mail.subject,
             "text_body": mail.text,
             "html_body": mail.html,
@@ -626,7 +667,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "attempts": 0,
             "next_attempt_at": now,
             "headers": json.dumps(mail.headers) if mail.headers else None,
+            "kind": mail.kind or None,
+            "failed_at": now if bounced is not None else None,
+            "last_error": not_sent(bounced) if bounced is not None else None,
         })
+        if bounced is None:
+            self.after_commit(metrics.MAILS_QUEUED.labels(mail.kind or "other").inc)
 
     def claim_mail(self, limit: int, lease: float, claimer: str) -> list[Mail]:
         """Take up to ``limit`` due e-mails for ``lease`` seconds on behalf of ``claimer``.
@@ -736,6 +782,26 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                            "ORDER BY COALESCE(failed_at, next_attempt_at) DESC, id DESC LIMIT 1")
         return {"queued": row[0] or 0, "retrying": row[1] or 0, "failed": row[2] or 0, "oldest_queued_at": row[3],
                 "last_error": error[0][0] if error else None}
+
+    def readiness(self, timeout: float) -> tuple[int, float | None]:
+        """``(schema version, when the oldest e-mail still waiting for its first attempt was queued or
+        None)``, read within ``timeout`` seconds; raises one of :attr:`Unavailable` when the database is out
+        of reach. An e-mail retried after a failure is not counted: one address's slow server must not make
+        the whole service look stuck."""
+        with self.read(timeout) as db:
+            version = self._recorded_version(db)
+            oldest = db.execute("SELECT MIN(created_at) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL "
+                                "AND attempts = 0").fetchone()[0]
+        return version, oldest
+
+    def mail_waiting(self) -> dict[str, tuple[int, float | None]]:
+        """The e-mails waiting to go out, ``new`` (never tried) and ``retrying``: ``(how many, when the
+        oldest was queued or None)`` each."""
+        rows = self.query("SELECT CASE WHEN attempts = 0 THEN 'new' ELSE 'retrying' END, COUNT(*), MIN(created_at) "
+                          "FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL GROUP BY 1")
+        waiting: dict[str, tuple[int, float | None]] = {"new": (0, None), "retrying": (0, None)}
+        waiting.update({state: (n, oldest) for state, n, oldest in rows})
+        return waiting
 
     # -- open data: aggregates of confirmed sign-ons, never a name nor an address ------------------
 

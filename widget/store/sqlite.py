@@ -73,21 +73,22 @@ class SQLiteStore(SQLStore):
                 time.sleep(0.01)
 
     @contextmanager
-    def read(self) -> Iterator[sqlite_utils.Database]:
+    def read(self, timeout: float | None = None) -> Iterator[sqlite_utils.Database]:
         yield self.db
 
     @contextmanager
     def write(self, *locks: str) -> Iterator[sqlite_utils.Database]:
         """One write transaction that holds the database's write lock from its first statement."""
         db = self.db
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            raise
-        db.conn.execute("COMMIT")
+        with self.committing():
+            db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+            db.conn.execute("COMMIT")
 
     @contextmanager
     def snapshot(self) -> Iterator[sqlite_utils.Database]:

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_host
 
-from .. import hosts, i18n
+from .. import hosts, i18n, metrics
 from ..snippet import MODES, SCOPES, THEMES, hex_colour, usable_accent
 from ..abuse import client_hash, looks_like_a_bot
 from ..assets import static_asset
@@ -132,7 +132,9 @@ def widget(site_key: str) -> Response:
     status = 200
     if not switch:
         if form.validate():
-            if not looks_like_a_bot(request.form, form.issued_at, current_app.config["PLEDGE_MIN_FILL_SECONDS"]):
+            if looks_like_a_bot(request.form, form.issued_at, current_app.config["PLEDGE_MIN_FILL_SECONDS"]):
+                metrics.signon(campaign.slug, "refused", "bot")
+            else:
                 answers = {name: form[name].data for name in ANSWERS if name in form and form[name].data}
                 ip_hash = client_hash(pledge.tokens.keys[0], request.remote_addr)
                 # The separate, optional consent to be contacted by the host: its wording's version, or None.
@@ -144,6 +146,7 @@ def widget(site_key: str) -> Response:
             # Bots and held sign-ons get the same answer as everyone.
             return embeddable(redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303))
         status = 400
+        metrics.signon(campaign.slug, "refused", next(iter(form.errors), "invalid"))
     # In button mode a form sent back (errors, another language) stays open.
     return _page(site, campaign, lang, status, form=form, query=query, opened=True,
                  page=page_address(request.form.get("page"), site))
