@@ -1,7 +1,7 @@
 """gunicorn settings for the pledge widget service: ``gunicorn -c deploy/gunicorn.conf.py 'widget:create_app()'``.
 
-Every value here can be overridden on the command line (``-w 5``, ``-b 127.0.0.1:8000``...). What it adds
-to gunicorn's defaults:
+Give the address and the number of workers on the command line (``-b 127.0.0.1:8000 -w 5``); the command
+line also wins over every value here. What this file adds to gunicorn's defaults:
 
 - an access log on standard output, one line per request with the request's id (``X-Request-ID``, also in
   the service's own log lines) and its time in milliseconds; with ``PLEDGE_LOG_FORMAT=json`` each line is
@@ -15,11 +15,24 @@ import os
 
 from prometheus_client import multiprocess
 
-bind = os.environ.get("PLEDGE_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("PLEDGE_WORKERS", "3"))
 accesslog = "-"
 # gunicorn's default line, the time in milliseconds (M) and the request id the service answered with.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms %({x-request-id}o)s'
+
+if os.environ.get("PLEDGE_LOG_FORMAT") == "json":
+    # gunicorn's own lines too (the master's, before any worker loads the service) as the service's JSON.
+    logconfig_dict = {
+        "formatters": {"json": {"()": "widget.log_format.JSONFormatter"}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+        },
+        "root": {"level": "WARNING", "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+        },
+    }
 
 
 def _alive(pid: int) -> bool:
@@ -40,11 +53,12 @@ def on_starting(server):
         return
     os.makedirs(folder, exist_ok=True)
     for name in os.listdir(folder):
-        stem, _, pid = name.rpartition("_")
-        if name.endswith(".db") and stem and pid[:-3].isdigit() and _alive(int(pid[:-3])):
+        if not name.endswith(".db"):
+            continue
+        pid = name[:-len(".db")].rpartition("_")[2]  # counter_123.db, gauge_livesum_123.db
+        if pid.isdigit() and _alive(int(pid)):
             continue  # a live process sharing the folder (a mail worker): its counts stay
-        if name.endswith(".db"):
-            os.remove(os.path.join(folder, name))
+        os.remove(os.path.join(folder, name))
 
 
 def child_exit(server, worker):
