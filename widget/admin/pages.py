@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response
 from .. import actions
 from ..appstate import state
 from ..listing import ListingError
+from ..store.bounces import RETRY_AFTER, SOFT_BOUNCES
 from ..store.listing import Cursor, Filters
 from ..text import clean_text, unsafe_character
 from ..views.common import pledge_day_of
@@ -35,6 +36,8 @@ from .overview import overview as overview_figures
 
 #: Rows per page of every long list of the desk.
 PAGE_SIZE = 50
+#: The addresses that bounced shown on the mail page, the latest first.
+BOUNCES_SHOWN = 200
 #: The longest reason for hiding an entry (it is kept in the audit log and shown to the operator).
 MAX_REASON = 500
 
@@ -352,10 +355,12 @@ def paper_reject() -> Response:
 @bp.get("/mail")
 @admin_required
 def mail() -> Response:
-    """E-mails that failed for good with the server's last answer, and webhook endpoints switched off."""
+    """E-mails that failed for good with the server's last answer, the addresses that bounced (the latest
+    ones), and webhook endpoints switched off."""
     store = state().store
     return desk_page("admin/mail.html", page=paginate(store.failed_mail()), health=store.outbox_health(),
-                     webhooks_off=switched_off_webhooks())
+                     webhooks_off=switched_off_webhooks(), bounced=store.bounced_mailboxes()[:BOUNCES_SHOWN],
+                     soft_bounces=SOFT_BOUNCES, retry_days=int(RETRY_AFTER // 86400))
 
 
 @bp.post("/mail/retry")

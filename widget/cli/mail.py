@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sys
 import threading
 from datetime import datetime, timezone
 
@@ -12,6 +14,8 @@ from flask.cli import with_appcontext
 
 from .. import actions
 from ..appstate import state
+from ..mail.bounces import OUTCOMES, VERP, from_maildir, from_mbox, from_stream, read_reports
+from ..mail.dkim import load_signer
 from .common import cli_actor, echo_json, shown
 
 
@@ -77,3 +81,55 @@ def mail_retry(ids: tuple[int, ...], retry_all: bool) -> None:
     for mail_id in outcome.skipped:
         click.echo(f"{mail_id}: not a failed e-mail", err=True)
     click.echo(f"queued {len(outcome.done)} e-mail(s) again")
+
+
+@mail.command("bounces")
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False), help="Read the Maildir's unread messages.")
+@click.option("--mbox", type=click.Path(exists=True, dir_okay=False), help="Read every message of an mbox file.")
+@click.argument("stdin", required=False, metavar="[-]")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@with_appcontext
+def mail_bounces(maildir: str | None, mbox: str | None, stdin: str | None, as_json: bool) -> None:
+    """Read delivery status notifications (bounces) sent back to PLEDGE_BOUNCE_ADDRESS: from a Maildir (its
+    unread messages, marked read), an mbox, or one message on standard input (`-`, for an MTA's pipe)."""
+    if stdin not in (None, "-"):
+        raise click.UsageError(f"unexpected argument {stdin!r}: give --maildir PATH, --mbox PATH or -")
+    if [maildir is not None, mbox is not None, stdin == "-"].count(True) != 1:
+        raise click.UsageError("give one of --maildir PATH, --mbox PATH or - (one message on standard input)")
+    pattern = current_app.config["PLEDGE_BOUNCE_ADDRESS"]
+    if not pattern:
+        raise click.ClickException("PLEDGE_BOUNCE_ADDRESS is not set: no e-mail says where its bounces go, so no "
+                                   "bounce can be traced back to it (see docs/configuration.md)")
+    verp = VERP(pattern, state().tokens.keys)
+    if maildir is not None:
+        messages = from_maildir(maildir)
+    elif mbox is not None:
+        messages = from_mbox(mbox)
+    else:
+        messages = from_stream(sys.stdin.buffer)
+    try:
+        summary, _reports = read_reports(messages, verp, state().store, os.environ)
+    except state().store.Unavailable as exc:
+        # 75 (EX_TEMPFAIL): an MTA piping a message keeps it and tries again later, rather than losing it.
+        click.echo(f"the database is out of reach ({exc}): nothing was recorded; try again later", err=True)
+        sys.exit(75)
+    counts = {outcome: summary.counts.get(outcome, 0) for outcome in OUTCOMES}
+    if as_json:
+        echo_json({"read": summary.read, **counts})
+        return
+    click.echo(f"read {summary.read} message(s): {counts['hard']} hard bounce(s) (mail to those addresses stopped), "
+               f"{counts['soft']} soft, {counts['repeat']} read before, {counts['unknown']} about e-mails no longer "
+               f"kept, {counts['unverified']} without a valid bounce address, {counts['ignored']} not a delivery "
+               "report (ignored)")
+
+
+@mail.command("dkim-record")
+@with_appcontext
+def mail_dkim_record() -> None:
+    """Print the DNS TXT record that receivers check the DKIM signatures against (PLEDGE_DKIM_*)."""
+    config = current_app.config
+    signer = load_signer(config["PLEDGE_DKIM_KEY_FILE"], config["PLEDGE_DKIM_SELECTOR"], config["PLEDGE_DKIM_DOMAIN"])
+    if signer is None:
+        raise click.ClickException("DKIM signing is off: set PLEDGE_DKIM_KEY_FILE, PLEDGE_DKIM_SELECTOR and "
+                                   "PLEDGE_DKIM_DOMAIN")
+    click.echo(signer.zone_line())
