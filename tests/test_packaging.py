@@ -1,8 +1,11 @@
-"""`pip install .` gives a working service outside the source tree: templates, loader and catalogues."""
+"""A release: one version (the package's, `pledge-widget --version`'s, the CHANGELOG's head), an sdist and a
+wheel built from it (`python -m build`) that `twine check` passes, and the wheel installed in a fresh virtual
+environment outside the source tree gives a working service: templates, loader and catalogues."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,24 +13,48 @@ from pathlib import Path
 
 import pytest
 
+import widget
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
-    """A wheel built from the repository, installed into a fresh virtual environment."""
+    """The sdist and the wheel built from it, as a release makes them, the wheel installed into a fresh
+    virtual environment."""
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
-        check=True,
-        cwd=work,
-    )
-    [wheel] = (work / "dist").glob("flask_pledge_widget-*.whl")
+    dist = work / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(ROOT)],
+                   check=True, cwd=work, capture_output=True)
+    [wheel] = dist.glob("flask_pledge_widget-*.whl")
+    [sdist] = dist.glob("flask_pledge_widget-*.tar.gz")
+    checked = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
     venv = work / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, cwd=work)
     return work, venv
+
+
+def test_one_version_everywhere(installed):
+    """The wheel's name, its metadata and `pledge-widget --version` say the package's version, which is the
+    CHANGELOG's latest release."""
+    work, venv = installed
+    version = widget.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version)
+    assert (work / "dist" / f"flask_pledge_widget-{version}-py3-none-any.whl").is_file()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_") and k != "PYTHONPATH"}
+    printed = subprocess.run([str(venv / "bin" / "pledge-widget"), "--version"], check=True, cwd=work, env=env,
+                             capture_output=True, text=True)
+    assert printed.stdout == f"pledge-widget {version}\n"
+    metadata = subprocess.run([str(venv / "bin" / "python"), "-c", "from importlib.metadata import version; "
+                               "print(version('flask-pledge-widget'))"], check=True, capture_output=True, text=True)
+    assert metadata.stdout.strip() == version
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    [head] = re.findall(r"^## (\d+\.\d+\.\d+)\b", changelog, re.M)[:1]
+    assert head == version
 
 
 def test_wheel_serves_loader_and_translated_widget(installed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
+from . import __version__
 from .app import create_app
 from .campaigns import CampaignError
 from .cli import pledge
@@ -27,8 +28,10 @@ def main() -> None:
         cli.add_command(command)
     # `db` with the command only the standalone service has (the shared group stays as a host app sees it).
     cli.add_command(click.Group("db", commands={**db.commands, "copy-in": db_copy_in}, help=db.help))
-    # This is our service's command line, not Flask's: no --app/--env-file (the app is ours).
+    # This is our service's command line, not Flask's: no --app/--env-file (the app is ours), and --version
+    # says this package's version (read before any app is made: it works whatever the settings).
     cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
+    click.version_option(__version__, "--version", prog_name="pledge-widget", message="%(prog)s %(version)s")(cli)
     cli.main(prog_name="pledge-widget")
 
 
