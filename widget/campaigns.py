@@ -564,10 +564,11 @@ def _describe_moment(value: Any) -> str:
 
 
 def _header(path: tuple[str, ...]) -> str:
-    return "[" + ".".join(_toml_key(part) for part in path) + "]"
+    return "[" + ".".join(toml_key(part) for part in path) + "]"
 
 
-def _toml_key(part: str) -> str:
+def toml_key(part: str) -> str:
+    """One part of a TOML key: bare when it may be, else quoted."""
     return part if re.fullmatch(_BARE, part) else json.dumps(part, ensure_ascii=False)
 
 

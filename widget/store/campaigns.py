@@ -84,10 +84,11 @@ class CampaignTables:
     # -- writes --------------------------------------------------------------------------------------
 
     def save_desk_campaign(self, slug: str, spec: dict[str, Any], opens: float | None, closes: float | None,
-                           actor: str, create: bool, audit: Audit | None = None) -> bool:
+                           actor: str, create: bool, audit: Audit | None = None, expected: float | None = None) -> bool:
         """Write a desk campaign's table (``create``: a new one, False if the slug is taken meanwhile;
-        else replace one, False if there is none). Its written closing time is the one in force again: an
-        earlier extension is dropped. ``audit`` (given the slug) makes the entry, appended with it."""
+        else replace one, False if there is none, or if ``expected`` is not its ``updated_at``: someone
+        saved it meanwhile). Its written closing time is the one in force again: an earlier extension is
+        dropped. ``audit`` (given the slug) makes the entry, appended with it."""
         now = time.time()
         with self.write(f"campaign:{slug}") as db:
             text = json.dumps(spec, ensure_ascii=False, sort_keys=True)
@@ -97,7 +98,9 @@ class CampaignTables:
                 db.execute("INSERT INTO campaigns (slug, spec, opens, closes, created_at, updated_at, updated_by) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?)", [slug, text, opens, closes, now, now, actor])
             elif not db.execute("UPDATE campaigns SET spec = ?, opens = ?, closes = ?, updated_at = ?, updated_by = ? "
-                                "WHERE slug = ?", [text, opens, closes, now, actor, slug]).rowcount:
+                                "WHERE slug = ?" + ("" if expected is None else " AND updated_at = ?"),
+                                [text, opens, closes, now, actor, slug, *([] if expected is None else [expected])]
+                                ).rowcount:
                 return False
             db.execute("UPDATE campaign_life SET closes = NULL, updated_at = ? WHERE slug = ?", [now, slug])
             self._campaigns_changed(db)
