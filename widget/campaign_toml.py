@@ -7,7 +7,7 @@ import json
 import re
 from typing import Callable, Iterator
 
-from .campaigns import FIELD_NAMES, Campaign, toml_key
+from .campaigns import FIELD_NAMES, Campaign, text_names, toml_key
 from .i18n import LANGUAGES
 from .moments import iso_moment
 
@@ -79,5 +79,6 @@ def _lines(campaign: Campaign, texts: dict[str, dict[str, str]]) -> Iterator[str
         if not values:
             continue
         yield f"\n[campaigns.{slug}.texts.{toml_key(lang)}]\n"
-        for key, text in values.items():
+        order = {key: n for n, key in enumerate(text_names(campaign.org_types))}
+        for key, text in sorted(values.items(), key=lambda item: order.get(item[0], len(order))):
             yield f"{toml_key(key)} = {toml_string(text)}\n"

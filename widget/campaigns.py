@@ -280,7 +280,7 @@ TEXT_KEYS: Mapping[str, str] = {
 }
 
 
-def _text_names(org_types: list[str]) -> tuple[str, ...]:
+def text_names(org_types: Sequence[str]) -> tuple[str, ...]:
     """Every text key a campaign with these org_types may use, the patterns spelt out."""
     names: list[str] = []
     for key in TEXT_KEYS:
@@ -514,7 +514,7 @@ class _Checker:
             flat = {".".join(path): value for path, value in leaves}
             written = {".".join(path): path for path, _ in leaves}
             schema = {name: Key(STRING, "", required=lang == default_lang and name in REQUIRED_TEXTS)
-                      for name in _text_names(org_types)}
+                      for name in text_names(org_types)}
             for key in self.check_keys(flat, schema, at + (lang,), slug, f" in texts.{lang}", written):
                 self.report(f"missing text {key!r} in texts.{lang}, the default language "
                             f"(it needs {', '.join(REQUIRED_TEXTS)})", at + (lang,), slug, code=f"missing_text:{key}")

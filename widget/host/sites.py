@@ -95,7 +95,8 @@ class SettingsForm(FlaskForm):
 def _new_site_form() -> NewSiteForm:
     pledge = state()
     form = NewSiteForm()
-    form.campaign.choices = [(slug, c.text("title")) for slug, c in pledge.campaigns.items()]
+    # A closed campaign takes no new sites (their widgets would show nothing to sign).
+    form.campaign.choices = [(slug, c.text("title")) for slug, c in pledge.campaigns.items() if c.status() != "closed"]
     form.lang.choices = [("", _("The campaign's language"))] + [(code, i18n.autonym(code)) for code in i18n.LANGUAGES]
     if request.method == "GET":
         form.campaign.data = current_app.config["PLEDGE_DEFAULT_CAMPAIGN"]

@@ -1,6 +1,7 @@
 """The widget page inside the host's iframe: the campaign, the live count and the sign-on form."""
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import time
@@ -247,6 +248,16 @@ def widget_accent(colour: str) -> Response:
     # One colour, one address, the same answer for ever.
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+def widget_preview(campaign: Campaign, lang: str, site_name: str) -> Response:
+    """The widget page of ``campaign`` as a visitor in ``lang`` sees it while signing is open, on a stand-in
+    site named ``site_name``: for the desk's campaign editor, which frames it (nothing on it can be sent)."""
+    site = Site(key="preview", name=site_name, owner_email="", campaign=campaign.slug, origins=(), created_at=0.0)
+    open_now = dataclasses.replace(campaign, opens=None, closes=None, paused_at=None, closed_at=None)
+    with i18n.speaking(lang):
+        form = build_form(open_now, lang, site.key, state().tokens, None, site_name=site.name)
+    return _page(site, open_now, lang, 200, form=form, query={}, opened=True, preview=True)
 
 
 def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Response:
