@@ -3,6 +3,9 @@ pausing and closing by hand, extending; what the widget, the APIs and a POST say
 that rises; several workers on one database; the campaigns file's new keys; ``campaign export``."""
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import re
 import time
@@ -11,6 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import VALID_ANSWERS, deliver, links, path_of
+from test_host import sign_in as sign_in_host
 from widget import audit, campaign_actions, create_app, state
 from widget.campaign_toml import campaign_texts, export_campaign
 from widget.campaigns import Campaign, CampaignError, auto_goal, load_file
@@ -402,3 +406,14 @@ def test_embed_v1_is_the_loader_at_an_immutable_address(client):
     assert pinned.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert pinned.headers["Access-Control-Allow-Origin"] == "*"
     assert pinned.mimetype == "text/javascript"
+
+
+def test_the_builder_offers_the_pinned_loader_with_the_integrity_of_its_bytes(app, client, site, inbox):
+    sign_in_host(app, client, inbox, site.owner_email)
+    page = client.get(f"/host/sites/{site.key}/snippet?loader=pinned").get_data(as_text=True)
+    code = html.unescape(re.search(r'id="snippet" data-live><code>(.*?)</code>', page, re.S).group(1))
+    served = client.get("/embed/v1.js", headers={"Accept-Encoding": "identity"}).data
+    integrity = "sha384-" + base64.b64encode(hashlib.sha384(served).digest()).decode()
+    assert code.endswith(f'<script async src="http://localhost/embed/v1.js" integrity="{integrity}" '
+                         'crossorigin="anonymous"></script>')
+    assert 'id="loader-pinned" value="pinned" checked' in page

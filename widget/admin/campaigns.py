@@ -324,7 +324,10 @@ def campaign_new() -> Response:
     """A new campaign, its main language's texts first (the other languages once it is saved)."""
     if request.method == "GET":
         lang = _lang()
-        return _editor(None, {"default_lang": lang, "fields": list(FIELD_NAMES),
+        # A start that passes the checks once its texts are written (the type of organisation wants its
+        # list of types: shown once the operator ticks it and lists them).
+        shown = [name for name in FIELD_NAMES if name != "org_type"]
+        return _editor(None, {"default_lang": lang, "fields": shown,
                               "required": ["name", "email", "organization", "consent"]}, lang)
     slug = request.form.get("slug", "").strip()
     lang = i18n.normalise(request.form.get("default_lang")) or "en"
