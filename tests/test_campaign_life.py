@@ -417,3 +417,13 @@ def test_the_builder_offers_the_pinned_loader_with_the_integrity_of_its_bytes(ap
     assert code.endswith(f'<script async src="http://localhost/embed/v1.js" integrity="{integrity}" '
                          'crossorigin="anonymous"></script>')
     assert 'id="loader-pinned" value="pinned" checked' in page
+
+
+def test_a_closed_campaign_takes_no_new_sites(make_app, tmp_path, inbox):
+    app, site = gardens(make_app, tmp_path)
+    client = app.test_client()
+    sign_in_host(app, client, inbox, site.owner_email)
+    assert 'value="gardens"' in client.get("/host/sites/new").get_data(as_text=True)
+    with app.test_request_context():
+        campaign_actions.close("gardens", ACTOR)
+    assert 'value="gardens"' not in client.get("/host/sites/new").get_data(as_text=True)
