@@ -78,13 +78,19 @@ class CampaignRegistry(Mapping[str, Campaign]):
         with self._lock:
             if not force and time.monotonic() - self._checked < self.every:
                 return False  # another thread looked meanwhile
-            revision = self.store.campaign_revision()
-            self._checked = time.monotonic()
-            if revision == self._revision:
+            try:
+                revision = self.store.campaign_revision()
+                self._checked = time.monotonic()
+                if revision == self._revision:
+                    return False
+                current = self._read()
+            except self.store.Unavailable:
+                # The database is out of reach (a restart, a fail-over): the last copy serves pages meanwhile
+                # (an error page needs a campaign's language too), and the next look comes ``every`` later.
+                self._checked = time.monotonic()
                 return False
             first = self._revision is None
-            self._current = self._read()
-            self._revision = revision
+            self._current, self._revision = current, revision
         if not first:
             self.on_change()
         return not first

@@ -22,7 +22,7 @@ from .. import campaign_actions, i18n
 from ..appstate import state
 from ..campaign_actions import CampaignActionError
 from ..campaign_toml import campaign_texts, export_campaign
-from ..campaigns import (ALWAYS_REQUIRED, CONSENT_TEXTS, FIELD_NAMES, REQUIRED_TEXTS, TEXT_KEYS, Campaign, Problem,
+from ..campaigns import (ALWAYS_REQUIRED, CONSENT_TEXTS, FIELD_NAMES, REQUIRED_TEXTS, TEXT_KEYS, Problem,
                          is_slug)
 from ..forms import LABELS
 from ..moments import MomentError, iso_moment, parse_moment
@@ -124,16 +124,15 @@ def campaigns() -> Response:
 
 
 def _life_action(action: Any, *args: Any) -> Response:
+    """Run one of widget.campaign_actions on the form's ``slug``; back to the list saying what it did, or
+    the list again with the refusal by the campaign's row (400)."""
     slug = request.form.get("slug", "")
     try:
         change = action(slug, *args, current_admin())
     except CampaignActionError as exc:
         return _list_page(400, str(REFUSED.get(exc.code, exc)), slug)
-    return redirect(url_for("admin.campaigns", done=change_name(action) if change.changed else "unchanged"), code=303)
-
-
-def change_name(action: Any) -> str:
-    return f"campaign.{action.__name__}"
+    done = f"campaign.{action.__name__}" if change.changed else "unchanged"
+    return redirect(url_for("admin.campaigns", done=done), code=303)
 
 
 @bp.post("/campaigns/pause")
@@ -215,10 +214,15 @@ def text_label(key: str) -> str:
     return TEXT_KEYS.get(key, key)
 
 
+#: The keys of a campaign's table the editor writes; any other (a key this editor does not know yet) is
+#: kept as it was stored.
+EDITED_KEYS = ("goal", "opens", "closes", "fields", "required", "org_types", "default_lang", "texts")
+
+
 def _spec_from_form(stored: dict[str, Any] | None, lang: str) -> dict[str, Any]:
     """The campaign's table as the form says it, the texts of ``lang`` replaced, the others kept."""
     form = request.form
-    spec: dict[str, Any] = {}
+    spec: dict[str, Any] = {key: value for key, value in (stored or {}).items() if key not in EDITED_KEYS}
     goal = form.get("goal", "").strip()
     if goal:
         spec["goal"] = int(goal) if goal.isascii() and goal.isdigit() else ("auto" if goal.lower() == "auto" else goal)
@@ -294,6 +298,7 @@ def _editor(slug: str | None, spec: dict[str, Any], lang: str, status: int = 200
         more_open=any(name.startswith(("text.help.", "text.label.", "text.org_type.")) for name in errors),
         anchor=anchor, updated_at_text=repr(updated_at) if updated_at is not None else "",
         field_names=FIELD_NAMES, field_labels=FIELD_LABELS, always=ALWAYS_REQUIRED,
+        never_required=[name for name in CONSENT_TEXTS if name not in ALWAYS_REQUIRED],
         without_texts=", ".join(i18n.autonym(code) for code in i18n.LANGUAGES if code not in texts),
         missing=[(i18n.autonym(code), ", ".join(text_label(key) for key in keys)) for code, keys in missing.items() if keys],
         languages=i18n.LANGUAGES, direction=i18n.direction, when=iso_input, admin=current_admin(),
