@@ -159,7 +159,7 @@ def test_the_desk_writes_a_campaign_in_two_languages_whose_widget_works_at_once(
         page.get_by_role("button", name="Save").click()
         page.get_by_role("status").filter(has_text="The campaign is saved").wait_for()
         for lang in ("en", "ar"):
-            for path in ("/admin/campaigns", f"/admin/campaigns/{slug}/edit?texts=fr"):
+            for path in ("/admin/campaigns", "/admin/campaigns/new", f"/admin/campaigns/{slug}/edit?texts=fr"):
                 page.goto(f"{live.url}{path}{'&' if '?' in path else '?'}lang={lang}")
                 no_violations(page, axe_source)
     finally:
