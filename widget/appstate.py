@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # names for annotations only: no import at run time
     from flask_babel import Domain
 
     from .caching import PageCache
+    from .campaign_registry import CampaignRegistry
     from .campaigns import Campaign
     from .mail.sender import OutboxSender
     from .store import Limits
@@ -29,7 +30,8 @@ class PledgeState:
 
     store: Any
     tokens: Tokens
-    campaigns: dict[str, Campaign]
+    #: ``{slug: Campaign}``: the file's and the desk's, each with its life, kept in step with the database.
+    campaigns: CampaignRegistry
     sender: OutboxSender
     send_in_process: bool
     poll_seconds: float

@@ -16,6 +16,7 @@ from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
 from .builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN
 from .caching import PageCache
+from .campaign_registry import CampaignRegistry
 from .campaigns import load_file
 from .cli import pledge
 from .fastpath import PublicReads
@@ -52,8 +53,6 @@ class PledgeWidget:
                              ("PLEDGE_LIST_MODERATION", ("post", "pre"))):
             if cfg[key] not in allowed:
                 raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {cfg[key]!r}")
-        if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in campaigns:
-            raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
         store = open_store(
             cfg["PLEDGE_DATABASE"],
             busy_timeout=cfg["PLEDGE_SQLITE_BUSY_TIMEOUT"],
@@ -64,6 +63,15 @@ class PledgeWidget:
             store.migrate()
         except store.Unavailable as exc:
             raise RuntimeError(f"PLEDGE_DATABASE {redact(cfg['PLEDGE_DATABASE'])} is out of reach: {exc}") from exc
+        pages = PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20)
+        # Campaigns written in the desk and every campaign's life live in the database: each worker keeps
+        # them in step, and forgets its rendered pages when they change.
+        registry = CampaignRegistry(campaigns, store, i18n.LANGUAGES, float(cfg["PLEDGE_CAMPAIGN_REFRESH_SECONDS"]),
+                                    on_change=pages.clear)
+        registry.check_conflicts()
+        registry.refresh(force=True)
+        if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in registry:
+            raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
         store.close()  # this may run before gunicorn forks: no connection may cross the fork
         tokens = Tokens(
             keys=config.secret_keys(app, generate=self.standalone),
@@ -94,13 +102,13 @@ class PledgeWidget:
         app.extensions["pledge"] = PledgeState(
             store=store,
             tokens=tokens,
-            campaigns=campaigns,
+            campaigns=registry,
             sender=sender,
             send_in_process=cfg["PLEDGE_MAIL_IN_PROCESS"],
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
             limits=limits_from_config(cfg),
             command="pledge-widget" if self.standalone else "flask pledge",
-            pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20),
+            pages=pages,
             domain=Domain(translation_directories=[str(translations_dir())]),
         )
         if "babel" not in app.extensions:

@@ -49,6 +49,9 @@ class PublicReads:
                 return None
             path = path[len(self.prefix):]
         pledge = state(self.app)
+        # A campaign changed (paused, closed, edited in the desk)? Then the kept pages are dropped first: one
+        # row read at most every PLEDGE_CAMPAIGN_REFRESH_SECONDS.
+        pledge.campaigns.refresh()
         if path.startswith("/w/"):
             site_key = path[3:]
             if not SITE_KEY.match(site_key):
@@ -63,6 +66,8 @@ class PublicReads:
             return pledge.pages.get(("count", path[len("/api/v1/sites/"):-len("/count")]))
         if path == "/embed.js":
             return pledge.pages.get(("embed",))
+        if path == "/embed/v1.js":
+            return pledge.pages.get(("embed", "v1"))
         if path.startswith("/pledge-static/"):
             filename = path[len("/pledge-static/"):]
             asset = static_asset(filename)
