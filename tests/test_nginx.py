@@ -41,6 +41,8 @@ MAX_AGE = 2  # PLEDGE_CACHE_SECONDS of the service: the stale test waits it out
 SIGN_ON_LIMIT = 2  # sign-ons per minute per client and per gunicorn worker (memory:// counts per process)
 WORKERS = 2
 COLD_VISITORS = 20
+#: The names nginx answers (PLEDGE_SERVER_NAME): the visitors' 127.0.0.1, and a public name they may send.
+SERVER_NAMES = ("127.0.0.1", "pledge.example")
 
 #: Accept-Encoding as browsers send it, and as a client without gzip (a feed reader, curl) does.
 BROWSER = "gzip, deflate, br"
@@ -146,6 +148,7 @@ def front(tmp_path_factory):
             "PLEDGE_RATELIMIT_ENABLED": "true",
             "PLEDGE_RATELIMIT_SIGNON": f"{SIGN_ON_LIMIT} per minute",
             "PLEDGE_CACHE_SECONDS": str(MAX_AGE),
+            "PLEDGE_TRUSTED_HOSTS": ",".join(SERVER_NAMES),  # as nginx's server_name: no PLEDGE_PUBLIC_URL here
         }
     )
     added = subprocess.run(
@@ -157,10 +160,10 @@ def front(tmp_path_factory):
 
     upstream, port = free_port(), free_port()
     rendered = subprocess.run(
-        [ENVSUBST, "${PLEDGE_UPSTREAM} ${PLEDGE_LISTEN} ${PLEDGE_CACHE_DIR}"],
+        [ENVSUBST, "${PLEDGE_UPSTREAM} ${PLEDGE_LISTEN} ${PLEDGE_CACHE_DIR} ${PLEDGE_SERVER_NAME}"],
         input=TEMPLATE.read_text(), capture_output=True, text=True, check=True,
         env={"PLEDGE_UPSTREAM": f"127.0.0.1:{upstream}", "PLEDGE_LISTEN": f"127.0.0.1:{port}",
-             "PLEDGE_CACHE_DIR": str(tmp / "cache")},
+             "PLEDGE_CACHE_DIR": str(tmp / "cache"), "PLEDGE_SERVER_NAME": " ".join(SERVER_NAMES)},
     )
     (tmp / "pledge.conf").write_text(rendered.stdout)
     (tmp / "nginx.conf").write_text(MAIN_CONFIG.format(tmp=tmp, user="user root;" if os.geteuid() == 0 else ""))
@@ -390,3 +393,37 @@ def test_a_page_past_its_max_age_is_answered_at_once_while_the_service_is_busy(f
     while front.fetch(path).cache != "HIT":  # the background update landed
         assert time.monotonic() < deadline, "the entry was never refreshed"
         time.sleep(0.1)
+
+
+def test_a_forged_host_gets_no_answer_from_the_front_and_nginx_hides_its_version(front):
+    """Only server_name's hosts reach the service: any other gets the connection closed (444), a page nginx
+    keeps included, so a link can never be built on it."""
+    assert front.fetch("/embed.js").status == 200
+    for method, path in (("GET", "/host/"), ("POST", "/host/"), ("GET", "/embed.js"), ("POST", f"/w/{front.site_key}"),
+                         ("POST", "/admin/login")):
+        for host in ("attacker.example", "pledge.example.attacker.example"):
+            with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+                front.fetch(path, visitor=9, method=method, data={} if method == "POST" else None, Host=host)
+    assert front.fetch("/host/", visitor=9, Host="pledge.example").status == 200
+    assert front.fetch("/embed.js").headers["Server"] == "nginx"  # no version
+
+
+def test_the_lists_next_link_through_the_front_is_on_the_host_asked_for(front):
+    """The JSON list's absolute `next` link is built on the host nginx checked; the cached copies of each
+    host (nginx's and the service's) keep to their own."""
+    from test_list import sign
+
+    db = open_store(front.database)
+    try:
+        for n in range(51):
+            sign(db, f"front{n:02}", site_key=front.site_key, org_type="research")
+    finally:
+        db.close()
+    path = "/api/v1/campaigns/4p1000/signatories?org_type=research"
+    hosts = [("pledge.example", "http://pledge.example"), (f"127.0.0.1:{front.port}", "http://127.0.0.1")] * 3
+    # nginx's cache first, then (a session cookie passes it by) each worker's own copies, host after host.
+    for cookie in ("", "session=abc"):
+        for host, root in hosts:
+            answer = front.fetch(path, Host=host, Cookie=cookie)
+            assert answer.status == 200, answer.text[:300]
+            assert json.loads(answer.text)["next"].startswith(f"{root}/api/v1/campaigns/4p1000/signatories?"), host

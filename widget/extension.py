@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app, request
 from flask_babel import Babel, Domain
 
 from . import config, i18n, logs
@@ -22,6 +22,7 @@ from .resources import translations_dir
 from .ratelimit import init_rate_limits
 from .store import Limits, open_store, redact
 from .tokens import Tokens
+from .trusted_hosts import LOOPBACK, is_trusted, trusted_hosts
 from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
 
@@ -42,8 +43,12 @@ class PledgeState:
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
     #: Public pages (widget, count) rendered lately, sent again for a few seconds (see widget.caching).
     pages: PageCache = field(default_factory=PageCache)
+    #: The Host names answered (see widget.trusted_hosts); None: any, every link is on PLEDGE_PUBLIC_URL.
+    trusted_hosts: tuple[str, ...] | None = LOOPBACK
     #: Our own gettext domain (our catalogues only), whatever the host app's Flask-Babel reads.
     domain: Domain = field(default_factory=lambda: Domain(translation_directories=[str(translations_dir())]))
+    #: Untrusted hosts already named in the log by this process (each once).
+    refused_hosts: set[str] = field(default_factory=set)
     _sender_pid: int | None = None
     _sender_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -145,7 +150,9 @@ class PledgeWidget:
             limits=limits_from_config(cfg),
             command="pledge-widget" if self.standalone else "flask pledge",
             pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20),
+            trusted_hosts=trusted_hosts(cfg),
         )
+        refuse_untrusted_hosts(app, self.standalone)
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)
         from .cli import pledge
@@ -175,6 +182,7 @@ class PledgeWidget:
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
         logs.install()
         warn_about_orphan_sites(app)
+        warn_without_public_url(app)
 
 
 def exempt_from_host_csrf(app: Flask, blueprint) -> None:
@@ -182,6 +190,47 @@ def exempt_from_host_csrf(app: Flask, blueprint) -> None:
     csrf = app.extensions.get("csrf")
     if csrf is not None and blueprint not in getattr(csrf, "_exempt_blueprints", ()):
         csrf.exempt(blueprint)
+
+
+def refuse_untrusted_hosts(app: Flask, standalone: bool) -> None:
+    """Answer 400 to a request whose ``Host`` is not trusted (see :mod:`widget.trusted_hosts`): every
+    request of the standalone service, only our own routes in a host app (its routes are its business).
+
+    The standalone service also hands ``PLEDGE_TRUSTED_HOSTS`` to Flask's own ``TRUSTED_HOSTS``, so that
+    ``request.host`` itself refuses other hosts wherever it is read.
+    """
+    pledge: PledgeState = app.extensions["pledge"]
+    listed = app.config["PLEDGE_TRUSTED_HOSTS"]
+    if standalone and listed and app.config.get("TRUSTED_HOSTS") is None and not any(
+            name.startswith("[") for name in pledge.trusted_hosts or ()):  # Flask's check matches no IPv6 literal
+        app.config["TRUSTED_HOSTS"] = list(pledge.trusted_hosts or ())
+
+    def check_host() -> None:
+        if not standalone and request.blueprint not in ("pledge", "admin"):
+            return
+        if not is_trusted(request.host, pledge.trusted_hosts):
+            if len(pledge.refused_hosts) < 100 and request.host not in pledge.refused_hosts:
+                pledge.refused_hosts.add(request.host)  # said once per host and process, not at every request
+                logging.getLogger("widget").warning(
+                    "refused a request for the host %r (400): links built on it would lead elsewhere; name the "
+                    "service's hosts in PLEDGE_TRUSTED_HOSTS, or set PLEDGE_PUBLIC_URL", request.host)
+            abort(400)
+
+    # First of all hooks: a request for a host of nobody's counts against no limit and touches nothing.
+    app.before_request_funcs.setdefault(None, []).insert(0, check_host)
+
+
+def warn_without_public_url(app: Flask) -> None:
+    """Under gunicorn (production), say at start-up that PLEDGE_PUBLIC_URL is missing: links in e-mails
+    then depend on the host each request names, and only trusted hosts are answered."""
+    if app.config["PLEDGE_PUBLIC_URL"] or not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return
+    hosts = app.extensions["pledge"].trusted_hosts
+    logging.getLogger("widget").warning(
+        "PLEDGE_PUBLIC_URL is not set: links in e-mails are built on the host each request names, so only %s "
+        "are answered (any other host gets 400). Set PLEDGE_PUBLIC_URL to the address people reach the service "
+        "at, e.g. https://pledge.example.org (see docs/deploy.md).",
+        ", ".join(hosts or ()) if hosts != LOOPBACK else "the loopback names " + ", ".join(LOOPBACK))
 
 
 def warn_about_orphan_sites(app: Flask) -> list[str]:

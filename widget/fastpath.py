@@ -13,11 +13,14 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from flask import Flask
+from werkzeug.sansio.utils import get_current_url
+from werkzeug.wsgi import get_host
 
 from .assets import static_asset
 from .caching import Page, choose_coding
 from .extension import state
 from .hosts import seen_is_due
+from .trusted_hosts import is_trusted
 from .views.common import DEFAULT_CSP
 from .views.widget import QUERY, SITE_KEY, widget_key
 
@@ -32,6 +35,7 @@ class PublicReads:
         self.wsgi_app = wsgi_app
         self.prefix = app.config["PLEDGE_URL_PREFIX"] or ""
         self.seen_interval = app.config["PLEDGE_SEEN_INTERVAL"]
+        self.hosts: dict[str, bool] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -50,12 +54,16 @@ class PublicReads:
                 return None
             path = path[len(self.prefix):]
         pledge = state(self.app)
+        host = get_host(environ)
+        if not self.trusted(host, pledge.trusted_hosts):
+            return None  # the app answers 400
         if path.startswith("/w/"):
             site_key = path[3:]
             if not SITE_KEY.match(site_key):
                 return None
             query = self.query(environ)
-            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", "")))
+            own = get_current_url(environ["wsgi.url_scheme"], host).rstrip("/")  # as request.host_url
+            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own))
             if page is not None and self.to_record(pledge, page, query.get("origin")):
                 return None  # the app records where the widget was seen, then serves the page
             return page
@@ -69,6 +77,15 @@ class PublicReads:
             versioned = asset is not None and self.query(environ, ("v",)).get("v") == asset.version
             return pledge.pages.get(("static", filename, versioned))
         return None
+
+    def trusted(self, host: str, trusted: tuple[str, ...] | None) -> bool:
+        """:func:`widget.trusted_hosts.is_trusted`, remembered for the few hosts a service is asked on."""
+        known = self.hosts.get(host)
+        if known is None:
+            if len(self.hosts) >= 64:  # a stranger's stream of made-up hosts: start again
+                self.hosts.clear()
+            known = self.hosts[host] = is_trusted(host, trusted)
+        return known
 
     @staticmethod
     def query(environ: dict[str, Any], names: Iterable[str] = QUERY) -> dict[str, str]:

@@ -16,6 +16,7 @@ from wtforms import EmailField
 from wtforms.validators import DataRequired, Email, Length
 
 from .. import export, hosts
+from ..abuse import no_sooner_than
 from ..extension import state
 from ..i18n import speaking
 from ..text import clean_text
@@ -23,6 +24,9 @@ from ..tokens import TokenExpired, TokenInvalid
 from . import blueprint
 from .common import current_language
 from .host_access import SESSION_KEY, check_csrf, host_page, own_site, signed_in_host
+
+#: The sign-in answer comes no sooner than this (seconds), host or not: its timing tells nothing (as the desk's).
+ANSWER_SECONDS = 0.5
 
 
 class HostLoginForm(FlaskForm):
@@ -50,8 +54,9 @@ def host() -> Response:
     if request.method == "POST":
         if not form.validate():
             return host_page("host_login.html", 400, form=form, signup=signup)
-        hosts.send_sign_in_link(form.email.data, current_language())
-        # The same answer whether or not the address is a host.
+        # The same answer in the same time whether or not the address is a host (or may become one).
+        with no_sooner_than(ANSWER_SECONDS):
+            hosts.send_sign_in_link(form.email.data, current_language())
         return host_page("host_login_sent.html", signup=signup)
     return host_page("host_login.html", form=form, signup=signup, done=request.args.get("done"))
 
@@ -65,6 +70,9 @@ def host_login(token: str) -> Response:
         return host_page("host_login_invalid.html", 400)
     if request.method == "GET":  # a mail scanner's visit must not use up the link
         return host_page("host_login_confirm.html", token=token)
+    # The button of the page above, in this browser: another site's form must not sign its visitor into an
+    # account of its choosing (login CSRF), whose sites the visitor would then add.
+    check_csrf()
     session_id = hosts.sign_in(login_id, current_language()) if isinstance(login_id, str) else None
     if session_id is None:
         return host_page("host_login_invalid.html", 400)

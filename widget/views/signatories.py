@@ -19,7 +19,7 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..extension import state
 from ..store.listing import CURSOR, Cursor, Entry, Filters, clean
-from ..urls import public_url
+from ..urls import links_base, public_url
 from . import blueprint
 from .api import json_error
 from .common import current_language, private_page, render_page
@@ -145,7 +145,8 @@ def api_signatories(campaign: str) -> Response:
         response.headers["Access-Control-Allow-Origin"] = "*"
         return response
 
-    return _kept(("api-signatories", found.slug, *query.key()), render)
+    # The "next" link is absolute: its copy is one per host it was built on.
+    return _kept(("api-signatories", links_base(), found.slug, *query.key()), render)
 
 
 # -- leaving the list, from the link of the confirmation mail ----------------------------------

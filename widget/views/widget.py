@@ -52,8 +52,13 @@ def host_origin(site: Site) -> str | None:
     The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``.
     """
     origin = request.args.get("origin", "")
-    own = request.host_url.rstrip("/")
-    return origin if origin in site.origins or origin == own else None
+    return origin if origin in site.origins or origin == own_origin() else None
+
+
+def own_origin() -> str:
+    """This request's own origin: the parent of the widget on our own pages (the front page's demo, the
+    snippet builder's preview), on whichever host they were asked for."""
+    return request.host_url.rstrip("/")
 
 
 def widget_theme(value: str | None) -> str:
@@ -135,10 +140,11 @@ def widget(site_key: str) -> Response:
                  page=page_address(request.form.get("page"), site))
 
 
-def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tuple:
+def widget_key(site_key: str, query: dict[str, str], accept_language: str, own: str = "") -> tuple:
     """The page cache's key of a widget page (also computed by :mod:`widget.fastpath`). The loader nearly
     always says the language (``?hl=``, the host page's): then the visitor's Accept-Language changes
-    nothing, and one copy serves everyone, here and in every proxy."""
+    nothing, and one copy serves everyone, here and in every proxy. ``own``: this service's origin as the
+    request sees it (:func:`own_origin`), on which the page's parent origin depends."""
     by_query = i18n.pick(query.get("lang"), query.get("hl"))
     # One key per page that differs: a value the page ignores (an unknown mode, "min=007" for "min=7")
     # makes no copy of its own, whatever order the query comes in (the links in a page follow the query
@@ -153,6 +159,8 @@ def widget_key(site_key: str, query: dict[str, str], accept_language: str) -> tu
         # Only the list mode reads the scope: any other mode makes no copy of its own for it.
         "scope": list_scope(query.get("scope")) if widget_mode(query.get("mode")) == "list" else None,
         "origin": query.get("origin", "")[:300] or None,
+        # Our own front page's origin is the parent only for a request on that host (see host_origin).
+        "own": bool(query.get("origin")) and query.get("origin") == own,
     }
     defaults = {"mode": widget_mode(None), "theme": widget_theme(None), "min": min_count(None), "scope": list_scope(None)}
     return ("widget", site_key, "" if by_query else accept_language,
@@ -165,7 +173,7 @@ def _widget_page(site_key: str) -> Response:
     compressed once, and a 304 for a client that holds it."""
     pledge = state()
     query = {k: v for k, v in request.args.items() if k in QUERY}
-    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""))
+    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""), own_origin())
     page = pledge.pages.get(key)
     if page is None:
         site, campaign = find_site(site_key)
