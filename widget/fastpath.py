@@ -35,7 +35,7 @@ class PublicReads:
         self.wsgi_app = wsgi_app
         self.prefix = app.config["PLEDGE_URL_PREFIX"] or ""
         self.seen_interval = app.config["PLEDGE_SEEN_INTERVAL"]
-        self.hosts: dict[str, bool] = {}
+        self.hosts: dict[tuple[str | None, ...], str] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -54,15 +54,14 @@ class PublicReads:
                 return None
             path = path[len(self.prefix):]
         pledge = state(self.app)
-        host = get_host(environ)
-        if not self.trusted(host, pledge.trusted_hosts):
-            return None  # the app answers 400
+        own = self.own_origin(environ, pledge.trusted_hosts)
+        if own is None:
+            return None  # a host of nobody's: the app answers 400
         if path.startswith("/w/"):
             site_key = path[3:]
             if not SITE_KEY.match(site_key):
                 return None
             query = self.query(environ)
-            own = get_current_url(environ["wsgi.url_scheme"], host).rstrip("/")  # as request.host_url
             page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own))
             if page is not None and self.to_record(pledge, page, query.get("origin")):
                 return None  # the app records where the widget was seen, then serves the page
@@ -78,14 +77,19 @@ class PublicReads:
             return pledge.pages.get(("static", filename, versioned))
         return None
 
-    def trusted(self, host: str, trusted: tuple[str, ...] | None) -> bool:
-        """:func:`widget.trusted_hosts.is_trusted`, remembered for the few hosts a service is asked on."""
-        known = self.hosts.get(host)
+    def own_origin(self, environ: dict[str, Any], trusted: tuple[str, ...] | None) -> str | None:
+        """This request's own origin, as ``request.host_url`` gives it (see :func:`widget.views.widget.own_origin`),
+        or None when its host is not trusted (:func:`widget.trusted_hosts.is_trusted`). Remembered for the few
+        hosts a service is asked on: working it out costs as much as the rest of a kept page."""
+        asked = (environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+                 environ.get("SERVER_PORT"))
+        known = self.hosts.get(asked)
         if known is None:
             if len(self.hosts) >= 64:  # a stranger's stream of made-up hosts: start again
                 self.hosts.clear()
-            known = self.hosts[host] = is_trusted(host, trusted)
-        return known
+            host = get_host(environ)
+            known = self.hosts[asked] = get_current_url(asked[0], host).rstrip("/") if is_trusted(host, trusted) else ""
+        return known or None
 
     @staticmethod
     def query(environ: dict[str, Any], names: Iterable[str] = QUERY) -> dict[str, str]:
