@@ -54,10 +54,12 @@ def host() -> Response:
     if request.method == "POST":
         if not form.validate():
             return host_page("host_login.html", 400, form=form, signup=signup)
-        # The same answer in the same time whether or not the address is a host (or may become one).
+        # The same answer in the same time whether or not the address is a host (or may become one): made
+        # before the wait, so that nothing left to do after it depends on the address.
         with no_sooner_than(ANSWER_SECONDS):
             hosts.send_sign_in_link(form.email.data, current_language())
-        return host_page("host_login_sent.html", signup=signup)
+            answer = host_page("host_login_sent.html", signup=signup)
+        return answer
     return host_page("host_login.html", form=form, signup=signup, done=request.args.get("done"))
 
 
