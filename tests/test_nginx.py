@@ -4,7 +4,8 @@ template rendered by envsubst, the service behind it with PLEDGE_PROXY_FIX=1.
 Public reads are answered from nginx's cache (each language and each coding its own copy, gzipped
 once by the service, not again per hit); private pages and POSTs never are; a sign-on through nginx
 works end to end; a client cannot choose its rate-limit identity with a forged X-Forwarded-For; a page
-past its max-age is answered at once from the stale copy while the service is busy.
+past its max-age is answered at once from the stale copy while the service is busy; a request for a host
+other than server_name's gets no answer, and absolute links are on the host nginx checked.
 
 Every visitor here connects from an address of its own on the loopback network (127.0.0.N), so that
 each test has its own rate-limit identity, as real visitors do.

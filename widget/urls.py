@@ -6,6 +6,7 @@ They are built on ``PLEDGE_PUBLIC_URL`` when it is set, else on the request's sc
 from __future__ import annotations
 
 from typing import Any
+
 from flask import current_app, request, url_for
 
 
