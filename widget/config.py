@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_SMTP_TIMEOUT": 60.0,  # seconds to wait for each answer of the SMTP server (DATA may be slow)
     "PLEDGE_MAIL_FROM": "pledge@localhost",
     "PLEDGE_PUBLIC_URL": None,  # taken from the request
+    # Without PLEDGE_PUBLIC_URL, the only Host names answered (comma-separated; Flask's TRUSTED_HOSTS): links in
+    # e-mails are built on the request's host. Unset: the loopback names (see widget.trusted_hosts).
+    "PLEDGE_TRUSTED_HOSTS": None,
     "PLEDGE_URL_PREFIX": "",
     "PLEDGE_CAMPAIGNS_FILE": None,  # the built-in 4p1000 campaign only
     # How often each worker looks whether a campaign changed (written in the desk, paused, closed,

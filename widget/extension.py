@@ -4,9 +4,10 @@ fast path). It is the top of the house: nothing in the package imports it back (
 from __future__ import annotations
 
 import logging
+import os
 import time
 
-from flask import Flask
+from flask import Flask, abort, current_app, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -27,6 +28,7 @@ from .ratelimit import init_rate_limits
 from .resources import translations_dir
 from .store import open_store, redact
 from .tokens import Tokens
+from .trusted_hosts import LOOPBACK, is_trusted, trusted_hosts
 from .views import blueprint
 from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
@@ -110,7 +112,9 @@ class PledgeWidget:
             command="pledge-widget" if self.standalone else "flask pledge",
             pages=pages,
             domain=Domain(translation_directories=[str(translations_dir())]),
+            trusted_hosts=trusted_hosts(cfg),
         )
+        refuse_untrusted_hosts(app, self.standalone)
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)
         prefix = (cfg["PLEDGE_URL_PREFIX"] or "").rstrip("/")
@@ -135,6 +139,7 @@ class PledgeWidget:
             app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
         logs.install(app)
         warn_about_orphan_sites(app)
+        warn_without_public_url(app)
 
 
 def exempt_from_host_csrf(app: Flask, blueprints: tuple) -> None:
@@ -143,6 +148,47 @@ def exempt_from_host_csrf(app: Flask, blueprints: tuple) -> None:
     for bp in blueprints if csrf is not None else ():
         if bp not in getattr(csrf, "_exempt_blueprints", ()):
             csrf.exempt(bp)
+
+
+def refuse_untrusted_hosts(app: Flask, standalone: bool) -> None:
+    """Answer 400 to a request whose ``Host`` is not trusted (see :mod:`widget.trusted_hosts`): every
+    request of the standalone service, only our own routes in a host app (its routes are its business).
+
+    The standalone service also hands ``PLEDGE_TRUSTED_HOSTS`` to Flask's own ``TRUSTED_HOSTS``, so that
+    ``request.host`` itself refuses other hosts wherever it is read.
+    """
+    pledge: PledgeState = app.extensions["pledge"]
+    listed = app.config["PLEDGE_TRUSTED_HOSTS"]
+    if standalone and listed and app.config.get("TRUSTED_HOSTS") is None and not any(
+            name.startswith("[") for name in pledge.trusted_hosts or ()):  # Flask's check matches no IPv6 literal
+        app.config["TRUSTED_HOSTS"] = list(pledge.trusted_hosts or ())
+
+    def check_host() -> None:
+        if not standalone and request.blueprint not in ("pledge", "host", "admin"):
+            return
+        if not is_trusted(request.host, pledge.trusted_hosts):
+            if len(pledge.refused_hosts) < 100 and request.host not in pledge.refused_hosts:
+                pledge.refused_hosts.add(request.host)  # said once per host and process, not at every request
+                logging.getLogger("widget").warning(
+                    "refused a request for the host %r (400): links built on it would lead elsewhere; name the "
+                    "service's hosts in PLEDGE_TRUSTED_HOSTS, or set PLEDGE_PUBLIC_URL", request.host)
+            abort(400)
+
+    # First of all hooks: a request for a host of nobody's counts against no limit and touches nothing.
+    app.before_request_funcs.setdefault(None, []).insert(0, check_host)
+
+
+def warn_without_public_url(app: Flask) -> None:
+    """Under gunicorn (production), say at start-up that PLEDGE_PUBLIC_URL is missing: links in e-mails
+    then depend on the host each request names, and only trusted hosts are answered."""
+    if app.config["PLEDGE_PUBLIC_URL"] or not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return
+    hosts = app.extensions["pledge"].trusted_hosts
+    logging.getLogger("widget").warning(
+        "PLEDGE_PUBLIC_URL is not set: links in e-mails are built on the host each request names, so only %s "
+        "are answered (any other host gets 400). Set PLEDGE_PUBLIC_URL to the address people reach the service "
+        "at, e.g. https://pledge.example.org (see docs/deploy.md).",
+        ", ".join(hosts or ()) if hosts != LOOPBACK else "the loopback names " + ", ".join(LOOPBACK))
 
 
 def warn_about_orphan_sites(app: Flask) -> list[str]:
