@@ -185,12 +185,13 @@ def test_a_misspelt_campaigns_table_is_reported_as_such(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("goal, shown", [('"500"', "a string"), ("true", "true"), ("2.5", "2.5"), ("0", "0"),
+@pytest.mark.parametrize("goal, shown", [('"500"', "'500'"), ("true", "true"), ("2.5", "2.5"), ("0", "0"),
                                          ("-5", "-5"), ("[500]", "a list holding 500")])
 def test_goal_must_be_a_positive_whole_number(tmp_path, goal, shown):
     text = f'[campaigns.school-gardens]\ngoal = {goal}\nfields = ["name", "email", "consent"]\n' + ENGLISH
     assert problems(tmp_path, text) == [
-        f"campaigns.toml, line 2: campaign 'school-gardens': 'goal' must be a positive whole number, not {shown}"
+        f"campaigns.toml, line 2: campaign 'school-gardens': 'goal' must be a positive whole number or \"auto\", "
+        f"not {shown}"
     ]
 
 
@@ -267,7 +268,7 @@ required = ["name", "goal"]
 title = "Other"
 """
     assert problems(tmp_path, text) == [
-        "campaigns.toml, line 2: campaign 'school-gardens': 'goal' must be a positive whole number, not a string",
+        "campaigns.toml, line 2: campaign 'school-gardens': 'goal' must be a positive whole number or \"auto\", not '500'",
         "campaigns.toml, line 3: campaign 'school-gardens': unknown key 'requried' (did you mean 'required'?)",
         "campaigns.toml, line 4: campaign 'school-gardens': unknown field 'emial' in 'fields' (did you mean 'email'?)",
         "campaigns.toml, line 5: campaign 'school-gardens': 'consent_version' must be a string, not the date/time "

@@ -157,7 +157,7 @@ def test_four_gunicorn_workers_on_one_database_lose_and_miscount_nothing(tmp_pat
             status, body = request(f"{base}/api/v1/sites/{key}/count")
             assert status == 200
             assert json.loads(body) | {"goal": None} == {
-                "campaign": "4p1000", "site": per_site[key], "total": confirmed, "goal": None
+                "campaign": "4p1000", "site": per_site[key], "total": confirmed, "goal": None, "status": "open", "closes": None
             }
 
         requests = SIGN_ONS + len(jobs)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from conftest import deliver, post_sign_on
-from test_host import CSRF, CSRF_VALUE, LOGIN_LINK, ask_for_link, confirmed, sign_in
+from test_host import CSRF, CSRF_VALUE, LOGIN_LINK, ask_for_link, confirmed, press_sign_in, sign_in
 
 from widget import state
 
@@ -20,7 +20,7 @@ def sign_up(app, client, inbox, email: str) -> None:
     ask_for_link(client, email)
     deliver(app)
     [url] = LOGIN_LINK.findall(inbox.wait_for(email.lower())[-1].get_body(("plain",)).get_content())
-    assert client.post("/" + url.split("/", 3)[3]).status_code == 303
+    assert press_sign_in(client, "/" + url.split("/", 3)[3]).status_code == 303
 
 
 def add_site(client, name="École des Sols", origins="https://ecole.example\nHTTPS://www.École.example:443/",
@@ -116,15 +116,14 @@ def test_the_session_cookie_is_httponly_lax_and_secure_over_https(app, site, inb
     [url] = LOGIN_LINK.findall(inbox.wait_for("webmaster@lycee.example")[-1].get_body(("plain",)).get_content())
     path = "/" + url.split("/", 3)[3]
     secure = app.test_client()
-    secure.get(path, base_url="https://localhost")
-    response = secure.post(path, base_url="https://localhost")
+    response = press_sign_in(secure, path, base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     plain = app.test_client()
     ask_for_link(plain, "webmaster@lycee.example")
     deliver(app)
     [url] = LOGIN_LINK.findall(inbox.wait_for("webmaster@lycee.example", 2)[-1].get_body(("plain",)).get_content())
-    assert "Secure" not in plain.post("/" + url.split("/", 3)[3]).headers["Set-Cookie"]
+    assert "Secure" not in press_sign_in(plain, "/" + url.split("/", 3)[3]).headers["Set-Cookie"]
 
 
 HOST_URLS = [("GET", "/host/sites/{key}"), ("GET", "/host/sites/{key}/edit"), ("POST", "/host/sites/{key}/edit"),
@@ -256,7 +255,7 @@ def test_a_host_stays_signed_in_for_the_session_days(make_app, site, inbox):
     [url] = LOGIN_LINK.findall(inbox.wait_for("webmaster@lycee.example")[-1].get_body(("plain",)).get_content())
     text = inbox.wait_for("webmaster@lycee.example")[-1].get_body(("plain",)).get_content()
     assert "within 15 minutes" in text  # what the mail says is what the link does
-    cookie = client.post("/" + url.split("/", 3)[3]).headers["Set-Cookie"]
+    cookie = press_sign_in(client, "/" + url.split("/", 3)[3]).headers["Set-Cookie"]
     assert "Expires=" in cookie  # not a cookie that dies with the browser
 
 

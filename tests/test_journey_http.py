@@ -29,7 +29,7 @@ def test_sign_on_confirm_and_count(app, client, site, inbox):
     # A mail scanner opening the link confirms nothing.
     page = client.get(path_of(confirm_url))
     assert page.status_code == 200 and "Confirm my signature" in page.get_data(as_text=True)
-    assert client.get(f"/api/v1/sites/{site.key}/count").json == {"campaign": "4p1000", "site": 0, "total": 0, "goal": 100000}
+    assert client.get(f"/api/v1/sites/{site.key}/count").json == {"campaign": "4p1000", "site": 0, "total": 0, "goal": 100000, "status": "open", "closes": None}
 
     done = client.post(path_of(confirm_url))
     assert "your signature is confirmed" in done.get_data(as_text=True)
@@ -37,7 +37,7 @@ def test_sign_on_confirm_and_count(app, client, site, inbox):
 
     again = client.post(path_of(confirm_url))
     assert "Already confirmed" in again.get_data(as_text=True)
-    assert client.get(f"/api/v1/sites/{site.key}/count").json == {"campaign": "4p1000", "site": 1, "total": 1, "goal": 100000}
+    assert client.get(f"/api/v1/sites/{site.key}/count").json == {"campaign": "4p1000", "site": 1, "total": 1, "goal": 100000, "status": "open", "closes": None}
     assert state(app).store.recount() == []
 
 
@@ -140,7 +140,7 @@ def test_one_address_signs_a_campaign_once_and_keeps_its_first_site(app, client,
 def test_count_api_is_public_and_clear_about_unknown_sites(client, site):
     response = client.get(f"/api/v1/sites/{site.key}/count")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert response.json == {"campaign": "4p1000", "site": 0, "total": 0, "goal": 100000}
+    assert response.json == {"campaign": "4p1000", "site": 0, "total": 0, "goal": 100000, "status": "open", "closes": None}
     missing = client.get("/api/v1/sites/no-such-site/count")
     assert missing.status_code == 404
     assert missing.headers["Access-Control-Allow-Origin"] == "*"

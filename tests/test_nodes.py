@@ -177,7 +177,7 @@ def test_two_nodes_and_two_mail_workers_on_postgresql_and_redis_count_and_mail_e
                 status, body = request(f"{base}/api/v1/sites/{key}/count")
                 assert status == 200
                 assert json.loads(body) | {"goal": None} == {
-                    "campaign": "4p1000", "site": per_site[key], "total": confirmed, "goal": None
+                    "campaign": "4p1000", "site": per_site[key], "total": confirmed, "goal": None, "status": "open", "closes": None
                 }
 
         # Every mail the outbox holds as sent arrived once, and nothing else arrived.

@@ -71,7 +71,7 @@ def test_security_headers_on_every_response(app, client, site):
         assert "default-src 'none'" in headers["Content-Security-Policy"], path
         assert headers["Referrer-Policy"] in ("strict-origin-when-cross-origin", "no-referrer"), path
         assert "Strict-Transport-Security" not in headers  # plain HTTP: HSTS would mean nothing
-    secure = client.get(f"/w/{site.key}", base_url="https://pledge.example")
+    secure = client.get(f"/w/{site.key}", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
     assert client.get("/confirm/x").headers["Referrer-Policy"] == "no-referrer"
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Any, Mapping
+from contextlib import contextmanager
+from typing import Any, Iterator, Mapping
 
 from .store import Limits
 
@@ -41,3 +42,12 @@ def client_hash(secret: str, address: str | None) -> str | None:
     if not address:
         return None
     return hmac.new(secret.encode(), address.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@contextmanager
+def no_sooner_than(seconds: float) -> Iterator[None]:
+    """Run the block, then wait until ``seconds`` have passed since it started: an answer that takes the
+    same time whatever the block did (mail a known address, or nothing for a stranger)."""
+    started = time.monotonic()
+    yield
+    time.sleep(max(0.0, seconds - (time.monotonic() - started)))

@@ -13,10 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from .trusted_hosts import LOOPBACK
+
 if TYPE_CHECKING:  # names for annotations only: no import at run time
     from flask_babel import Domain
 
     from .caching import PageCache
+    from .campaign_registry import CampaignRegistry
     from .campaigns import Campaign
     from .mail.sender import OutboxSender
     from .store import Limits
@@ -29,7 +32,8 @@ class PledgeState:
 
     store: Any
     tokens: Tokens
-    campaigns: dict[str, Campaign]
+    #: ``{slug: Campaign}``: the file's and the desk's, each with its life, kept in step with the database.
+    campaigns: CampaignRegistry
     sender: OutboxSender
     send_in_process: bool
     poll_seconds: float
@@ -40,6 +44,10 @@ class PledgeState:
     domain: Domain
     #: The command line people type: ``pledge-widget`` for the standalone service, else ``flask pledge``.
     command: str = "flask pledge"
+    #: The Host names answered (see widget.trusted_hosts); None: any, every link is on PLEDGE_PUBLIC_URL.
+    trusted_hosts: tuple[str, ...] | None = LOOPBACK
+    #: Untrusted hosts already named in the log by this process (each once).
+    refused_hosts: set[str] = field(default_factory=set)
     #: When this process last recorded each (site, origin) as seen, so that widget views cost no write.
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
     _sender_pid: int | None = None

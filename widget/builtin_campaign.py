@@ -68,4 +68,5 @@ CAMPAIGN = Campaign(
     consent_version="4p1000-declaration-2026-11",
     texts={"en": TEXTS},
     translate=gettext,
+    source="builtin",
 )

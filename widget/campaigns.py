@@ -1,8 +1,10 @@
-"""Campaigns: what is signed, which fields are asked, the goal, and the texts in each language.
+"""Campaigns: what is signed, which fields are asked, the goal, when signing opens and closes, and the
+texts in each language.
 
 The built-in ``4p1000`` campaign keeps its texts in the gettext catalogues (see
 :mod:`widget.builtin_campaign`); campaigns from ``PLEDGE_CAMPAIGNS_FILE`` carry their texts per
-language in the TOML file itself.
+language in the TOML file itself; campaigns written in the operator's desk are the same tables, kept in
+the database and checked by the same rules (:func:`check_spec`).
 """
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ import difflib
 import json
 import re
 import sys
+import time
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -18,6 +22,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 
 from .i18n import LANGUAGES
+from .moments import MomentError, parse_moment, utc
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,11 +49,30 @@ ALWAYS_REQUIRED = frozenset({"email", "consent"})
 DEFAULT_REQUIRED = ("name", "email", "consent")
 #: Text keys every campaign provides in its default language.
 REQUIRED_TEXTS = ("title", "declaration", "consent")
+#: Texts people agree to: changing one of them in the desk makes a new ``consent_version`` (the sign-ons
+#: made before keep the version they agreed to).
+CONSENT_TEXTS = ("consent", "contact_consent")
+#: A campaign's statuses: before ``opens``, signing, paused by the operator, and after ``closes`` (or
+#: closed by the operator).
+STATUSES = ("upcoming", "open", "paused", "closed")
+#: The widget counts down the days to ``closes`` during this last stretch.
+COUNTDOWN_SECONDS = 7 * 86400
 
 
 class CampaignError(ValueError):
     """A campaigns file is malformed; the message lists every problem, one per line, each with the
     campaign, the key and the line of the file it is about."""
+
+
+def auto_goal(total: int) -> int:
+    """``goal = "auto"``: the first round step above ``total`` (100, 250, 500, 1,000, 2,500, 5,000,
+    10,000, 25,000...): never a goal already reached."""
+    scale = 100
+    while True:
+        for step in (1, 2.5, 5):
+            if int(scale * step) > total:
+                return int(scale * step)
+        scale *= 10
 
 
 @dataclass(frozen=True)
@@ -67,6 +91,17 @@ class Campaign:
     texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: Turns a msgid into the current language (gettext) for campaigns whose texts live in catalogues.
     translate: Callable[[str], str] | None = None
+    #: When signing opens and closes (seconds since the epoch); None: open from the start, never closes.
+    #: ``closes`` is the one in force: the operator's ``campaign extend`` replaces the written one.
+    opens: float | None = None
+    closes: float | None = None
+    #: ``goal = "auto"``: the goal shown is the next round step above the count (:func:`auto_goal`).
+    auto_goal: bool = False
+    #: Where it is written: ``builtin``, ``file`` (PLEDGE_CAMPAIGNS_FILE) or ``desk`` (the database).
+    source: str = "file"
+    #: The operator's hand on its life (kept in the database for every campaign): paused since, closed at.
+    paused_at: float | None = None
+    closed_at: float | None = None
 
     def text(self, key: str, default: str = "") -> str:
         """The text ``key`` in the current request's language, else in the campaign's default language."""
@@ -100,6 +135,49 @@ class Campaign:
     def is_required(self, name: str) -> bool:
         return name in self.required
 
+    def goal_for(self, total: int) -> int | None:
+        """The goal shown beside ``total``: the written one, the next round step (``auto``), or None."""
+        return auto_goal(total) if self.auto_goal else self.goal
+
+    def status(self, now: float | None = None) -> str:
+        """One of :data:`STATUSES` at ``now`` (default: this moment), from the clock and the operator's hand."""
+        now = time.time() if now is None else now
+        if self.ended_at(now) is not None:
+            return "closed"
+        if self.paused_at is not None:
+            return "paused"
+        if self.opens is not None and now < self.opens:
+            return "upcoming"
+        return "open"
+
+    def ended_at(self, now: float | None = None) -> float | None:
+        """When signing ended (closed by the operator, or ``closes`` passed), or None while it has not."""
+        now = time.time() if now is None else now
+        ends = [moment for moment in (self.closed_at, self.closes) if moment is not None and moment <= now]
+        return min(ends) if ends else None
+
+    def days_left(self, now: float | None = None) -> int | None:
+        """Whole UTC days to ``closes`` (0: it closes today) while the campaign is open and closes within
+        :data:`COUNTDOWN_SECONDS`; else None."""
+        now = time.time() if now is None else now
+        if self.closes is None or self.status(now) != "open" or self.closes - now > COUNTDOWN_SECONDS:
+            return None
+        return (utc(self.closes).date() - utc(now).date()).days
+
+    def next_change(self, now: float | None = None) -> float | None:
+        """The next moment the clock alone changes what the widget shows (it opens, it closes, the countdown
+        starts or moves to the next day), or None: pages may be kept until then, not longer."""
+        now = time.time() if now is None else now
+        moments = [m for m in (self.opens, self.closes) if m is not None and m > now]
+        if self.closes is not None and self.closes > now:
+            countdown = self.closes - COUNTDOWN_SECONDS
+            if countdown > now:
+                moments.append(countdown)
+            else:
+                moments.append(datetime.combine(utc(now).date() + timedelta(days=1), datetime.min.time(),
+                                                tzinfo=utc(now).tzinfo).timestamp())
+        return min(moments) if moments else None
+
     @property
     def available_languages(self) -> tuple[str, ...]:
         """The languages a visitor is offered: those the campaign has texts in (the built-in
@@ -122,6 +200,10 @@ class ValueType:
     #: For lists whose items come from a closed set: that set, and what one item is called.
     choices: tuple[str, ...] | None = None
     noun: str = "value"
+    #: Messages name a wrong string by its text ("not 'next spring'"), not as "a string".
+    quote_strings: bool = False
+    #: How a message names a wrong value, when not as usual.
+    describe: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +230,20 @@ STRING_OR_INT = ValueType("a string", lambda v: isinstance(v, str) or _is_int(v)
 POSITIVE_INT = ValueType("a positive whole number", lambda v: _is_int(v) and v > 0)
 STRINGS = ValueType("a list of strings", _is_list_of_strings)
 FIELD_LIST = ValueType("a list of field names", _is_list_of_strings, choices=FIELD_NAMES, noun="field")
+GOAL = ValueType('a positive whole number or "auto"', lambda v: (_is_int(v) and v > 0) or v == "auto",
+                 quote_strings=True)
+
+
+def _is_moment(value: Any) -> bool:
+    try:
+        parse_moment(value)
+    except MomentError:
+        return False
+    return True
+
+
+MOMENT = ValueType("an ISO 8601 date and time in UTC, such as 2027-03-01T09:00:00Z", _is_moment,
+                   describe=lambda value: _describe_moment(value))
 
 #: The top level of the file.
 FILE_KEYS: Mapping[str, Key] = {
@@ -155,7 +251,10 @@ FILE_KEYS: Mapping[str, Key] = {
 }
 #: The keys of one ``[campaigns.<slug>]`` table.
 CAMPAIGN_KEYS: Mapping[str, Key] = {
-    "goal": Key(POSITIVE_INT, "the number of sign-ons aimed at; shows a progress bar (default: none)"),
+    "goal": Key(GOAL, "the number of sign-ons aimed at, or \"auto\" for the next round step above the count; "
+                      "shows a progress bar (default: none)"),
+    "opens": Key(MOMENT, "when signing opens (default: at once)"),
+    "closes": Key(MOMENT, "when signing closes; after it the widget shows the final count (default: never)"),
     "default_lang": Key(STRING, "the language whose texts stand in for missing ones "
                                 "(default: the first texts table)"),
     "consent_version": Key(STRING_OR_INT, "recorded with every consent; change it when the consent text "
@@ -180,7 +279,7 @@ TEXT_KEYS: Mapping[str, str] = {
 }
 
 
-def _text_names(org_types: list[str]) -> tuple[str, ...]:
+def text_names(org_types: Sequence[str]) -> tuple[str, ...]:
     """Every text key a campaign with these org_types may use, the patterns spelt out."""
     names: list[str] = []
     for key in TEXT_KEYS:
@@ -216,16 +315,19 @@ def load_file(path: str | Path, known_languages: tuple[str, ...]) -> dict[str, C
     problems = _Checker(str(path), _Lines(text), known_languages).check(data)
     if problems:
         raise CampaignError("\n".join(problems))
-    return {slug: _campaign_from_toml(slug, spec) for slug, spec in data["campaigns"].items()}
+    return {slug: campaign_from_spec(slug, spec, "file") for slug, spec in data["campaigns"].items()}
 
 
-def _campaign_from_toml(slug: str, spec: Mapping[str, Any]) -> Campaign:
-    # Only ever given a campaign the checker passed: no check here.
+def campaign_from_spec(slug: str, spec: Mapping[str, Any], source: str) -> Campaign:
+    """The campaign of one ``[campaigns.<slug>]`` table (from the file, or the desk's copy of one), which
+    :func:`check_spec` (or the file's check) has passed: no check here."""
     texts = spec["texts"]
     chosen = set(spec.get("fields", FIELD_NAMES)) | ALWAYS_REQUIRED
+    goal = spec.get("goal")
     return Campaign(
         slug=slug,
-        goal=spec.get("goal"),
+        goal=None if goal == "auto" else goal,
+        auto_goal=goal == "auto",
         default_lang=spec.get("default_lang", next(iter(texts))),
         languages=tuple(texts),
         fields=tuple(name for name in FIELD_NAMES if name in chosen),
@@ -233,7 +335,28 @@ def _campaign_from_toml(slug: str, spec: Mapping[str, Any]) -> Campaign:
         org_types=tuple(spec.get("org_types", ())),
         consent_version=str(spec.get("consent_version", "1")),
         texts={lang: _flatten(values) for lang, values in texts.items()},
+        opens=parse_moment(spec["opens"]) if "opens" in spec else None,
+        closes=parse_moment(spec["closes"]) if "closes" in spec else None,
+        source=source,
     )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem :func:`check_spec` found: where (the path of the key, from the campaign's table), what
+    kind (``code``, for a caller that words it its own way, or None), and the file's English message."""
+
+    path: tuple[str, ...]
+    code: str | None
+    message: str
+
+
+def check_spec(slug: str, spec: Mapping[str, Any], known_languages: tuple[str, ...] = LANGUAGES) -> list[Problem]:
+    """Check one campaign as the campaigns file is checked (the desk's campaigns follow the same rules);
+    return its problems, none when it is fine."""
+    checker = _Checker("campaign", _Lines(""), known_languages)
+    checker.check({"campaigns": {slug: dict(spec)}})
+    return checker.found
 
 
 
@@ -270,12 +393,15 @@ class _Checker:
         self.lines = lines
         self.known_languages = known_languages
         self.problems: list[str] = []
+        self.found: list[Problem] = []
 
-    def report(self, message: str, at: tuple[str, ...] | None = None, campaign: str | None = None) -> None:
+    def report(self, message: str, at: tuple[str, ...] | None = None, campaign: str | None = None,
+               code: str | None = None) -> None:
         line = self.lines.line(at) if at else None
         where = f"{self.name}, line {line}" if line else self.name
         who = f"campaign {campaign!r}: " if campaign is not None else ""
         self.problems.append(f"{where}: {who}{message}")
+        self.found.append(Problem(tuple((at or ())[2:]), code, f"{who}{message}"))
 
     def check(self, data: dict[str, Any]) -> list[str]:
         missing = self.check_keys(data, FILE_KEYS, ())
@@ -308,7 +434,9 @@ class _Checker:
             if spec is None:
                 meant.add(self.unknown(key, value, list(schema), at, campaign, within))
             elif not spec.type.accepts(value):
-                self.report(f"{key!r}{within} must be {spec.type.name}, not {_describe(value)}", at, campaign)
+                shown = (spec.type.describe(value) if spec.type.describe
+                         else repr(value) if spec.type.quote_strings and isinstance(value, str) else _describe(value))
+                self.report(f"{key!r}{within} must be {spec.type.name}, not {shown}", at, campaign, code="type")
             elif spec.type.choices is not None:
                 for item in value:
                     if item not in spec.type.choices:
@@ -336,8 +464,8 @@ class _Checker:
 
     def check_campaign(self, slug: str, spec: dict[str, Any]) -> None:
         at = ("campaigns", slug)
-        if not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
-            self.report("a slug is letters, digits, '-' and '_' (at most 64)", at, slug)
+        if not is_slug(slug):
+            self.report("a slug is letters, digits, '-' and '_' (at most 64)", at, slug, code="slug")
         for key in self.check_keys(spec, CAMPAIGN_KEYS, at, slug):
             hint = f"[campaigns.{slug}.texts.<lang>] with {', '.join(REQUIRED_TEXTS[:-1])} and {REQUIRED_TEXTS[-1]}"
             self.report(f"missing key {key!r}" + (f" ({hint})" if key == "texts" else ""), None, slug)
@@ -351,11 +479,15 @@ class _Checker:
             required = set(ok.get("required", DEFAULT_REQUIRED)) | ALWAYS_REQUIRED
             for name in FIELD_NAMES:
                 if name in required and name not in fields:
-                    self.report(f"required field {name!r} is not in 'fields'", at + ("required",), slug)
+                    self.report(f"required field {name!r} is not in 'fields'", at + ("required",), slug,
+                                code="required_not_shown")
         if not wrong & {"fields", "org_types"} and "org_type" in fields and not ok.get("org_types"):
             where = next((at + (key,) for key in ("org_types", "fields") if key in spec), None)
             default = "" if "fields" in spec else " (no 'fields' means every field)"
-            self.report(f"the org_type field needs 'org_types', a list of codes{default}", where, slug)
+            self.report(f"the org_type field needs 'org_types', a list of codes{default}", where or at + ("org_types",),
+                        slug, code="org_types_needed")
+        if "opens" in ok and "closes" in ok and parse_moment(ok["closes"]) <= parse_moment(ok["opens"]):
+            self.report("'closes' must come after 'opens'", at + ("closes",), slug, code="closes_before_opens")
         if "texts" in ok and "default_lang" not in wrong:
             self.check_texts(slug, ok["texts"], ok.get("default_lang"), ok.get("org_types", []))
 
@@ -368,7 +500,7 @@ class _Checker:
             default_lang = next(iter(texts))
         elif default_lang not in texts:
             self.report(f"'default_lang' is {default_lang!r}, which has no [campaigns.{slug}.texts.{default_lang}] "
-                        f"table (texts: {', '.join(texts)})", at[:-1] + ("default_lang",), slug)
+                        f"table (texts: {', '.join(texts)})", at[:-1] + ("default_lang",), slug, code="default_lang")
         for lang, values in texts.items():
             if lang not in self.known_languages:
                 hint = _did_you_mean(lang, self.known_languages)
@@ -381,14 +513,19 @@ class _Checker:
             flat = {".".join(path): value for path, value in leaves}
             written = {".".join(path): path for path, _ in leaves}
             schema = {name: Key(STRING, "", required=lang == default_lang and name in REQUIRED_TEXTS)
-                      for name in _text_names(org_types)}
+                      for name in text_names(org_types)}
             for key in self.check_keys(flat, schema, at + (lang,), slug, f" in texts.{lang}", written):
                 self.report(f"missing text {key!r} in texts.{lang}, the default language "
-                            f"(it needs {', '.join(REQUIRED_TEXTS)})", at + (lang,), slug)
+                            f"(it needs {', '.join(REQUIRED_TEXTS)})", at + (lang,), slug, code=f"missing_text:{key}")
             for key in REQUIRED_TEXTS:
                 if lang == default_lang and flat.get(key) == "":
                     self.report(f"text {key!r} in texts.{lang}, the default language, is empty",
-                                at + (lang,) + written[key], slug)
+                                at + (lang,) + written[key], slug, code="empty_text")
+
+
+def is_slug(slug: str) -> bool:
+    """A campaign's slug: letters, digits, '-' and '_', at most 64 (it is part of addresses)."""
+    return slug.replace("-", "").replace("_", "").isalnum() and len(slug) <= 64
 
 
 def _closest(word: str, allowed: Sequence[str]) -> str:
@@ -418,11 +555,19 @@ def _describe(value: Any) -> str:
     return f"the date/time {value.isoformat()} (quote it to make it a string)"
 
 
+def _describe_moment(value: Any) -> str:
+    """A value that is no date-time, as the operator wrote it; a day alone says what it lacks."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"the day {value.isoformat()} (add its time: {value.isoformat()}T00:00:00Z is its start)"
+    return repr(value) if isinstance(value, str) else _describe(value)
+
+
 def _header(path: tuple[str, ...]) -> str:
-    return "[" + ".".join(_toml_key(part) for part in path) + "]"
+    return "[" + ".".join(toml_key(part) for part in path) + "]"
 
 
-def _toml_key(part: str) -> str:
+def toml_key(part: str) -> str:
+    """One part of a TOML key: bare when it may be, else quoted."""
     return part if re.fullmatch(_BARE, part) else json.dumps(part, ensure_ascii=False)
 
 

@@ -21,8 +21,14 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_SMTP_TIMEOUT": 60.0,  # seconds to wait for each answer of the SMTP server (DATA may be slow)
     "PLEDGE_MAIL_FROM": "pledge@localhost",
     "PLEDGE_PUBLIC_URL": None,  # taken from the request
+    # Without PLEDGE_PUBLIC_URL, the only Host names answered (comma-separated; Flask's TRUSTED_HOSTS): links in
+    # e-mails are built on the request's host. Unset: the loopback names (see widget.trusted_hosts).
+    "PLEDGE_TRUSTED_HOSTS": None,
     "PLEDGE_URL_PREFIX": "",
     "PLEDGE_CAMPAIGNS_FILE": None,  # the built-in 4p1000 campaign only
+    # How often each worker looks whether a campaign changed (written in the desk, paused, closed,
+    # extended): one read of one row, at most this often. Sign-ons read the campaign's state every time.
+    "PLEDGE_CAMPAIGN_REFRESH_SECONDS": 1.0,
     "PLEDGE_RATELIMIT_STORAGE_URI": "memory://",
     "PLEDGE_DEFAULT_CAMPAIGN": "4p1000",
     "PLEDGE_CONFIRM_MAX_AGE": 3 * 24 * 3600,  # seconds a confirmation link stays valid

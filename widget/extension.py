@@ -4,9 +4,10 @@ fast path). It is the top of the house: nothing in the package imports it back (
 from __future__ import annotations
 
 import logging
+import os
 import time
 
-from flask import Flask
+from flask import Flask, abort, current_app, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,6 +17,7 @@ from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
 from .builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN
 from .caching import PageCache
+from .campaign_registry import CampaignRegistry
 from .campaigns import load_file
 from .cli import pledge
 from .fastpath import PublicReads
@@ -29,6 +31,7 @@ from .resources import translations_dir
 from .store import open_store, redact
 from .tokens import Tokens
 from .tracking import Tracking
+from .trusted_hosts import LOOPBACK, is_trusted, trusted_hosts
 from .views import blueprint
 from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
@@ -58,8 +61,6 @@ class PledgeWidget:
         log_format.check(cfg["PLEDGE_LOG_FORMAT"])
         # Settings that cannot work stop the start with a message, not the first mail.
         dkim = load_signer(cfg["PLEDGE_DKIM_KEY_FILE"], cfg["PLEDGE_DKIM_SELECTOR"], cfg["PLEDGE_DKIM_DOMAIN"])
-        if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in campaigns:
-            raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
         store = open_store(
             cfg["PLEDGE_DATABASE"],
             busy_timeout=cfg["PLEDGE_SQLITE_BUSY_TIMEOUT"],
@@ -70,6 +71,15 @@ class PledgeWidget:
             store.migrate()
         except store.Unavailable as exc:
             raise RuntimeError(f"PLEDGE_DATABASE {redact(cfg['PLEDGE_DATABASE'])} is out of reach: {exc}") from exc
+        pages = PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20)
+        # Campaigns written in the desk and every campaign's life live in the database: each worker keeps
+        # them in step, and forgets its rendered pages when they change.
+        registry = CampaignRegistry(campaigns, store, i18n.LANGUAGES, float(cfg["PLEDGE_CAMPAIGN_REFRESH_SECONDS"]),
+                                    on_change=pages.clear)
+        registry.check_conflicts()
+        registry.refresh(force=True)
+        if cfg["PLEDGE_DEFAULT_CAMPAIGN"] not in registry:
+            raise ValueError(f"PLEDGE_DEFAULT_CAMPAIGN {cfg['PLEDGE_DEFAULT_CAMPAIGN']!r} is not a known campaign")
         store.close()  # this may run before gunicorn forks: no connection may cross the fork
         tokens = Tokens(
             keys=config.secret_keys(app, generate=self.standalone),
@@ -102,15 +112,17 @@ class PledgeWidget:
         app.extensions["pledge"] = PledgeState(
             store=store,
             tokens=tokens,
-            campaigns=campaigns,
+            campaigns=registry,
             sender=sender,
             send_in_process=cfg["PLEDGE_MAIL_IN_PROCESS"],
             poll_seconds=cfg["PLEDGE_MAIL_POLL_SECONDS"],
             limits=limits_from_config(cfg),
             command="pledge-widget" if self.standalone else "flask pledge",
-            pages=PageCache(cfg["PLEDGE_PAGE_CACHE_SIZE"], cfg["PLEDGE_PAGE_CACHE_MB"] * 2**20),
+            pages=pages,
             domain=Domain(translation_directories=[str(translations_dir())]),
+            trusted_hosts=trusted_hosts(cfg),
         )
+        refuse_untrusted_hosts(app, self.standalone)
         if "babel" not in app.extensions:
             Babel(app, locale_selector=i18n.request_language)
         prefix = (cfg["PLEDGE_URL_PREFIX"] or "").rstrip("/")
@@ -140,6 +152,7 @@ class PledgeWidget:
         if cfg["PLEDGE_LOG_FORMAT"] == "json":
             log_format.use_json(app.logger)
         warn_about_orphan_sites(app)
+        warn_without_public_url(app)
 
 
 def exempt_from_host_csrf(app: Flask, blueprints: tuple) -> None:
@@ -148,6 +161,47 @@ def exempt_from_host_csrf(app: Flask, blueprints: tuple) -> None:
     for bp in blueprints if csrf is not None else ():
         if bp not in getattr(csrf, "_exempt_blueprints", ()):
             csrf.exempt(bp)
+
+
+def refuse_untrusted_hosts(app: Flask, standalone: bool) -> None:
+    """Answer 400 to a request whose ``Host`` is not trusted (see :mod:`widget.trusted_hosts`): every
+    request of the standalone service, only our own routes in a host app (its routes are its business).
+
+    The standalone service also hands ``PLEDGE_TRUSTED_HOSTS`` to Flask's own ``TRUSTED_HOSTS``, so that
+    ``request.host`` itself refuses other hosts wherever it is read.
+    """
+    pledge: PledgeState = app.extensions["pledge"]
+    listed = app.config["PLEDGE_TRUSTED_HOSTS"]
+    if standalone and listed and app.config.get("TRUSTED_HOSTS") is None and not any(
+            name.startswith("[") for name in pledge.trusted_hosts or ()):  # Flask's check matches no IPv6 literal
+        app.config["TRUSTED_HOSTS"] = list(pledge.trusted_hosts or ())
+
+    def check_host() -> None:
+        if not standalone and request.blueprint not in ("pledge", "host", "admin"):
+            return
+        if not is_trusted(request.host, pledge.trusted_hosts):
+            if len(pledge.refused_hosts) < 100 and request.host not in pledge.refused_hosts:
+                pledge.refused_hosts.add(request.host)  # said once per host and process, not at every request
+                logging.getLogger("widget").warning(
+                    "refused a request for the host %r (400): links built on it would lead elsewhere; name the "
+                    "service's hosts in PLEDGE_TRUSTED_HOSTS, or set PLEDGE_PUBLIC_URL", request.host)
+            abort(400)
+
+    # First of all hooks: a request for a host of nobody's counts against no limit and touches nothing.
+    app.before_request_funcs.setdefault(None, []).insert(0, check_host)
+
+
+def warn_without_public_url(app: Flask) -> None:
+    """Under gunicorn (production), say at start-up that PLEDGE_PUBLIC_URL is missing: links in e-mails
+    then depend on the host each request names, and only trusted hosts are answered."""
+    if app.config["PLEDGE_PUBLIC_URL"] or not os.environ.get("SERVER_SOFTWARE", "").startswith("gunicorn"):
+        return
+    hosts = app.extensions["pledge"].trusted_hosts
+    logging.getLogger("widget").warning(
+        "PLEDGE_PUBLIC_URL is not set: links in e-mails are built on the host each request names, so only %s "
+        "are answered (any other host gets 400). Set PLEDGE_PUBLIC_URL to the address people reach the service "
+        "at, e.g. https://pledge.example.org (see docs/deploy.md).",
+        ", ".join(hosts or ()) if hosts != LOOPBACK else "the loopback names " + ", ".join(LOOPBACK))
 
 
 def warn_about_orphan_sites(app: Flask) -> list[str]:

@@ -14,12 +14,14 @@ from urllib.parse import parse_qsl
 
 from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wsgi import get_host
 
 from .assets import static_asset
 from .caching import Page, choose_coding
 from .health import alive_answer, ready_answer
 from .appstate import state
 from .hosts import seen_is_due
+from .trusted_hosts import is_trusted
 from .views.common import HSTS, SECURITY_HEADERS
 from .views.widget import QUERY, SITE_KEY, own_origin, widget_key
 
@@ -36,6 +38,7 @@ class PublicReads:
         self.wsgi_app = wsgi_app
         self.prefix = app.config["PLEDGE_URL_PREFIX"] or ""
         self.seen_interval = app.config["PLEDGE_SEEN_INTERVAL"]
+        self.hosts: dict[tuple[str | None, ...], str] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # A request with a body (whatever its size or framing) goes to the app, which refuses one too large.
@@ -77,13 +80,18 @@ class PublicReads:
                 return None
             path = path[len(self.prefix):]
         pledge = state(self.app)
+        own = self.own_origin(environ, pledge.trusted_hosts)
+        if own is None:
+            return None  # a host of nobody's: the app answers 400
+        # A campaign changed (paused, closed, edited in the desk)? Then the kept pages are dropped first: one
+        # row read at most every PLEDGE_CAMPAIGN_REFRESH_SECONDS.
+        pledge.campaigns.refresh()
         if path.startswith("/w/"):
             site_key = path[3:]
             if not SITE_KEY.match(site_key):
                 return None
             query = self.query(environ)
-            key = widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own_origin(environ))
-            page = pledge.pages.get(key, FAST)
+            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own), FAST)
             if page is not None and self.to_record(pledge, page, query.get("origin")):
                 return None  # the app records where the widget was seen, then serves the page
             return page
@@ -91,12 +99,28 @@ class PublicReads:
             return pledge.pages.get(("count", path[len("/api/v1/sites/"):-len("/count")]), FAST)
         if path == "/embed.js":
             return pledge.pages.get(("embed",), FAST)
+        if path == "/embed/v1.js":
+            return pledge.pages.get(("embed", "v1"), FAST)
         if path.startswith("/pledge-static/"):
             filename = path[len("/pledge-static/"):]
             asset = static_asset(filename)
             versioned = asset is not None and self.query(environ, ("v",)).get("v") == asset.version
             return pledge.pages.get(("static", filename, versioned), FAST)
         return None
+
+    def own_origin(self, environ: dict[str, Any], trusted: tuple[str, ...] | None) -> str | None:
+        """This request's own origin (:func:`widget.views.widget.own_origin`, as the view keys its pages),
+        or None when its host is not trusted (:func:`widget.trusted_hosts.is_trusted`). Remembered for the few
+        hosts a service is asked on: working it out costs as much as the rest of a kept page."""
+        asked = (environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"), environ.get("SERVER_NAME"),
+                 environ.get("SERVER_PORT"))
+        known = self.hosts.get(asked)
+        if known is None:
+            if len(self.hosts) >= 64:  # a stranger's stream of made-up hosts: start again
+                self.hosts.clear()
+            host = get_host(environ)
+            known = self.hosts[asked] = own_origin(environ) if is_trusted(host, trusted) else ""
+        return known or None
 
     @staticmethod
     def query(environ: dict[str, Any], names: Iterable[str] = QUERY) -> dict[str, str]:

@@ -12,6 +12,7 @@ from flask import current_app
 
 from . import metrics, notifications
 from .addresses import normalise_email
+from .campaign_registry import with_life
 from .campaigns import Campaign
 from .appstate import state
 from .mail import compose
@@ -25,7 +26,8 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
-    sees the same "check your inbox" answer whatever it is, so nobody learns who signed.
+    sees the same "check your inbox" answer whatever it is, so nobody learns who signed. ``closed``: the
+    campaign was paused or closed meanwhile (read in the sign-on's own transaction): nothing was stored.
     """
     pledge = state()
     email = normalise_email(email)
@@ -53,11 +55,16 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
         contact_consent=contact_consent,
         page_url=page_url,
     )
-    status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash)
+    written = pledge.campaigns.written(campaign.slug)
+    status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash,
+                                        is_open=lambda life: with_life(written, life).status() == "open")
     if status == "pending":
         pledge.mail_queued()
-    held = pledge.store.get_signon(signon.id) if status == "held" else None
-    metrics.signon(campaign.slug, status, held.held_reason or "" if held else "")
+    if status == "closed":
+        metrics.signon(campaign.slug, "refused", "closed")
+    else:
+        held = pledge.store.get_signon(signon.id) if status == "held" else None
+        metrics.signon(campaign.slug, status, held.held_reason or "" if held else "")
     return status
 
 

@@ -35,11 +35,18 @@ def widget_url(base_url: str, site_key: str, lang: str | None = None) -> str:
     return f"{url}?lang={lang}" if lang else url
 
 
-def snippet(base_url: str, site_key: str, title: str, **options: str | int | None) -> str:
+#: The loader's versioned address, under the service's base URL: its bytes never change (see /embed/v1.js).
+PINNED_LOADER = "/embed/v1.js"
+
+
+def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None = None,
+            **options: str | int | None) -> str:
     """The embed snippet. Without JavaScript it stays a link to the widget page, which works on its own.
 
     Each option given (``mode``, ``lang``, ``theme``, ``min_count``, ``accent``; None or "" for none)
-    becomes a ``data-`` attribute of the link, in that order.
+    becomes a ``data-`` attribute of the link, in that order. With ``integrity`` (``sha384-...`` of the
+    versioned loader), the script is the versioned loader, pinned: the browser runs it only if its bytes
+    are those (Subresource Integrity), so a page keeps running exactly the loader it was given.
     """
     base = base_url.rstrip("/")
     unknown = set(options) - set(ATTRIBUTES)
@@ -50,10 +57,9 @@ def snippet(base_url: str, site_key: str, title: str, **options: str | int | Non
         for name, attribute in ATTRIBUTES.items()
         if options.get(name) not in (None, "")
     )
-    return (
-        f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}>{escape(title)}</a>\n'
-        f'<script async src="{escape(base)}/embed.js"></script>'
-    )
+    script = (f'<script async src="{escape(base)}{PINNED_LOADER}" integrity="{escape(integrity)}" '
+              f'crossorigin="anonymous"></script>' if integrity else f'<script async src="{escape(base)}/embed.js"></script>')
+    return f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}>{escape(title)}</a>\n' + script
 
 
 def loader_query(options: Mapping[str, str | int | None]) -> dict[str, str]:

@@ -1,4 +1,8 @@
-"""Absolute addresses of the service, for e-mails and snippets (they leave the request they were made in)."""
+"""Absolute addresses of the service, for e-mails and snippets (they leave the request they were made in).
+
+They are built on ``PLEDGE_PUBLIC_URL`` when it is set, else on the request's scheme and host, which
+:mod:`widget.trusted_hosts` has checked before any view ran: a forged ``Host`` never reaches a link.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -22,3 +26,9 @@ def public_base_url() -> str:
     if configured:
         return configured.rstrip("/")
     return request.url_root.rstrip("/") + current_app.config["PLEDGE_URL_PREFIX"]
+
+
+def links_base() -> str:
+    """What the absolute links of an answer are built on, for the key of a kept copy (a copy must never
+    carry another visitor's host): nothing that varies with PLEDGE_PUBLIC_URL set, else the request's root."""
+    return "" if current_app.config.get("PLEDGE_PUBLIC_URL") else request.host_url

@@ -169,6 +169,7 @@ def admin_page(template: str, status: int = 200, **context: Any) -> Response:
 NAV = (
     ("admin.overview", _l("Overview")),
     ("admin.sites", _l("Sites")),
+    ("admin.campaigns", _l("Campaigns")),
     ("admin.held", _l("Held")),
     ("admin.list", _l("List")),
     ("admin.paper", _l("Paper")),
@@ -227,7 +228,7 @@ def _private(response: Response) -> Response:
         return response
     response.headers["Cache-Control"] = "no-store"
     response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")  # the campaign editor's preview alone says SAMEORIGIN
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"

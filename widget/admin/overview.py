@@ -87,7 +87,7 @@ def overview(chart_title: Callable[[Campaign], str], bar_label: Callable[[date, 
         series = daily_series(store.daily_confirmed(slug), CHART_DAYS, today)
         figures.append(CampaignFigures(
             campaign=campaign, total=totals.get(slug, 0), paper=store.paper_counts(slug, "").total,
-            goal=campaign.goal, series=series,
+            goal=campaign.goal_for(totals.get(slug, 0)), series=series,
             chart=bar_chart(series, chart_title(campaign), bar_label, f"chart-{index}"),
             sites=dict(statuses.get(slug, {})), hosts_from_signons=store.hosts_from_signons(slug),
         ))

@@ -16,6 +16,7 @@ from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, ShownStream, echo_json, existing_site, shown
 from .admin import admin
+from .campaign import campaign
 from .db import db
 from .held import held
 from .host import host
@@ -42,6 +43,7 @@ pledge.add_command(mail)
 pledge.add_command(paper)
 pledge.add_command(webhook)
 pledge.add_command(list_group)
+pledge.add_command(campaign)
 
 
 @pledge.command("counts")

@@ -112,7 +112,8 @@ class SettingsForm(FlaskForm):
 def _new_site_form() -> NewSiteForm:
     pledge = state()
     form = NewSiteForm()
-    form.campaign.choices = [(slug, c.text("title")) for slug, c in pledge.campaigns.items()]
+    # A closed campaign takes no new sites (their widgets would show nothing to sign).
+    form.campaign.choices = [(slug, c.text("title")) for slug, c in pledge.campaigns.items() if c.status() != "closed"]
     # No language by default: a snippet with one (data-lang) would show it to every visitor of every page.
     form.lang.choices = widget_language_choices(i18n.LANGUAGES)
     if request.method == "GET":

@@ -21,6 +21,7 @@ from ..store import Site
 from ..urls import public_base_url
 from .blueprint import bp
 from ..views.common import content_security_policy, current_language
+from ..views.front import loader_integrity
 from .access import host_page, own_site
 from ..whole_numbers import whole_number
 from .blueprint import bp
@@ -44,6 +45,11 @@ THEMES = (
     ("light", _l("Light")),
     ("dark", _l("Dark")),
     ("auto", _l("Follow the visitor’s setting")),
+)
+#: Which loader the script snippet loads, the first being the default.
+LOADERS = (
+    ("latest", _l("The latest loader: it gets every fix")),
+    ("pinned", _l("This version of the loader, checked by the browser: best for pages left for years")),
 )
 MAX_MIN_COUNT = 10_000_000
 
@@ -118,7 +124,10 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
         # Only the list mode reads it: the other modes' snippets stay as short as they were.
         "scope": scope if mode == "list" and scope != scopes[0] else None,
     }
-    fields = {"mode": mode, "snippet_lang": lang, "theme": theme, "min": min_text, "accent": accent, "scope": scope}
+    loaders = [name for name, _label in LOADERS]
+    loader = args.get("loader") if args.get("loader") in loaders else loaders[0]
+    fields = {"mode": mode, "snippet_lang": lang, "theme": theme, "min": min_text, "accent": accent, "scope": scope,
+              "loader": loader}
     return options, fields, errors
 
 
@@ -140,8 +149,11 @@ def host_snippet(site_key: str) -> Response:
     response = host_page(
         "host/snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
-        modes=MODES, themes=THEMES, scopes=SCOPES, snippet_languages=widget_language_choices(campaign.available_languages),
-        code=snippet(base, site.key, title, **options), title=title, preview_url=preview,
+        modes=MODES, themes=THEMES, scopes=SCOPES, loaders=LOADERS,
+        snippet_languages=widget_language_choices(campaign.available_languages),
+        code=snippet(base, site.key, title, **options,
+                     integrity=loader_integrity() if fields["loader"] == "pinned" else None),
+        title=title, preview_url=preview,
         base_origin=base_origin, page_lang=i18n.normalise(request.args.get("lang")), min_contrast=_ratio(MIN_CONTRAST),
         max_min_count=MAX_MIN_COUNT, language_help=WIDGET_LANGUAGE_HELP,
     )

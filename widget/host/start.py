@@ -17,12 +17,16 @@ from wtforms.validators import DataRequired, Email, Length
 
 from .. import export, hosts
 from ..appstate import state
+from ..abuse import no_sooner_than
 from ..i18n import speaking
 from ..text import clean_text
 from ..tokens import TokenExpired, TokenInvalid
 from .blueprint import bp
 from ..views.common import current_language
 from .access import SESSION_KEY, check_csrf, host_page, own_site, signed_in_host
+
+#: The sign-in answer comes no sooner than this (seconds), host or not: its timing tells nothing (as the desk's).
+ANSWER_SECONDS = 0.5
 
 
 class HostLoginForm(FlaskForm):
@@ -50,9 +54,12 @@ def host() -> Response:
     if request.method == "POST":
         if not form.validate():
             return host_page("host/login.html", 400, form=form, signup=signup)
-        hosts.send_sign_in_link(form.email.data, current_language())
-        # The same answer whether or not the address is a host.
-        return host_page("host/login_sent.html", signup=signup)
+        # The same answer in the same time whether or not the address is a host (or may become one): made
+        # before the wait, so that nothing left to do after it depends on the address.
+        with no_sooner_than(ANSWER_SECONDS):
+            hosts.send_sign_in_link(form.email.data, current_language())
+            answer = host_page("host/login_sent.html", signup=signup)
+        return answer
     return host_page("host/login.html", form=form, signup=signup, done=request.args.get("done"))
 
 
@@ -65,6 +72,9 @@ def host_login(token: str) -> Response:
         return host_page("host/login_invalid.html", 400)
     if request.method == "GET":  # a mail scanner's visit must not use up the link
         return host_page("host/login_confirm.html", token=token)
+    # The button of the page above, in this browser: another site's form must not sign its visitor into an
+    # account of its choosing (login CSRF), whose sites the visitor would then add.
+    check_csrf()
     session_id = hosts.sign_in(login_id, current_language()) if isinstance(login_id, str) else None
     if session_id is None:
         return host_page("host/login_invalid.html", 400)

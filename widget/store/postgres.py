@@ -52,6 +52,8 @@ class PostgresStore(SQLStore):
     CLAIM = "FOR UPDATE SKIP LOCKED"
     # Readers go on; a confirmation waits at its counter until the fix is committed, then adds its one.
     LOCK_COUNTS = "LOCK TABLE counts IN EXCLUSIVE MODE"
+    # The same lock as write(name) takes alone (see write below), taken shared.
+    SHARED_LOCK = "SELECT pg_advisory_xact_lock_shared(hashtextextended(?, 0))"
 
     def __init__(self, url: str, pool_size: int = 4, connect_timeout: float = 10.0):
         self.url = url

@@ -289,7 +289,21 @@ MIGRATION_13: list[Step] = [
 ]
 MIGRATION_14: list[Step] = []  # reserved: Reach every web site: sources (UTM) and embed health
 MIGRATION_15: list[Step] = []  # reserved: Ask an organisation: the hosts' asks
-MIGRATION_16: list[Step] = []  # reserved: A campaign's whole life: campaigns written in the desk, pauses and closes
+MIGRATION_16: list[Step] = [
+    # A campaign's whole life. Campaigns written in the desk: their table as the campaigns file would hold it
+    # (JSON), with when they open and close beside it, so that a sign-on's transaction reads those two
+    # without parsing anything.
+    "CREATE TABLE campaigns (slug TEXT PRIMARY KEY, spec TEXT NOT NULL, opens DOUBLE PRECISION, "
+    "closes DOUBLE PRECISION, created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL, "
+    "updated_by TEXT NOT NULL)",
+    # The operator's hand on every campaign, file or desk: paused since, closed at, and the closing time an
+    # extension set (instead of the written one).
+    "CREATE TABLE campaign_life (slug TEXT PRIMARY KEY, paused_at DOUBLE PRECISION, closed_at DOUBLE PRECISION, "
+    "closes DOUBLE PRECISION, updated_at DOUBLE PRECISION NOT NULL)",
+    # One number that every change of the two tables above moves: each worker reads it (a row by its key)
+    # every second or so, and reloads the campaigns only when it moved.
+    "CREATE TABLE campaign_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL)",
+]
 MIGRATION_17: list[Step] = []  # reserved: Integrity at a surge: blocks, invalidation, the count log
 MIGRATION_18: list[Step] = []  # reserved: Commitments followed through: consents, check-ins, progress, news
 MIGRATION_19: list[Step] = [
@@ -316,4 +330,5 @@ MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
           "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
-          "admin_sessions", "audit_log", "mailbox_bounces", "bounce_reports")
+          "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "mailbox_bounces",
+          "bounce_reports")

@@ -25,6 +25,7 @@ from ..addresses import mailbox, normalise_stored
 from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
 from .bounces import BOUNCED, BounceTables, not_sent
+from .campaigns import CampaignClosed, CampaignTables, Life
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
@@ -58,7 +59,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               BounceTables):
+               CampaignTables, BounceTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -73,6 +74,9 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     CLAIM = ""
     #: A statement that keeps counting writers waiting until the transaction ends ("": the write lock does).
     LOCK_COUNTS = ""
+    #: A statement taking a named lock shared (many sign-ons at once) until the transaction ends, against a
+    #: ``write(name)`` that takes it alone ("": SQLite's write lock already keeps writers one at a time).
+    SHARED_LOCK = ""
 
     # -- what each engine provides -------------------------------------------------------------
 
@@ -301,12 +305,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
 
     # -- sign-ons --------------------------------------------------------------------------------
 
-    def create_signon(self, signon: SignOn, mail: Mail, limits: Limits | None = None, ip_hash: str | None = None) -> str:
+    def create_signon(self, signon: SignOn, mail: Mail, limits: Limits | None = None, ip_hash: str | None = None,
+                      is_open: Callable[[Life], bool] | None = None) -> str:
         """Store a sign-on and its confirmation e-mail together, or neither; return its status.
 
         Over one of ``limits`` the sign-on is kept aside as ``held`` (not counted, no e-mail) for the
         operator to review. The limits are counted inside the write transaction, holding the address,
         the site and the client, so they are exact however many workers and nodes write at once.
+        With ``is_open``, the campaign's life is read in the transaction too: when ``is_open`` says it is
+        not open (paused, closed, not yet open) nothing is written and the status is ``closed``.
         """
         limits = limits or Limits()
         row = {
@@ -333,13 +340,18 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             locks.append(f"site:{signon.site_key}")
         if ip_hash and limits.per_ip_per_day is not None:
             locks.append(f"ip:{ip_hash}")
-        with self.write(*locks) as db:
-            reason = self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
-            if reason:
-                row["status"], row["held_reason"] = "held", reason
-            self._insert(db, "signons", row)
-            if row["status"] == "pending" and self._mail_allowed(db, mail.to, limits):
-                self._enqueue(db, mail, signon.id)
+        try:
+            with self.write(*locks) as db:
+                if is_open is not None:
+                    self._check_open(db, signon.campaign, is_open)
+                reason = self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
+                if reason:
+                    row["status"], row["held_reason"] = "held", reason
+                self._insert(db, "signons", row)
+                if row["status"] == "pending" and self._mail_allowed(db, mail.to, limits):
+                    self._enqueue(db, mail, signon.id)
+        except CampaignClosed:
+            return "closed"
         return row["status"]
 
     def _over_limits(self, db: Any, box: str, site_key: str, ip_hash: str | None, limits: Limits) -> str | None:

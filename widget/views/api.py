@@ -7,9 +7,18 @@ from werkzeug.wrappers import Response
 
 from ..caching import keep, public
 from ..appstate import state
+from ..campaigns import Campaign
+from ..moments import iso_moment
 from .blueprint import blueprint
 from .json_errors import is_api_request, json_error
-from .widget import public_site
+from .widget import fresh_seconds, public_site
+
+
+def life_fields(campaign: Campaign, total: int) -> dict:
+    """What the count and campaign APIs say of a campaign's life: its goal beside ``total``, its status,
+    and when signing closes, or closed (ISO 8601 UTC; null when no end is set)."""
+    return {"goal": campaign.goal_for(total), "status": campaign.status(),
+            "closes": iso_moment(campaign.ended_at() or campaign.closes)}
 
 @blueprint.get("/api/v1/sites/<site_key>/count", merge_slashes=False)
 def site_count(site_key: str) -> Response:
@@ -24,9 +33,10 @@ def site_count(site_key: str) -> Response:
         site, campaign = found
         counts = pledge.store.counts(campaign.slug, site.key)
         response = jsonify({"campaign": campaign.slug, "site": counts.site, "total": counts.total,
-                            "goal": campaign.goal})
+                            **life_fields(campaign, counts.total)})
         response.headers["Access-Control-Allow-Origin"] = "*"
-        page = keep(public(response), current_app.config["PLEDGE_CACHE_SECONDS"])
+        seconds = fresh_seconds(campaign)
+        page = keep(public(response, seconds), seconds)
         pledge.pages.put(key, page)
     return page.response()
 

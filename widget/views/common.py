@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import abort, current_app, g, render_template, request
-from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_translations
+from flask_babel import (format_date, format_datetime, format_decimal, format_percent, format_time, get_locale,
+                         get_translations)
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -106,6 +107,19 @@ def _utc_day_filter(timestamp: float) -> date_type:
 def _moment_global(timestamp: float) -> str:
     """A moment written for the current locale, to the minute, in UTC: 25 Nov 2026, 14:05 UTC."""
     return format_datetime(datetime.fromtimestamp(timestamp, tz=timezone.utc), format="medium", rebase=False) + " UTC"
+
+
+def day_and_time(timestamp: float) -> tuple[str, str]:
+    """A moment for the current locale, in UTC: its day written out (1 March 2027) and its time with the
+    time zone named in that language (09:00 UTC, 09:00 TU)."""
+    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return (format_date(moment, format="long"),
+            f"{format_time(moment, format='short', rebase=False)} {format_time(moment, format='zzz', rebase=False)}")
+
+
+@blueprint.app_template_global("pledge_day_and_time")
+def _day_and_time_global(timestamp: float) -> tuple[str, str]:
+    return day_and_time(timestamp)
 
 
 @blueprint.app_template_global("pledge_percent")

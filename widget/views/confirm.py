@@ -85,6 +85,8 @@ def renew(token: str) -> Response:
         return error
     if signon.status == "confirmed":
         return thank_you_page(signon, already=True, mailbox_proven=False)
+    if state().campaigns.now(signon.campaign).status() != "open":  # closed or paused: links still valid only
+        return private_page("link_expired.html", signon.lang, 410, token=token, **_context(signon))
     # Within the cool-down, or over the day's share of mail for this address, the page says the same.
     cooling_down = not signons.send_new_link(signon)
     return private_page("link_renewed.html", signon.lang, cooling_down=cooling_down, **_context(signon))

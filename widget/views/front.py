@@ -1,6 +1,8 @@
 """The front page (what this is, a live demo and its snippet) and the loader script."""
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from functools import lru_cache
 
@@ -16,7 +18,7 @@ from ..store import DEMO_SITE_KEY
 from .blueprint import blueprint
 from ..urls import public_base_url
 from .common import content_security_policy, current_language, render_page
-from .static import send_asset
+from .static import IMMUTABLE, send_asset
 
 
 
@@ -68,11 +70,28 @@ def loader_asset() -> Asset:
     return prepare(minified_loader())
 
 
+#: Any page may load the loader (CORS: a pinned snippet's ``crossorigin`` fetch needs it for its integrity
+#: check); it sets no cookie and reads nothing from the host page but <html lang>.
+LOADER_HEADERS = (("Access-Control-Allow-Origin", "*"), ("Cross-Origin-Resource-Policy", "cross-origin"))
+
+
 @blueprint.get("/embed.js")
 def embed_js() -> Response:
     # Every host page asks for it: a few minutes' max-age so that a release reaches every page soon,
     # then a 304 (or nothing, while stale-while-revalidate lets the browser use its copy).
-    # Any page may load the loader; it sets no cookie and reads nothing from the host page but <html lang>.
-    return send_asset(("embed",), loader_asset(), "text/javascript", public_control(EMBED_MAX_AGE),
-                      ("Access-Control-Allow-Origin", "*"), ("Cross-Origin-Resource-Policy", "cross-origin"))
+    return send_asset(("embed",), loader_asset(), "text/javascript", public_control(EMBED_MAX_AGE), *LOADER_HEADERS)
+
+
+@blueprint.get("/embed/v1.js")
+def embed_v1_js() -> Response:
+    """The loader at a versioned address: the same bytes as /embed.js, kept by browsers and proxies for a
+    year without asking again. A snippet pins it with its integrity (see :func:`loader_integrity`); a later
+    loader that changes them is published at /embed/v2.js, and this address keeps serving these."""
+    return send_asset(("embed", "v1"), loader_asset(), "text/javascript", IMMUTABLE, *LOADER_HEADERS)
+
+
+@lru_cache(maxsize=1)
+def loader_integrity() -> str:
+    """The Subresource Integrity of /embed/v1.js (``sha384-...``), computed from the bytes served."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(loader_asset().raw).digest()).decode()
 

@@ -19,7 +19,8 @@ from ..export import csv_cell
 from ..store.sql import TOTAL
 from .blueprint import blueprint
 from .json_errors import json_error
-from .widget import public_site
+from .api import life_fields
+from .widget import fresh_seconds, public_site
 
 #: Daily series change once a day at most that matters: browsers and proxies may keep them 5 minutes.
 DAILY_MAX_AGE = 300
@@ -44,15 +45,18 @@ def _cached(key: tuple, render: Callable[[], Response | None], missing: str, max
 
 @blueprint.get("/api/v1/campaigns/<campaign>", merge_slashes=False)
 def campaign_stats(campaign: str) -> Response:
+    found = state().campaigns.get(campaign)
+
     def render() -> Response | None:
-        pledge = state()
-        if campaign not in pledge.campaigns:
+        if found is None:
             return None
+        pledge = state()
         total = pledge.store.counts(campaign, TOTAL).total
         breakdown = pledge.store.campaign_breakdown(campaign)
-        return jsonify({"campaign": campaign, "total": total, "goal": pledge.campaign(campaign).goal,
+        return jsonify({"campaign": campaign, "total": total, **life_fields(found, total),
                         "by_country": breakdown["by_country"], "by_org_type": breakdown["by_org_type"]})
-    return _cached(("stats", campaign), render, f"No campaign {campaign!r}.")
+    return _cached(("stats", campaign), render, f"No campaign {campaign!r}.",
+                   None if found is None else fresh_seconds(found))
 
 
 def daily_response(rows: list[tuple[str, int]], fmt: str) -> Response:

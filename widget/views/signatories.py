@@ -19,7 +19,7 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..appstate import state
 from ..store.listing import CURSOR, Cursor, Entry, Filters, clean
-from ..urls import public_base_url, public_url
+from ..urls import links_base, public_base_url, public_url
 from .blueprint import blueprint
 from .json_errors import json_error
 from .blueprint import blueprint
@@ -150,7 +150,7 @@ def api_signatories(campaign: str) -> Response:
         return response
 
     # The base of its absolute `next` links too: one host's copy is never another's.
-    return _kept(("api-signatories", found.slug, public_base_url(), *query.key()), render)
+    return _kept(("api-signatories", links_base(), found.slug, *query.key()), render)
 
 
 # -- leaving the list, from the link of the confirmation mail ----------------------------------

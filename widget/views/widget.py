@@ -1,6 +1,8 @@
 """The widget page inside the host's iframe: the campaign, the live count and the sign-on form."""
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 import time
 from typing import Mapping
@@ -121,6 +123,12 @@ def widget(site_key: str) -> Response:
     pledge = state()
     lang = current_language(campaign)
     query = widget_query(request.args)
+    # Whether signing is open, read from the database now (not this worker's copy, which may be a second
+    # old): after a pause or a close, no worker accepts a sign-on. Nothing is checked, stored nor mailed.
+    campaign = pledge.campaigns.now(campaign.slug)
+    if campaign.status() != "open":
+        metrics.signon(campaign.slug, "refused", campaign.status())  # upcoming, paused, closed
+        return _page(site, campaign, lang, 410, form=None, query=query)
     switch = i18n.normalise(request.form.get("switch_lang"), campaign.available_languages)
     if switch:
         # The visitor changed language with the form half filled: show it again, in that language,
@@ -139,9 +147,11 @@ def widget(site_key: str) -> Response:
                 ip_hash = client_hash(pledge.tokens.keys[0], request.remote_addr)
                 # The separate, optional consent to be contacted by the host: its wording's version, or None.
                 contact = form.contact_consent.data if "contact_consent" in form else False
-                sign_on(site, campaign, lang, form.email.data, answers, ip_hash,
-                        contact_consent=f"{campaign.consent_version}/{lang}" if contact else None,
-                        page_url=page_address(request.form.get("page"), site))
+                done = sign_on(site, campaign, lang, form.email.data, answers, ip_hash,
+                               contact_consent=f"{campaign.consent_version}/{lang}" if contact else None,
+                               page_url=page_address(request.form.get("page"), site))
+                if done == "closed":  # paused or closed while the form was being checked
+                    return _page(site, pledge.campaigns.now(campaign.slug), lang, 410, form=None, query=query)
             # Post, redirect, get: Back and Reload show "sent" again, never the form nor a second POST.
             # Bots and held sign-ons get the same answer as everyone.
             return embeddable(redirect(url_for("pledge.widget_sent", site_key=site.key, **dict(query, lang=lang)), code=303))
@@ -207,15 +217,26 @@ def _widget_page(site_key: str) -> Response:
         # until its count changes.
         form.form_token.current_token = shared_form_token(site.key, lang)
         token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
-        response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url))
+        seconds = fresh_seconds(campaign)
+        response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url),
+                          seconds)
         chosen = i18n.pick(query.get("lang"), query.get("hl"), allowed=campaign.available_languages)
-        page = keep(response, current_app.config["PLEDGE_CACHE_SECONDS"], vary="" if chosen else "Accept-Language",
-                    extra=site)
+        page = keep(response, seconds, vary="" if chosen else "Accept-Language", extra=site)
         # A language the campaign lacks: Accept-Language decided after all, so this copy is not everyone's.
         if chosen or not i18n.pick(query.get("lang"), query.get("hl")):
             pledge.pages.put(key, page)
     hosts.widget_seen(page.extra, request.args.get("origin"))  # "Where is my widget?" on the dashboard
     return page.response()
+
+
+def fresh_seconds(campaign: Campaign) -> int:
+    """How long a public read about ``campaign`` may be kept (by this process, browsers and proxies):
+    ``PLEDGE_CACHE_SECONDS``, but never past the moment the clock alone changes what it says (the campaign
+    opens or closes, its countdown moves on a day). The operator's changes reach this process's copies
+    through the campaigns' revision (see widget.campaign_registry), others' at their next revalidation."""
+    seconds = current_app.config["PLEDGE_CACHE_SECONDS"]
+    change = campaign.next_change()
+    return seconds if change is None else max(0, min(seconds, math.floor(change - time.time())))
 
 
 def shared_form_token(site_key: str, lang: str) -> str:
@@ -269,14 +290,27 @@ def embeddable(response: Response) -> Response:
     return response
 
 
-def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> Response:
+def widget_preview(campaign: Campaign, lang: str, site_name: str) -> Response:
+    """The widget page of ``campaign`` as a visitor in ``lang`` sees it while signing is open, on a stand-in
+    site named ``site_name``: for the desk's campaign editor, which frames it (nothing on it can be sent)."""
+    site = Site(key="preview", name=site_name, owner_email="", campaign=campaign.slug, origins=(), created_at=0.0)
+    open_now = dataclasses.replace(campaign, opens=None, closes=None, paused_at=None, closed_at=None)
+    with i18n.speaking(lang):
+        form = build_form(open_now, lang, site.key, state().tokens, None, site_name=site.name)
+    return _page(site, open_now, lang, 200, form=form, query={}, opened=True, preview=True)
+
+
+def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Response:
     counts = state().store.counts(campaign.slug, site.key)
+    now = time.time()
+    context.update(campaign_status=campaign.status(now), days_left=campaign.days_left(now), ended_at=campaign.ended_at(now),
+                   goal=campaign.goal_for(counts.total))
     if widget_mode(request.args.get("mode")) == "list" and not context.get("sent"):
         context.update(latest_signatories(site, campaign, list_scope(request.args.get("scope")), lang))
-    body, status = render_page(
+    body, code = render_page(
         "widget.html",
         lang,
-        status,
+        code,
         site=site,
         campaign=campaign,
         counts=counts,
@@ -291,7 +325,7 @@ def _page(site: Site, campaign: Campaign, lang: str, status: int, **context) -> 
         inline_css=Markup(static_asset("widget.css").raw.decode()),
         **context,
     )
-    response = embeddable(current_app.make_response((body, status)))
+    response = embeddable(current_app.make_response((body, code)))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
     # Each is checked again here: a row stored before origins were parsed strictly must not add directives.
     # Its stylesheet is inlined (one request fewer for every visitor), allowed by its hash.
