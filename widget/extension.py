@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, i18n, log_format, logs, notifications
+from . import config, i18n, log_format, logs, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -37,6 +37,9 @@ from .webhooks import WEBHOOK_KEEP_DAYS, WebhookSender
 
 __all__ = ["PledgeWidget", "state"]
 
+#: Who the senders' daily housekeeping is in the audit log (its retention erasures).
+HOUSEKEEPING_ACTOR = "housekeeping"
+
 
 class PledgeWidget:
     """The flask-pledge-widget extension: ``PledgeWidget(app)`` or ``PledgeWidget().init_app(app)``."""
@@ -61,6 +64,7 @@ class PledgeWidget:
         log_format.check(cfg["PLEDGE_LOG_FORMAT"])
         # Settings that cannot work stop the start with a message, not the first mail.
         dkim = load_signer(cfg["PLEDGE_DKIM_KEY_FILE"], cfg["PLEDGE_DKIM_SELECTOR"], cfg["PLEDGE_DKIM_DOMAIN"])
+        retain_days = retention.retain_days(cfg["PLEDGE_RETAIN_CONTACT_DAYS"])
         store = open_store(
             cfg["PLEDGE_DATABASE"],
             busy_timeout=cfg["PLEDGE_SQLITE_BUSY_TIMEOUT"],
@@ -106,7 +110,8 @@ class PledgeWidget:
             # the day before (both idempotent, so several senders may).
             housekeeping=lambda: (store.purge_pending(time.time() - pending_days * 86400),
                                   notifications.send_digests(time.time(), app=app),
-                                  store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400)),
+                                  store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400),
+                                  retention.apply(store, registry, retain_days, HOUSEKEEPING_ACTOR)),
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
         )
         app.extensions["pledge"] = PledgeState(

@@ -24,6 +24,7 @@ from .listing import list_group
 from .notify import digest
 from .mail import mail
 from .paper import paper
+from .retention import retention_group
 from .site import site
 from .webhook import webhook
 
@@ -44,6 +45,7 @@ pledge.add_command(paper)
 pledge.add_command(webhook)
 pledge.add_command(list_group)
 pledge.add_command(campaign)
+pledge.add_command(retention_group)
 
 
 @pledge.command("counts")

@@ -318,6 +318,10 @@ MIGRATION_19: list[Step] = [
     "CREATE TABLE bounce_reports (outbox_id BIGINT NOT NULL, kind TEXT NOT NULL, mailbox TEXT NOT NULL, "
     "at DOUBLE PRECISION NOT NULL, PRIMARY KEY (outbox_id, kind))",
     _index("bounce_reports", "mailbox", "at"),
+    # Retention: when a sign-on's contact details were erased (see widget.store.retention), and the key of the
+    # hashes its mailbox becomes then (made at the first erasure).
+    "ALTER TABLE signons ADD COLUMN erased_at DOUBLE PRECISION",
+    "CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
 ]
 
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
@@ -331,4 +335,4 @@ TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_
           "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
           "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "mailbox_bounces",
-          "bounce_reports")
+          "bounce_reports", "store_keys")

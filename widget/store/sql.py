@@ -30,6 +30,7 @@ from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
+from .retention import RetentionTables
 from .sharing import SharingTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
 from .webhooks import WebhookTables
@@ -59,7 +60,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, BounceTables):
+               CampaignTables, BounceTables, RetentionTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -383,9 +384,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         return self.find_confirmed(campaign, email) is not None
 
     def find_confirmed(self, campaign: str, email: str) -> SignOn | None:
-        """The confirmed sign-on of ``email``'s mailbox for ``campaign``, if any (made with any spelling of it)."""
-        found = self._signons("WHERE campaign = ? AND mailbox = ? AND status = 'confirmed'",
-                              [campaign, mailbox(email)])
+        """The confirmed sign-on of ``email``'s mailbox for ``campaign``, if any (made with any spelling of it,
+        or erased since: see widget.store.retention)."""
+        with self.read() as db:
+            forms = self.mailbox_forms(db, email)
+        found = self._signons(f"WHERE campaign = ? AND mailbox IN ({marks(forms)}) AND status = 'confirmed'",
+                              [campaign, *forms])
         return found[0] if found else None
 
     def get_signon(self, signon_id: str) -> SignOn | None:
@@ -423,11 +427,11 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     def _signer_lock(signon: SignOn) -> str:
         return f"signer:{signon.campaign}:{mailbox(signon.email)}"
 
-    @staticmethod
-    def _signed_in(db: Any, campaign: str, email: str) -> bool:
-        """Whether ``email``'s mailbox has a confirmed sign-on of ``campaign``."""
-        return db.execute("SELECT 1 FROM signons WHERE campaign = ? AND mailbox = ? AND status = 'confirmed'",
-                          [campaign, mailbox(email)]).fetchone() is not None
+    def _signed_in(self, db: Any, campaign: str, email: str) -> bool:
+        """Whether ``email``'s mailbox has a confirmed sign-on of ``campaign`` (erased since or not)."""
+        forms = self.mailbox_forms(db, email)
+        return db.execute(f"SELECT 1 FROM signons WHERE campaign = ? AND mailbox IN ({marks(forms)}) "
+                          "AND status = 'confirmed'", [campaign, *forms]).fetchone() is not None
 
     @staticmethod
     def _count(db: Any, campaign: str, site_key: str, confirmed: int, paper: int = 0) -> None:
@@ -464,19 +468,23 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             return bool(changed)
 
     def signons_of(self, email: str) -> list[SignOn]:
-        """Every sign-on of one address's mailbox (any spelling of it), whatever its status (for access requests)."""
-        return self._signons("WHERE mailbox = ? ORDER BY created_at, id", [mailbox(email)])
+        """Every sign-on of one address's mailbox (any spelling of it, erased since or not), whatever its status
+        (for access requests)."""
+        with self.read() as db:
+            forms = self.mailbox_forms(db, email)
+        return self._signons(f"WHERE mailbox IN ({marks(forms)}) ORDER BY created_at, id", forms)
 
     def forget(self, email: str) -> int:
         """Erase an address's mailbox (every spelling of it): its sign-ons (out of the counts) and every e-mail
         to it. Returns sign-ons deleted."""
         email, box = normalise_stored(email), mailbox(email)
         with self.write() as db:
-            signons = self._delete_signons(db, "WHERE mailbox = ?", [box])
+            forms = self.mailbox_forms(db, email)  # what retention left of its sign-ons goes too
+            signons = self._delete_signons(db, f"WHERE mailbox IN ({marks(forms)})", forms)
             db.execute("DELETE FROM outbox WHERE mailbox = ?", [box])
             db.execute("DELETE FROM bounce_reports WHERE mailbox = ?", [box])
             self.mailbox_works(db, box)
-            for address in {email, *(signon.email for signon in signons)}:
+            for address in {email, *(signon.email for signon in signons if signon.has_email)}:
                 db.execute("DELETE FROM signon_host_starts WHERE email = ?", [address])
             # What the CRMs were sent about them goes too; the withdrawal events just queued still go out.
             for signon in signons:
