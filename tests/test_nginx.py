@@ -541,3 +541,12 @@ def test_the_documented_hsts_lines_put_the_header_on_every_answer(front, tmp_pat
     for answer in (proxied, refused):
         assert answer.headers.get_all("Strict-Transport-Security") == ["max-age=31536000"], answer.status
     assert (proxied.status, refused.status) == (404, 413) and "nginx" in refused.text
+
+
+def test_each_answer_through_the_front_names_its_own_request(front):
+    """nginx gives each request an id, passes it to the service (trusted: PLEDGE_PROXY_FIX) and answers it,
+    from its cache too: never the id of the request that filled the cache."""
+    ids = [front.fetch("/embed.js").headers.get_all("X-Request-ID") for _ in range(3)]
+    ids.append(front.fetch("/host/").headers.get_all("X-Request-ID"))  # a private page: from the service
+    assert all(len(found) == 1 and re.fullmatch(r"[0-9a-f]{32}", found[0]) for found in ids), ids
+    assert len({found[0] for found in ids}) == 4
