@@ -13,7 +13,7 @@ from typing import Any
 from .appstate import state
 
 __all__ = ["PledgeWidget", "create_app", "data_dir", "state"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Public names and the module that defines each.
 _ENTRY_POINTS = {"PledgeWidget": "widget.extension", "create_app": "widget.app", "data_dir": "widget.config"}
