@@ -177,3 +177,15 @@ def test_health_answers_are_never_kept_nor_limited_with_or_without_the_fast_path
         assert client.get("/healthz").status_code == 404  # our addresses live under the prefix
     finally:
         state(host).store.close()
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_a_load_balancer_asking_by_its_own_address_gets_its_answers(make_app, fast_path):
+    """Only the service's own hosts are answered (a link is built on the host), but a probe names the node's
+    address: /healthz and /readyz answer it, whichever layer answers them."""
+    app = make_app(PLEDGE_TRUSTED_HOSTS="pledge.example", PLEDGE_FAST_PATH=fast_path)
+    client = app.test_client()
+    node = {"Host": "10.0.0.11:8000"}
+    assert client.get("/host/", headers=node).status_code == 400
+    assert client.get("/healthz", headers=node).status_code == 200
+    assert client.get("/readyz", headers=node).status_code == 200

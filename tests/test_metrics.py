@@ -138,6 +138,7 @@ def test_metrics_are_off_unless_asked_for_and_count_what_happens(make_app, site)
     metrics_app = make_app(PLEDGE_METRICS=True, PLEDGE_METRICS_TOKEN=TOKEN)
     scrape = metrics_app.test_client()
     assert scrape.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 404
+    assert scrape.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 404  # via a proxy
     assert scrape.get("/metrics", environ_base={"REMOTE_ADDR": "::ffff:127.0.0.1"}).status_code == 200
     assert scrape.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"},
                       environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 200

@@ -21,6 +21,7 @@ from .campaign_registry import CampaignRegistry
 from .campaigns import load_file
 from .cli import pledge
 from .fastpath import PublicReads
+from .probes import Probes
 from .host import bp as host_blueprint
 from .mail.bounces import VERP
 from .mail.dkim import load_signer
@@ -147,8 +148,10 @@ class PledgeWidget:
         init_rate_limits(app)
         if cfg["PLEDGE_FAST_PATH"] if cfg["PLEDGE_FAST_PATH"] is not None else self.standalone:
             app.wsgi_app = PublicReads(app, app.wsgi_app)  # type: ignore[method-assign]
-        # In front of the fast path: every request gets its id and its time, cached pages too; behind ProxyFix,
-        # so that a request id is taken from the trusted proxy only.
+        # Load balancers' and Prometheus's addresses, whatever the fast path and the Host header (see widget.probes).
+        app.wsgi_app = Probes(app, app.wsgi_app)  # type: ignore[method-assign]
+        # In front of those: every request gets its id and its time, cached pages too; behind ProxyFix, so that a
+        # request id is taken from the trusted proxy only.
         app.wsgi_app = Tracking(app.wsgi_app, prefix, trust_incoming=bool(cfg["PLEDGE_PROXY_FIX"]))  # type: ignore[method-assign]
         if cfg["PLEDGE_PROXY_FIX"]:  # outermost: the fast path sees the visitor's scheme too
             hops = int(cfg["PLEDGE_PROXY_FIX"])

@@ -13,12 +13,10 @@ from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
 from flask import Flask
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_host
 
 from .assets import static_asset
 from .caching import Page, choose_coding
-from .health import alive_answer, ready_answer
 from .appstate import state
 from .hosts import seen_is_due
 from .trusted_hosts import is_trusted
@@ -43,9 +41,6 @@ class PublicReads:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         # A request with a body (whatever its size or framing) goes to the app, which refuses one too large.
         if environ.get("REQUEST_METHOD") in ("GET", "HEAD") and not has_body(environ):
-            answer = self.operational(environ.get("PATH_INFO", ""))
-            if answer is not None:
-                return self.send_answer(*answer, environ, start_response)
             try:
                 found = self.kept(environ)
             except Exception:  # whatever it is, the app answers it (and logs it) as it would without us
@@ -53,25 +48,6 @@ class PublicReads:
             if found is not None:
                 return self.send(found, environ, start_response)
         return self.wsgi_app(environ, start_response)
-
-    def operational(self, path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
-        """The answer to a load balancer's ``/healthz`` or ``/readyz`` (see :mod:`widget.health`), or None."""
-        if path == self.prefix + "/healthz":
-            return alive_answer()
-        if path == self.prefix + "/readyz":
-            pledge = state(self.app)
-            pledge.ensure_sender()  # a node that only load balancers talk to still sends its mail
-            return ready_answer(pledge.store, self.app.config["PLEDGE_READY_MAIL_SECONDS"])
-        return None
-
-    @staticmethod
-    def send_answer(status: int, headers: list[tuple[str, str]], body: bytes, environ: dict[str, Any],
-                    start_response: Callable[..., Any]) -> Iterable[bytes]:
-        headers = [*headers, *SECURITY_HEADERS, ("Content-Length", str(len(body)))]
-        if environ.get("wsgi.url_scheme") == "https":
-            headers.append(("Strict-Transport-Security", HSTS))
-        start_response(f"{status} {HTTP_STATUS_CODES[status]}", headers)
-        return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]
 
     def kept(self, environ: dict[str, Any]) -> Page | None:
         path = environ.get("PATH_INFO", "")
