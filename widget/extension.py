@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, i18n, log_format, logs, notifications, retention
+from . import config, i18n, log_format, logs, metrics, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -63,6 +63,7 @@ class PledgeWidget:
             if cfg[key] not in allowed:
                 raise ValueError(f"{key} must be one of {', '.join(allowed)}, not {cfg[key]!r}")
         log_format.check(cfg["PLEDGE_LOG_FORMAT"])
+        metrics.prepare()
         # Settings that cannot work stop the start with a message, not the first mail.
         dkim = load_signer(cfg["PLEDGE_DKIM_KEY_FILE"], cfg["PLEDGE_DKIM_SELECTOR"], cfg["PLEDGE_DKIM_DOMAIN"])
         retain_days = retention.retain_days(cfg["PLEDGE_RETAIN_CONTACT_DAYS"])

@@ -90,6 +90,13 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("prometheus_multiproc_dir") or None
 
 
+def prepare() -> None:
+    """Make sure the processes' folder exists (a process counting before anything made it would fail)."""
+    folder = multiprocess_dir()
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+
+
 def exposition(collectors: Iterable[object] = ()) -> bytes:
     """Every ``pledge_`` metric in Prometheus's text format: the counters of every process sharing
     ``PROMETHEUS_MULTIPROC_DIR`` added up (else this process's), and the ``collectors`` read now."""
