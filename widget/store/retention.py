@@ -26,6 +26,9 @@ ERASED_EMAIL = "erased@" + NO_EMAIL_DOMAIN
 #: The columns emptied, besides the address and the mailbox.
 ERASED = ("name", "goal", "actions", "timetable", "resources", "ip_hash")
 HASH_PREFIX = "hmac-sha256:"
+#: Seconds a process takes "no erasure yet" for granted before asking again (a campaign must be closed, erased
+#: and opened again by then for it to matter).
+KEY_RECHECK = 60.0
 #: Sign-ons erased per transaction (writers wait a moment, not for the whole campaign).
 BATCH = 1000
 
@@ -36,19 +39,26 @@ class RetentionTables:
     query: Callable[..., list[tuple]]
     write: Callable[..., Any]
 
-    def _hash_key(self, db: Any) -> bytes | None:
-        """The key of the mailbox hashes, or None until the first erasure made one (it never changes after:
-        kept once read)."""
+    def _hash_key(self, db: Any = None) -> bytes | None:
+        """The key of the mailbox hashes, or None until the first erasure made one. Once read it is kept (it
+        never changes); its absence is asked again after :data:`KEY_RECHECK` seconds, not at every sign-on."""
         cached = self.__dict__.get("_mailbox_hash_key")
-        if cached is not None:
+        if isinstance(cached, bytes):
             return cached
+        if cached is not None and cached > time.monotonic():
+            return None
+        if db is None:
+            with self.read() as db:
+                return self._hash_key(db)
         row = db.execute("SELECT value FROM store_keys WHERE name = 'mailbox-hash'").fetchone()
         if row is None:
+            self.__dict__["_mailbox_hash_key"] = time.monotonic() + KEY_RECHECK
             return None
         self.__dict__["_mailbox_hash_key"] = key = bytes.fromhex(row[0])
         return key
 
     def _make_hash_key(self) -> bytes:
+        self.__dict__.pop("_mailbox_hash_key", None)
         with self.write() as db:  # committed before any hash is made with it
             db.execute("INSERT INTO store_keys (name, value, created_at) VALUES ('mailbox-hash', ?, ?) "
                        "ON CONFLICT (name) DO NOTHING", [secrets.token_hex(32), time.time()])
@@ -63,7 +73,7 @@ class RetentionTables:
 
     def mailbox_forms(self, db: Any, email: str) -> list[str]:
         """The values the ``mailbox`` column holds for ``email``'s sign-ons: its mailbox, and its keyed hash
-        once sign-ons were erased."""
+        once sign-ons were erased (``db``: the transaction in progress, or None)."""
         box = mailbox(email)
         key = self._hash_key(db)
         return [box] if key is None else [box, self._hashed(key, box)]

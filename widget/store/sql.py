@@ -42,6 +42,8 @@ SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, conf
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
 DAY = 24 * HOUR
+#: What :meth:`SQLStore.after_commit` was given during this thread's write transaction (one at a time per thread).
+_COMMIT_HOOKS = threading.local()
 #: The advisory lock that makes nodes starting at once run the migrations one after the other.
 MIGRATION_LOCK = "pledge-widget:migrations"
 
@@ -97,29 +99,29 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         """A read-only transaction whose queries all see one moment of the database."""
         raise NotImplementedError
 
+    @staticmethod
     @contextmanager
-    def committing(self) -> Iterator[None]:
+    def committing() -> Iterator[None]:
         """Around a write transaction (each engine's :meth:`write`): what :meth:`after_commit` was given
         during it runs once it is committed, and is forgotten if it rolls back."""
-        local = self.__dict__.setdefault("_commit_hooks", threading.local())
-        if getattr(local, "pending", None) is not None:  # a write inside a write: the outer one decides
+        if getattr(_COMMIT_HOOKS, "pending", None) is not None:  # a write inside a write: the outer one decides
             yield
             return
-        local.pending = []
+        _COMMIT_HOOKS.pending = []
         try:
             yield
         except BaseException:
-            local.pending = None
+            _COMMIT_HOOKS.pending = None
             raise
-        pending, local.pending = local.pending, None
+        pending, _COMMIT_HOOKS.pending = _COMMIT_HOOKS.pending, None
         for callback in pending:
             callback()
 
-    def after_commit(self, callback: Callable[[], Any]) -> None:
-        """Run ``callback`` once the write transaction in progress commits (at once outside of one): for what
-        must count only what was kept (the metrics)."""
-        local = self.__dict__.setdefault("_commit_hooks", threading.local())
-        pending = getattr(local, "pending", None)
+    @staticmethod
+    def after_commit(callback: Callable[[], Any]) -> None:
+        """Run ``callback`` once the write transaction in progress in this thread commits (at once outside of
+        one): for what must count only what was kept (the metrics)."""
+        pending = getattr(_COMMIT_HOOKS, "pending", None)
         if pending is None:
             callback()
         else:
@@ -386,8 +388,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     def find_confirmed(self, campaign: str, email: str) -> SignOn | None:
         """The confirmed sign-on of ``email``'s mailbox for ``campaign``, if any (made with any spelling of it,
         or erased since: see widget.store.retention)."""
-        with self.read() as db:
-            forms = self.mailbox_forms(db, email)
+        forms = self.mailbox_forms(None, email)
         found = self._signons(f"WHERE campaign = ? AND mailbox IN ({marks(forms)}) AND status = 'confirmed'",
                               [campaign, *forms])
         return found[0] if found else None
@@ -470,8 +471,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     def signons_of(self, email: str) -> list[SignOn]:
         """Every sign-on of one address's mailbox (any spelling of it, erased since or not), whatever its status
         (for access requests)."""
-        with self.read() as db:
-            forms = self.mailbox_forms(db, email)
+        forms = self.mailbox_forms(None, email)
         return self._signons(f"WHERE mailbox IN ({marks(forms)}) ORDER BY created_at, id", forms)
 
     def forget(self, email: str) -> int:
@@ -671,12 +671,13 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         """When the newest e-mail about a sign-on was queued."""
         return self.query("SELECT MAX(created_at) FROM outbox WHERE signon_id = ?", [signon_id])[0][0]
 
-    def _enqueue(self, db: Any, mail: Mail, signon_id: str | None) -> None:
+    @classmethod
+    def _enqueue(cls, db: Any, mail: Mail, signon_id: str | None) -> None:
         now = time.time()
         box = mailbox(mail.to)
         # A mailbox that bounced for good gets nothing (see widget.store.bounces): the mail is kept, as failed.
-        bounced = self.suppressed(db, box, mail.kind, now)
-        self._insert(db, "outbox", {
+        bounced = cls.suppressed(db, box, mail.kind, now)
+        cls._insert(db, "outbox", {
             "signon_id": signon_id,
             "to_addr": normalise_stored(mail.to),
             "mailbox": box,
@@ -692,7 +693,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "last_error": not_sent(bounced) if bounced is not None else None,
         })
         if bounced is None:
-            self.after_commit(metrics.MAILS_QUEUED.labels(mail.kind or "other").inc)
+            cls.after_commit(metrics.MAILS_QUEUED.labels(mail.kind or "other").inc)
 
     def claim_mail(self, limit: int, lease: float, claimer: str) -> list[Mail]:
         """Take up to ``limit`` due e-mails for ``lease`` seconds on behalf of ``claimer``.
