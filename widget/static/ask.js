@@ -1,7 +1,8 @@
 /* Asking an organisation to sign (inline scripts are blocked by our CSP; the page works without this):
    - "Copy" buttons put the e-mail's subject or message on the clipboard and say so in a live region;
    - the name and organisation typed in the sender form fill the letter's blanks and sign the e-mail, in
-     this browser only (nothing typed there leaves it);
+     this browser only (nothing typed there leaves it; this tab keeps them while the page reloads, as it
+     does when an organisation is added to the list);
    - "Print" buttons print the letter, or the resolution alone. */
 (function () {
   "use strict";
@@ -45,10 +46,25 @@
         mailto.setAttribute("href", longer.length <= max ? longer : base);
       }
     };
+    var KEY = "pledge-ask-sender";
+    var remember = function () {
+      try {
+        window.sessionStorage.setItem(KEY, JSON.stringify([name.value, organisation.value]));
+      } catch (error) { /* storage refused (private mode, a policy): the blanks stay blanks after a reload */ }
+    };
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(KEY) || "null");
+      if (kept && !name.value && !organisation.value) {
+        name.value = String(kept[0] || "").slice(0, name.maxLength);
+        organisation.value = String(kept[1] || "").slice(0, organisation.maxLength);
+      }
+    } catch (error) { /* nothing kept */ }
     sender.hidden = false;
     sender.addEventListener("submit", function (event) { event.preventDefault(); });
-    name.addEventListener("input", fill);
-    organisation.addEventListener("input", fill);
+    [name, organisation].forEach(function (input) {
+      input.addEventListener("input", fill);
+      input.addEventListener("input", remember);
+    });
     fill();
   }
 
