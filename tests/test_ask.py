@@ -98,6 +98,8 @@ def test_a_council_asked_in_spanish_is_marked_once_it_signs_through_the_hosts_li
     assert "\n" not in mail["body"].replace("\r\n", "")  # every line break is CRLF
     assert "Councils that sign" in mail["body"]  # the council's own paragraph
     assert re.search(r'<pre class="draft-body" id="draft-body" lang="es"', page)
+    assert not re.search(r"\sstyle\s*=", page) and "<style" not in page and "<script>" not in page  # our CSP
+    assert 'src="/pledge-static/ask.js?v=' in page and "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert re.search(r'<button type="button" class="secondary" data-copy="draft-body" hidden>Copy the message', page)
 
     # The letter, in Spanish: its date, the campaign's title, the QR code of the sign-on page and its address.
@@ -279,8 +281,9 @@ def test_the_resolution_downloads_as_plain_text_with_blanks(app, client, inbox):
     assert body.count("________________") == 9
     assert lines[-2].endswith(f" http://localhost/w/{site.key}?lang=ar")
     assert "farmers' and foresters' groups" in body and "&#" not in body and "&amp;" not in body  # not HTML
-    default = client.get(f"/host/sites/{site.key}/ask/resolution.txt").get_data(as_text=True)
-    assert f"/w/{site.key}?lang=fr" in default  # without ?lang=: the site's language
+    for query in ("", "?lang=<script>", "?lang=" + "x" * 300):
+        default = client.get(f"/host/sites/{site.key}/ask/resolution.txt{query}").get_data(as_text=True)
+        assert f"/w/{site.key}?lang=fr" in default  # no language of the campaign: the site's
 
 
 # -- a campaign's own texts ------------------------------------------------------------------------
@@ -460,3 +463,22 @@ def test_the_store_on_both_engines_and_db_copy(database_url, postgres_url, tmp_p
             assert [a.organization for a in copied.asks(site.key, OWNER)] == ["École"]
         finally:
             copied.close()
+
+
+def test_a_campaign_without_kinds_of_organisation(make_app, tmp_path, inbox):
+    path = tmp_path / "campaigns.toml"
+    path.write_text(CAMPAIGNS_FILE.replace('fields = ["name", "email", "organization", "org_type", "consent"]',
+                                           'fields = ["name", "email", "organization", "consent"]')
+                    .replace('org_types = ["school", "public_authority"]', "org_types = []")
+                    .replace('org_type.school = "School"\norg_type.public_authority = "Town council"\n', "")
+                    .split("[campaigns.jardins.texts.fr]")[0], encoding="utf-8")
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=str(path))
+    client = app.test_client()
+    site = add_site(app, campaign="jardins", lang="en")
+    sign_in(app, client, inbox, OWNER)
+    page = ask_page(client, site, "?org_type=school").get_data(as_text=True)
+    assert 'id="kind"' not in page and 'name="org_type"' not in page and RESOLUTION.search(page) is None
+    assert mailto_fields(page)["subject"] == "Will you sign Gardens in every school?"
+    assert post(client, site, organization="École Jules Ferry", note="La directrice").status_code == 303
+    [entry] = state(app).store.asks(site.key, OWNER)
+    assert (entry.organization, entry.org_type, entry.note) == ("École Jules Ferry", None, "La directrice")
