@@ -77,6 +77,7 @@ def listed_signon(app, site, address, organization, status="confirmed"):
 # -- the journey of the issue -----------------------------------------------------------------------
 
 
+@pytest.mark.both_engines
 def test_a_council_asked_in_spanish_is_marked_once_it_signs_through_the_hosts_link(app, client, inbox):
     site = add_site(app)
     sign_in(app, client, inbox, OWNER)
@@ -413,6 +414,7 @@ def test_fill_leaves_what_it_does_not_know():
 # -- came through: only what the public list shows ----------------------------------------------------
 
 
+@pytest.mark.both_engines
 def test_marked_only_for_a_listed_sign_on_of_that_name_through_this_site(app):
     store = state(app).store
     site = add_site(app)
@@ -438,6 +440,19 @@ def test_marked_only_for_a_listed_sign_on_of_that_name_through_this_site(app):
     # A new key keeps the list and its marks.
     rotated = store.rotate_key(site.key, 60)
     assert store.ask_counts(rotated.key, OWNER) == (4, 1)
+
+
+def test_the_dashboard_counts_organisations_asked_and_signed(app, client, inbox):
+    site = add_site(app)
+    sign_in(app, client, inbox, OWNER)
+    for name in (COUNCIL, "Colegio San Juan", "colegio san juan", "Cooperativa La Tierra"):
+        post(client, site, organization=name, org_type="research")
+    listed_signon(app, site, "colegio@example.org", "Colegio San Juan")
+    dashboard = client.get(f"/host/sites/{site.key}").get_data(as_text=True)
+    assert "Asked: 3 / signed: 1" in dashboard  # a name asked twice is one organisation
+    assert f'href="/host/sites/{site.key}/ask#asked"' in dashboard
+    page = ask_page(client, site).get_data(as_text=True)
+    assert page.count('class="signed"') == 2 and "Asked: 3 / signed: 1" in page  # both asks of the school
 
 
 def test_the_store_on_both_engines_and_db_copy(database_url, postgres_url, tmp_path):
