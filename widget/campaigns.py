@@ -276,6 +276,10 @@ TEXT_KEYS: Mapping[str, str] = {
     "help.<field>": "a hint under a field",
     "label.<field>": "a field's label, instead of the widget's own",
     "org_type.<code>": "the name shown for an organisation type",
+    "ask.<code>.email_subject": "the subject of the e-mail a host sends to ask an organisation of this type to sign",
+    "ask.<code>.email_body": "that e-mail's text; %(url)s is the host's sign-on page (added at the end when missing)",
+    "ask.<code>.letter": "the printable letter's text to such an organisation, from its salutation to before its closing",
+    "ask.resolution": "the model council resolution (for public_authority); %(title)s is the campaign's title",
 }
 
 
@@ -283,11 +287,10 @@ def text_names(org_types: Sequence[str]) -> tuple[str, ...]:
     """Every text key a campaign with these org_types may use, the patterns spelt out."""
     names: list[str] = []
     for key in TEXT_KEYS:
-        prefix, _, slot = key.partition(".")
-        if slot == "<field>":
-            names += [f"{prefix}.{name}" for name in FIELD_NAMES]
-        elif slot == "<code>":
-            names += [f"{prefix}.{code}" for code in org_types]
+        if "<field>" in key:
+            names += [key.replace("<field>", name) for name in FIELD_NAMES]
+        elif "<code>" in key:
+            names += [key.replace("<code>", code) for code in org_types]
         else:
             names.append(key)
     return tuple(names)

@@ -288,7 +288,19 @@ MIGRATION_13: list[Step] = [
     _index("host_logins", "mailbox", "created_at"),
 ]
 MIGRATION_14: list[Step] = []  # reserved: Reach every web site: sources (UTM) and embed health
-MIGRATION_15: list[Step] = []  # reserved: Ask an organisation: the hosts' asks
+MIGRATION_15: list[Step] = [
+    # Ask an organisation: each host's private list, per site, of the organisations it asked to sign. The
+    # owner's address is kept with each entry: a list is its host's alone, whoever holds the site later.
+    # org_folded is the public list's own spelling of a name (widget.store.listing.fold), to find a sign-on
+    # of that name through the site among the listed ones.
+    "CREATE TABLE host_asks (id {serial}, site_key TEXT NOT NULL, owner_email TEXT NOT NULL, "
+    "organization TEXT NOT NULL, org_folded TEXT NOT NULL, org_type TEXT, note TEXT, "
+    "created_at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX host_asks_site ON host_asks (site_key, owner_email, created_at)",
+    # "Has it signed through this site and is it on the public list?": one probe of this index per ask,
+    # instead of a walk through the site's whole list.
+    f"CREATE INDEX signons_list_site_org ON signons (site_key, org_folded, list_state, confirmed_at) WHERE {_LISTABLE}",
+]
 MIGRATION_16: list[Step] = [
     # A campaign's whole life. Campaigns written in the desk: their table as the campaigns file would hold it
     # (JSON), with when they open and close beside it, so that a sign-on's transaction reads those two
@@ -334,5 +346,5 @@ MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
           "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
-          "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "mailbox_bounces",
-          "bounce_reports", "store_keys")
+          "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "host_asks",
+          "mailbox_bounces", "bounce_reports", "store_keys")

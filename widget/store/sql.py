@@ -26,6 +26,7 @@ from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Sit
 from .admin import AdminTables, Audit
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
+from .asks import AskTables
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
@@ -62,7 +63,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, BounceTables, RetentionTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -259,7 +260,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                 return None
             for table, column in (("sites", "key"), ("signons", "site_key"), ("counts", "site_key"),
                                   ("widget_seen", "site_key"), ("milestones_sent", "site_key"),
-                                  ("site_aliases", "site_key"), ("webhook_endpoints", "site_key")):
+                                  ("site_aliases", "site_key"), ("webhook_endpoints", "site_key"),
+                                  ("host_asks", "site_key")):
                 db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new_key, key])
             db.execute("INSERT INTO site_aliases (alias, site_key, expires_at) VALUES (?, ?, ?) ON CONFLICT (alias) "
                        "DO UPDATE SET site_key = excluded.site_key, expires_at = excluded.expires_at",
