@@ -9,6 +9,7 @@ import time
 from urllib.parse import unquote
 
 import pytest
+from flask_babel import gettext
 
 from conftest import deliver, links, path_of, post_sign_on
 from test_host import CSRF_VALUE, sign_in
@@ -277,11 +278,14 @@ def test_the_resolution_downloads_as_plain_text_with_blanks(app, client, inbox):
     lines = body.split("\r\n")
     with app.test_request_context(), i18n.speaking("ar"):
         title = state(app).campaign("4p1000").text("title")
-    assert lines[0] == "Model council resolution" and lines[2] == title != "" and title.isascii() is False  # Arabic
-    assert "1. to sign the Declaration of Intent of the 4 per 1000 initiative;" in lines
+        heading = gettext("Model council resolution")
+        resolution = gettext(ask_texts.OUR_RESOLUTION) % {"blank": "________________"}
+    assert lines[0] == heading != "Model council resolution" and lines[2] == title != "" and not title.isascii()
+    for paragraph in resolution.split("\n\n"):  # the letter's language, one paragraph a line
+        assert paragraph in lines
     assert body.count("________________") == 9
     assert lines[-2].endswith(f" http://localhost/w/{site.key}?lang=ar")
-    assert "farmers' and foresters' groups" in body and "&#" not in body and "&amp;" not in body  # not HTML
+    assert "&#" not in body and "&amp;" not in body and "&lt;" not in body  # plain text, not HTML
     for query in ("", "?lang=<script>", "?lang=" + "x" * 300):
         default = client.get(f"/host/sites/{site.key}/ask/resolution.txt{query}").get_data(as_text=True)
         assert f"/w/{site.key}?lang=fr" in default  # no language of the campaign: the site's

@@ -59,6 +59,7 @@ ATTACKS = [
 
 INVISIBLE_FR = "Veuillez retirer de cette réponse les caractères de contrôle invisibles."
 MARKS_EN = f"Please use at most {MAX_MARKS} accents or other marks on one letter."
+MARKS_FR = f"Veuillez utiliser au maximum {MAX_MARKS} accents ou autres signes sur une même lettre."
 
 
 @pytest.mark.parametrize("name", REAL_NAMES)
@@ -104,7 +105,7 @@ def test_a_site_name_with_hidden_text_is_refused_on_the_host_form_and_the_comman
         response = client.post(f"/host/sites/{site.key}/edit?lang=fr", data={
             "csrf_token": CSRF.search(page).group(1), "name": name, "origins": "https://lycee.example"})
         assert response.status_code == 400
-        expected = INVISIBLE_FR if kind == "invisible" else MARKS_EN
+        expected = INVISIBLE_FR if kind == "invisible" else MARKS_FR
         assert expected in response.get_data(as_text=True)
         result = app.test_cli_runner().invoke(args=["pledge", "site", "add", "--name", name, "--origin",
                                                     "https://x.example", "--email", "w@x.example"])
