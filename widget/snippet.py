@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Mapping
+from urllib.parse import urlencode
 
 from markupsafe import escape
 
@@ -60,6 +61,40 @@ def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None =
     script = (f'<script async src="{escape(base)}{PINNED_LOADER}" integrity="{escape(integrity)}" '
               f'crossorigin="anonymous"></script>' if integrity else f'<script async src="{escape(base)}/embed.js"></script>')
     return f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}>{escape(title)}</a>\n' + script
+
+
+#: The height in pixels of a frame without our loader (the frame snippet, oEmbed's answer), per mode: the
+#: content's height in English in a column of 672 pixels, measured in Chromium, the same as the WordPress
+#: plugin's (integrations/wordpress/pledge-widget/includes/embed.php). Such a frame cannot follow its content:
+#: where it is taller (a phone, a longer language, error messages), the frame scrolls. A button opens the form
+#: in its own frame, so it gets the form's height.
+FRAME_HEIGHTS = {"form": 1800, "button": 1800, "counter": 240, "list": 800}
+
+
+def frame_address(base_url: str, site_key: str, **options: str | int | None) -> str:
+    """The widget page's address with a snippet's options as the loader would pass them (no ``hl`` nor
+    ``origin``: a bare frame has no loader to tell the page's language and origin)."""
+    unknown = set(options) - set(ATTRIBUTES)
+    if unknown:
+        raise TypeError(f"unknown snippet option(s): {', '.join(sorted(unknown))}")
+    query = urlencode(loader_query(options))
+    url = widget_url(base_url.rstrip("/"), site_key)
+    return f"{url}?{query}" if query else url
+
+
+def frame_snippet(base_url: str, site_key: str, title: str, **options: str | int | None) -> str:
+    """The frame-only snippet, for pages that allow no script: the widget page in an ``<iframe>`` of the
+    mode's fixed height (:data:`FRAME_HEIGHTS`), titled for screen readers, loaded when scrolled near. The
+    widget page needs nothing of the host page: the browser still lets only the site's origins frame it."""
+    mode = options.get("mode") or MODES[0]
+    height = FRAME_HEIGHTS.get(str(mode), FRAME_HEIGHTS[MODES[0]])
+    return (f'<iframe src="{escape(frame_address(base_url, site_key, **options))}" title="{escape(title)}" '
+            f'loading="lazy" height="{height}" style="width:100%;max-width:100%;border:0"></iframe>')
+
+
+def link_snippet(base_url: str, site_key: str, title: str, lang: str | None = None) -> str:
+    """The plain link to the site's sign-on page, for where neither scripts nor frames are allowed."""
+    return f'<a href="{escape(widget_url(base_url.rstrip("/"), site_key, lang))}">{escape(title)}</a>'
 
 
 def loader_query(options: Mapping[str, str | int | None]) -> dict[str, str]:

