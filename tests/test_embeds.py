@@ -6,9 +6,11 @@ import html
 import json
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
+from conftest import path_of
 from test_host import CSRF, sign_in
 
 from widget import state
@@ -131,12 +133,17 @@ def test_the_command_line_takes_star(app, runner):
     assert state(app).store.get_site(json.loads(result.stdout)["key"]).origins == ("*",)
 
 
-@pytest.mark.parametrize("platform, snippet_name", [
-    ("html", "The script snippet"), ("wordpress", "The script snippet"), ("drupal", "The script snippet"),
-    ("joomla", "The script snippet"), ("squarespace", "The script snippet"),
-    ("wix", "The frame snippet"), ("google_sites", "The frame snippet"),
-])
-def test_the_builder_says_how_per_site_builder(host, site, platform, snippet_name):
+PLATFORMS = [("html", "The script snippet"), ("wordpress", "The script snippet"), ("drupal", "The script snippet"),
+             ("joomla", "The script snippet"), ("squarespace", "The script snippet"),
+             ("wix", "The frame snippet"), ("google_sites", "The frame snippet")]
+
+
+def test_the_builder_says_how_per_site_builder(host, site):
+    for platform, snippet_name in PLATFORMS:
+        says_how(host, site, platform, snippet_name)
+
+
+def says_how(host, site, platform: str, snippet_name: str) -> None:
     page = builder(host, site, f"?platform={platform}")
     help_block = html.unescape(re.search(r'<div id="platform-help".*?</div>', page, re.S).group(0))
     assert f"<strong>{snippet_name}.</strong>" in help_block
@@ -153,3 +160,109 @@ def test_the_builder_says_when_the_site_has_the_star_line(app, host, site):
     help_block = html.unescape(re.search(r'<div id="platform-help".*?</div>', builder(host, site, "?platform=wix"), re.S).group(0))
     assert "Your site has it." in help_block and "Add the line *" not in help_block
     assert builder(host, site, "?platform=nonsense").count('<option value="html" selected>') == 1
+
+
+# -- oEmbed ------------------------------------------------------------------------------------------
+
+
+def discovery(client, path: str) -> str:
+    """The oEmbed discovery link's address on a widget page."""
+    page = client.get(path).get_data(as_text=True)
+    [href] = re.findall(r'<link rel="alternate" type="application/json\+oembed" href="([^"]+)"', page)
+    return html.unescape(href)
+
+
+def test_widget_pages_name_their_oembed_answer(client, site):
+    href = discovery(client, f"/w/{site.key}?mode=counter&hl=fr&origin=https://lycee.example&theme=dark")
+    # The widget's own address with the snippet's options, never the loader's hl nor origin.
+    widget = f"http://localhost/w/{site.key}?mode=counter&theme=dark"
+    assert href == "http://localhost/oembed?" + urlencode({"url": widget, "format": "json"})
+    answer = client.get(path_of(href))
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    body = answer.get_json()
+    assert {k: body[k] for k in ("version", "type", "width", "height", "title", "provider_url")} == {
+        "version": "1.0", "type": "rich", "width": 672, "height": FRAME_HEIGHTS["counter"], "title": TITLE,
+        "provider_url": "http://localhost/"}
+    assert body["provider_name"] == "Pledge widget"
+    assert body["html"] == (f'<iframe src="http://localhost/w/{site.key}?mode=counter&amp;theme=dark" title="{TITLE}" '
+                            'loading="lazy" width="672" height="240" style="width:100%;max-width:672px;border:0"></iframe>')
+
+
+def test_the_oembed_answer_is_cached_like_the_widget_page(app, client, site):
+    url = f"/oembed?url=http://localhost/w/{site.key}"
+    first = client.get(url)
+    seconds = app.config["PLEDGE_CACHE_SECONDS"]
+    assert first.headers["Cache-Control"] == client.get(f"/w/{site.key}").headers["Cache-Control"]
+    assert first.headers["Cache-Control"].startswith(f"public, max-age={seconds}")
+    assert first.headers["Access-Control-Allow-Origin"] == "*" and first.headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert first.get_json()["cache_age"] == seconds
+
+
+def test_maxwidth_and_maxheight_are_honoured(client, site):
+    url = f"http://localhost/w/{site.key}"
+    small = client.get("/oembed", query_string={"url": url, "maxwidth": "320", "maxheight": "500"}).get_json()
+    assert (small["width"], small["height"]) == (320, 500)
+    assert 'width="320" height="500"' in small["html"] and "max-width:320px" in small["html"]
+    wide = client.get("/oembed", query_string={"url": url, "maxwidth": "5000", "maxheight": "99999999999"}).get_json()
+    assert (wide["width"], wide["height"]) == (672, 1800)  # never wider than the widget, nor taller than its frame
+
+
+BAD_SIZES = [({"format": "xml"}, 501), ({"format": "json", "maxwidth": "0"}, 400), ({"maxwidth": "-5"}, 400),
+             ({"maxwidth": "12px"}, 400), ({"maxheight": "1e3"}, 400)]
+
+
+def test_oembed_bad_format_and_sizes(client, site):
+    for query, status in BAD_SIZES:
+        response = client.get("/oembed", query_string={"url": f"http://localhost/w/{site.key}", **query})
+        assert response.status_code == status and response.is_json, query
+        assert response.get_json()["error"] == {400: "bad_request", 501: "not_implemented"}[status]
+
+
+OTHER_URLS = [
+    None, "", "not a url", "http://localhost/", "http://localhost/w/", "http://localhost/w/unknown-key",
+    "http://localhost/w/{key}/sent", "http://localhost/c/4p1000/signatories", "https://localhost/w/{key}",
+    "http://evil.example/w/{key}", "http://localhost.evil.example/w/{key}", "http://user@localhost/w/{key}",
+    "http://localhost:8080/w/{key}", "javascript:alert(1)//localhost/w/{key}", "http://localhost/w/{key} x",
+    "http://localhost/w//{key}", "http://localhost/w/{key}\n", "http://localhost/w/" + "k" * 3000,
+]
+
+
+def test_oembed_404s_any_other_url(client, site):
+    for url in OTHER_URLS:
+        query = {} if url is None else {"url": url.replace("{key}", site.key)}
+        response = client.get("/oembed", query_string=query)
+        assert response.status_code == 404 and response.get_json()["error"] == "not_found", url
+        assert "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_oembed_of_a_disabled_site_is_404(app, client):
+    other = state(app).store.add_site("Off", ["https://off.example"], "w@off.example", "4p1000", key="off",
+                                      status="disabled")
+    assert client.get("/oembed", query_string={"url": f"http://localhost/w/{other.key}"}).status_code == 404
+
+
+def test_oembed_addresses_come_from_the_public_url(make_app):
+    app = make_app(PLEDGE_PUBLIC_URL="https://pledge.example.org/p", PLEDGE_URL_PREFIX="/p")
+    site = state(app).store.add_site("S", ["https://s.example"], "w@s.example", "4p1000")
+    client = app.test_client()
+    href = discovery(client, f"/p/w/{site.key}?lang=fr")
+    assert href.startswith("https://pledge.example.org/p/oembed?url=https%3A%2F%2Fpledge.example.org%2Fp%2Fw%2F")
+    # Asked on another name, the answer still points at the public address; the request's host is not ours.
+    answer = client.get("/p/oembed", query_string={"url": f"https://pledge.example.org/p/w/{site.key}?lang=fr"},
+                        headers={"Host": "other.example"}).get_json()
+    assert answer["provider_url"] == "https://pledge.example.org/p/"
+    assert f'src="https://pledge.example.org/p/w/{site.key}?lang=fr"' in answer["html"]
+    assert answer["title"].startswith("4 pour 1000")
+    for url in (f"http://localhost/p/w/{site.key}", f"http://other.example/p/w/{site.key}",
+                f"https://pledge.example.org/w/{site.key}"):
+        assert client.get("/p/oembed", query_string={"url": url}).status_code == 404
+
+
+def test_without_public_url_each_host_gets_its_own_links(make_app):
+    app = make_app(PLEDGE_TRUSTED_HOSTS="a.example,b.example", PLEDGE_CACHE_SECONDS=60)
+    site = state(app).store.add_site("S", ["https://s.example"], "w@s.example", "4p1000")
+    client = app.test_client()
+    for host in ("a.example", "b.example", "a.example"):
+        page = client.get(f"/w/{site.key}?hl=en", headers={"Host": host}).get_data(as_text=True)
+        assert f'href="http://{host}/oembed?url=http%3A%2F%2F{host}%2Fw%2F' in page

@@ -2,8 +2,11 @@
 script, and through an oEmbed consumer's HTML; the builder's new parts pass axe-core in English and Arabic."""
 from __future__ import annotations
 
+import html
 import itertools
+import json
 import re
+import urllib.request
 
 from conftest import links
 from test_accessibility import axe_page, axe_source  # noqa: F401  (fixtures)
@@ -57,3 +60,20 @@ def test_the_star_origin_lets_any_page_frame_the_widget(live, page):
         page.wait_for_timeout(50)
     assert refused.content_frame().url.startswith("chrome-error:")
     assert page.frame_locator('iframe[title="Other"]').locator("#count").count() == 0
+
+
+def test_sign_through_an_oembed_consumers_html(live, page, context, inbox):
+    """What an editor that embeds by address does: find the discovery link on the widget page, fetch the
+    oEmbed answer, and put its html in the page it publishes (no script of ours)."""
+    with urllib.request.urlopen(f"{live.url}/w/{live.site_key}") as answer:
+        widget_page = answer.read().decode()
+    href = html.unescape(re.search(r'type="application/json\+oembed" href="([^"]+)"', widget_page).group(1))
+    assert href.startswith(f"{live.url}/oembed?url=")
+    with urllib.request.urlopen(href + "&maxwidth=600") as answer:
+        embed = json.load(answer)
+    assert embed["width"] == 600
+    assert embed["type"] == "rich" and embed["html"].startswith(f'<iframe src="{live.url}/w/{live.site_key}"')
+    page.goto(live.host.add("oembed", f"<p>{html.escape(embed['title'])}</p>{embed['html']}"))
+    frame = page.frame_locator("iframe")
+    frame.locator("#signon").wait_for()
+    sign_and_confirm(live, page, context, inbox, frame)

@@ -86,10 +86,30 @@ def frame_snippet(base_url: str, site_key: str, title: str, **options: str | int
     """The frame-only snippet, for pages that allow no script: the widget page in an ``<iframe>`` of the
     mode's fixed height (:data:`FRAME_HEIGHTS`), titled for screen readers, loaded when scrolled near. The
     widget page needs nothing of the host page: the browser still lets only the site's origins frame it."""
-    mode = options.get("mode") or MODES[0]
-    height = FRAME_HEIGHTS.get(str(mode), FRAME_HEIGHTS[MODES[0]])
-    return (f'<iframe src="{escape(frame_address(base_url, site_key, **options))}" title="{escape(title)}" '
-            f'loading="lazy" height="{height}" style="width:100%;max-width:100%;border:0"></iframe>')
+    return frame_html(frame_address(base_url, site_key, **options), title, frame_height(options.get("mode")))
+
+
+def frame_height(mode: str | int | None) -> int:
+    """The fixed height of a frame of the widget in ``mode`` (any other value: the form's)."""
+    return FRAME_HEIGHTS.get(str(mode or MODES[0]), FRAME_HEIGHTS[MODES[0]])
+
+
+#: The widget's widest content, in CSS pixels (42rem: its main column).
+WIDGET_MAX_WIDTH = 672
+
+
+def frame_html(src: str, title: str, height: int, width: int | None = None) -> str:
+    """An ``<iframe>`` of the widget page at ``src``: as wide as its column (at most ``width`` pixels when
+    given), ``height`` pixels high, titled, loaded lazily."""
+    size = f' width="{width}"' if width else ""
+    limit = f"{width}px" if width else "100%"
+    return (f'<iframe src="{escape(src)}" title="{escape(title)}" loading="lazy"{size} height="{height}" '
+            f'style="width:100%;max-width:{limit};border:0"></iframe>')
+
+
+def oembed_address(base_url: str, widget_address: str) -> str:
+    """The oEmbed endpoint's address for a widget address (the discovery link of widget pages)."""
+    return f"{base_url.rstrip('/')}/oembed?{urlencode({'url': widget_address, 'format': 'json'})}"
 
 
 def link_snippet(base_url: str, site_key: str, title: str, lang: str | None = None) -> str:
