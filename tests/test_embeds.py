@@ -266,3 +266,10 @@ def test_without_public_url_each_host_gets_its_own_links(make_app):
     for host in ("a.example", "b.example", "a.example"):
         page = client.get(f"/w/{site.key}?hl=en", headers={"Host": host}).get_data(as_text=True)
         assert f'href="http://{host}/oembed?url=http%3A%2F%2F{host}%2Fw%2F' in page
+
+
+def test_the_dashboard_names_the_star_line_in_plain_words(app, host, site):
+    state(app).store.update_site(site.key, origins=["https://lycee.example", "*"])
+    page = html.unescape(host.get(f"/host/sites/{site.key}").get_data(as_text=True))
+    assert "any page may show the widget; only the addresses listed here are followed." in page
+    assert page.count("not seen yet: is the snippet on a page of") == 1  # https://lycee.example only

@@ -11,6 +11,7 @@ import urllib.request
 from conftest import links
 from test_accessibility import axe_page, axe_source  # noqa: F401  (fixtures)
 from test_journey_browser import fill_sign_on
+from test_snippet_builder import browser_sign_in, host_site
 
 from widget.snippet import frame_snippet
 
@@ -77,3 +78,39 @@ def test_sign_through_an_oembed_consumers_html(live, page, context, inbox):
     frame = page.frame_locator("iframe")
     frame.locator("#signon").wait_for()
     sign_and_confirm(live, page, context, inbox, frame)
+
+
+def test_the_builders_platform_instructions_follow_the_choice_and_pass_axe(live, axe_page, inbox):  # noqa: F811
+    owner, site = host_site(live, "مدرسة الإطار")
+    path = f"{live.url}/host/sites/{site.key}/snippet"
+
+    def sign_in(page):
+        browser_sign_in(live, inbox, page, owner)
+        page.goto(f"{path}?lang=en")
+
+    def choose_google_sites(page):
+        from playwright.sync_api import expect
+
+        help_block = page.locator("#platform-help")
+        expect(help_block).to_contain_text("Paste the script snippet where")  # plain HTML, the default
+        page.get_by_label("Where is your site built?").select_option("google_sites")
+        # The instructions follow without "Update", and say which origin line the site needs.
+        expect(help_block).to_contain_text("Embed code")
+        expect(help_block.get_by_role("link", name="Add the line * to your site’s addresses")).to_be_visible()
+        assert "platform=google_sites" in page.url
+        assert page.locator("#snippet-frame").inner_text().startswith(f'<iframe src="{live.url}/w/{site.key}"')
+        page.frame_locator("#preview").locator("h1").wait_for()
+
+    def rtl_with_ltr_snippets(page):
+        page.frame_locator("#preview").locator("h1").wait_for()
+        assert page.locator("html").get_attribute("dir") == "rtl"
+        for element in ("#snippet-frame", "#snippet-link"):
+            assert page.locator(element).evaluate("e => getComputedStyle(e).direction") == "ltr"
+
+    axe_page(f"{live.url}/host/?lang=en", before=sign_in)
+    axe_page(f"{path}?lang=en", before=choose_google_sites)
+    axe_page(f"{path}?lang=en&platform=wordpress&mode=counter", "dark",
+             before=lambda page: page.frame_locator("#preview").locator("h1").wait_for())
+    axe_page(f"{path}?lang=ar&platform=wix", before=rtl_with_ltr_snippets)
+    axe_page(f"{path}?lang=ar&platform=drupal", "dark", before=rtl_with_ltr_snippets)
+    axe_page(f"{live.url}/host/sites/{site.key}/edit?lang=ar")  # the warning line beside the origins

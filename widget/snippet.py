@@ -67,7 +67,9 @@ def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None =
 #: content's height in English in a column of 672 pixels, measured in Chromium, the same as the WordPress
 #: plugin's (integrations/wordpress/pledge-widget/includes/embed.php). Such a frame cannot follow its content:
 #: where it is taller (a phone, a longer language, error messages), the frame scrolls. A button opens the form
-#: in its own frame, so it gets the form's height.
+#: in its own frame, so it gets the form's height. Measured again for the builder (Chromium, 672 px wide):
+#: the form 1744 px in English, 1650 in Arabic, 1815 in German and Russian; the counter 190 to 212; the list
+#: 300 empty, about 700 with its 10 signatories; at 360 px (a phone) the form is 1900 to 2400 and scrolls.
 FRAME_HEIGHTS = {"form": 1800, "button": 1800, "counter": 240, "list": 800}
 
 
