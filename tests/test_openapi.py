@@ -21,10 +21,10 @@ from widget.views import blueprint
 
 
 def api_rules(app) -> set[str]:
-    """Every /api/v1 route of the blueprint, written as OpenAPI paths."""
+    """Every /api/v1 route of the blueprint, and oEmbed's, written as OpenAPI paths."""
     rules = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith(blueprint.name + ".") and rule.rule.startswith("/api/v1/"):
+        if rule.endpoint.startswith(blueprint.name + ".") and (rule.rule.startswith("/api/v1/") or rule.rule == "/oembed"):
             path = rule.rule
             for argument in rule.arguments:
                 path = path.replace(f"<{argument}>", "{%s}" % argument)
@@ -111,7 +111,9 @@ def test_schemathesis_run_against_a_running_service(tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base + "/api/v1/openapi.json", process)
-        run = subprocess.run([str(Path(sys.executable).parent / "schemathesis"), "run", base + "/api/v1/openapi.json",
+        run = subprocess.run([str(Path(sys.executable).parent / "schemathesis"),
+                              "--config-file", str(Path(__file__).with_name("schemathesis.toml")),
+                              "run", base + "/api/v1/openapi.json",
                               "--checks", "all", "--max-examples", "20", "--no-color"],
                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -67,7 +67,8 @@ class PublicReads:
             if not SITE_KEY.match(site_key):
                 return None
             query = self.query(environ)
-            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own), FAST)
+            page = pledge.pages.get(widget_key(site_key, query, environ.get("HTTP_ACCEPT_LANGUAGE", ""), own,
+                                               links_on_host=not self.app.config.get("PLEDGE_PUBLIC_URL")), FAST)
             if page is not None and self.to_record(pledge, page, query.get("origin")):
                 return None  # the app records where the widget was seen, then serves the page
             return page

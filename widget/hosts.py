@@ -10,6 +10,7 @@ from flask import current_app
 
 from .addresses import normalise_email
 from .appstate import state
+from .origins import ANY_ORIGIN
 from .mail import compose
 from .store import Site
 from .urls import public_url
@@ -85,7 +86,7 @@ def seen_is_due(seen: dict[tuple[str, str], float], site: Site, origin: str | No
                 now: float) -> bool:
     """Whether this view of ``site``'s widget on ``origin`` is one to record (``seen``: when this process
     last recorded each site and origin): an origin of the site's, not recorded for ``interval`` seconds."""
-    return bool(origin) and origin in site.origins and now - seen.get((site.key, origin), 0.0) >= interval
+    return bool(origin) and origin != ANY_ORIGIN and origin in site.origins and now - seen.get((site.key, origin), 0.0) >= interval
 
 
 def widget_seen(site: Site, origin: str | None) -> None:

@@ -15,6 +15,11 @@ import idna
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
+#: A site's origin line that lets any page frame its widget: for site builders (Google Sites, Wix) that put
+#: pasted code in frames of their own, at addresses that change. The host chooses it knowingly; signatures
+#: made there still count for the site.
+ANY_ORIGIN = "*"
+
 #: scheme://host[:port] and the rest: the host a bracketed IPv6 literal or anything up to a port, a path, a
 #: query, a fragment or a user name; each part checked on its own below.
 _SHAPE = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<host>\[[^\]]*\]|[^:/\[\]?#@]*)"
@@ -80,14 +85,26 @@ def _host(host: str) -> str | None:
     return ascii_host
 
 
+def site_origin(value: str) -> str:
+    """A line of a site's origins: :data:`ANY_ORIGIN` alone, or an origin (:func:`normalise_origin`, which
+    raises :class:`InvalidOrigin`; a wildcard inside an address stays refused)."""
+    return ANY_ORIGIN if value.strip() == ANY_ORIGIN else normalise_origin(value)
+
+
+def allows_any(origins: Iterable[str]) -> bool:
+    """Whether a site's origins let any page frame its widget."""
+    return ANY_ORIGIN in origins
+
+
 def frame_sources(origins: Iterable[str]) -> list[str]:
     """The ``frame-ancestors`` sources of a site's stored origins: each one checked again, so that a row
     stored before origins were parsed strictly (``https://a.example; report-uri ...``) adds nothing to the
-    policy. A bad one is left out (the widget then refuses to be framed there, as for an unknown page)."""
+    policy. A bad one is left out (the widget then refuses to be framed there, as for an unknown page).
+    :data:`ANY_ORIGIN` is CSP's ``*``: any http or https page."""
     sources = []
     for origin in origins:
         try:
-            sources.append(normalise_origin(origin))
+            sources.append(site_origin(origin))
         except ValueError:
             continue
     return sources

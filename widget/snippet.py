@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Mapping
+from urllib.parse import urlencode
 
 from markupsafe import escape
 
@@ -60,6 +61,62 @@ def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None =
     script = (f'<script async src="{escape(base)}{PINNED_LOADER}" integrity="{escape(integrity)}" '
               f'crossorigin="anonymous"></script>' if integrity else f'<script async src="{escape(base)}/embed.js"></script>')
     return f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}>{escape(title)}</a>\n' + script
+
+
+#: The height in pixels of a frame without our loader (the frame snippet, oEmbed's answer), per mode: the
+#: content's height in English in a column of 672 pixels, measured in Chromium, the same as the WordPress
+#: plugin's (integrations/wordpress/pledge-widget/includes/embed.php). Such a frame cannot follow its content:
+#: where it is taller (a phone, a longer language, error messages), the frame scrolls. A button opens the form
+#: in its own frame, so it gets the form's height. Measured again for the builder (Chromium, 672 px wide):
+#: the form 1744 px in English, 1650 in Arabic, 1815 in German and Russian; the counter 190 to 212; the list
+#: 300 empty, about 700 with its 10 signatories; at 360 px (a phone) the form is 1900 to 2400 and scrolls.
+FRAME_HEIGHTS = {"form": 1800, "button": 1800, "counter": 240, "list": 800}
+
+
+def frame_address(base_url: str, site_key: str, **options: str | int | None) -> str:
+    """The widget page's address with a snippet's options as the loader would pass them (no ``hl`` nor
+    ``origin``: a bare frame has no loader to tell the page's language and origin)."""
+    unknown = set(options) - set(ATTRIBUTES)
+    if unknown:
+        raise TypeError(f"unknown snippet option(s): {', '.join(sorted(unknown))}")
+    query = urlencode(loader_query(options))
+    url = widget_url(base_url.rstrip("/"), site_key)
+    return f"{url}?{query}" if query else url
+
+
+def frame_snippet(base_url: str, site_key: str, title: str, **options: str | int | None) -> str:
+    """The frame-only snippet, for pages that allow no script: the widget page in an ``<iframe>`` of the
+    mode's fixed height (:data:`FRAME_HEIGHTS`), titled for screen readers, loaded when scrolled near. The
+    widget page needs nothing of the host page: the browser still lets only the site's origins frame it."""
+    return frame_html(frame_address(base_url, site_key, **options), title, frame_height(options.get("mode")))
+
+
+def frame_height(mode: str | int | None) -> int:
+    """The fixed height of a frame of the widget in ``mode`` (any other value: the form's)."""
+    return FRAME_HEIGHTS.get(str(mode or MODES[0]), FRAME_HEIGHTS[MODES[0]])
+
+
+#: The widget's widest content, in CSS pixels (42rem: its main column).
+WIDGET_MAX_WIDTH = 672
+
+
+def frame_html(src: str, title: str, height: int, width: int | None = None) -> str:
+    """An ``<iframe>`` of the widget page at ``src``: as wide as its column (at most ``width`` pixels when
+    given), ``height`` pixels high, titled, loaded lazily."""
+    size = f' width="{width}"' if width else ""
+    limit = f"{width}px" if width else "100%"
+    return (f'<iframe src="{escape(src)}" title="{escape(title)}" loading="lazy"{size} height="{height}" '
+            f'style="width:100%;max-width:{limit};border:0"></iframe>')
+
+
+def oembed_address(base_url: str, widget_address: str) -> str:
+    """The oEmbed endpoint's address for a widget address (the discovery link of widget pages)."""
+    return f"{base_url.rstrip('/')}/oembed?{urlencode({'url': widget_address, 'format': 'json'})}"
+
+
+def link_snippet(base_url: str, site_key: str, title: str, lang: str | None = None) -> str:
+    """The plain link to the site's sign-on page, for where neither scripts nor frames are allowed."""
+    return f'<a href="{escape(widget_url(base_url.rstrip("/"), site_key, lang))}">{escape(title)}</a>'
 
 
 def loader_query(options: Mapping[str, str | int | None]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from .. import actions
 from ..addresses import InvalidAddress, normalise_email
 from ..appstate import state
 from ..i18n import LANGUAGES, speaking
-from ..origins import normalise_origin
+from ..origins import site_origin
 from ..snippet import snippet
 from ..store import Site
 from ..text import MAX_MARKS, clean_text, stacked_marks, unsafe_character
@@ -26,7 +26,7 @@ def site() -> None:
 
 def _origin(value: str) -> str:
     try:
-        return normalise_origin(value)
+        return site_origin(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--origin") from None
 
@@ -60,7 +60,7 @@ def _campaign(slug: str | None) -> str:
 
 @site.command("add")
 @click.option("--name", required=True, help="The site's name, as its host would write it.")
-@click.option("--origin", "origins", multiple=True, required=True, help="An origin that may embed the widget (repeatable).")
+@click.option("--origin", "origins", multiple=True, required=True, help="An origin that may embed the widget (repeatable); * lets any page embed it.")
 @click.option("--email", required=True, help="The site owner's e-mail address (for the host dashboard).")
 @click.option("--campaign", default=None, help="The campaign's slug (default: PLEDGE_DEFAULT_CAMPAIGN).")
 @click.option("--lang", default=None, type=click.Choice(LANGUAGES),

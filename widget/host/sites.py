@@ -18,16 +18,13 @@ from .. import hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..appstate import state
 from ..forms import no_control_characters
-from ..origins import InvalidOrigin, normalise_origin
+from ..origins import InvalidOrigin, site_origin
 from ..text import clean_text, unsafe_character
 from ..views.common import current_language, number, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
 from .blueprint import bp
 from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices
 from ..whole_numbers import whole_number
-from .blueprint import bp
-from ..views.common import current_language, number, pledge_day_of
-from .access import check_csrf, host_or_404, host_page, own_site
 
 CHART_DAYS = 30
 
@@ -43,13 +40,13 @@ def page_origin(address: str) -> str:
 
 
 def _origins(form: FlaskForm, field: Any) -> None:
-    """One origin a line, each as a browser reports it; the first bad line is named."""
+    """One origin a line, each as a browser reports it, or ``*`` alone (any page); the first bad line is named."""
     origins = []
     for line in (field.data or "").splitlines():
         if not line.strip():
             continue
         try:
-            origins.append(normalise_origin(page_origin(line)))
+            origins.append(site_origin(page_origin(line)))
         except ValueError as exc:
             raise ValidationError(_origin_error(exc, line.strip()[:80]))
     if not origins:
@@ -68,7 +65,8 @@ def _origin_error(exc: ValueError, line: str) -> str:
     if reason == "port":
         return _("“%(line)s”: a port is a number from 1 to 65535, such as https://school.example:8443", line=line)
     if reason == "wildcard":
-        return _("“%(line)s”: * is not allowed; give each address, one a line", line=line)
+        return _("“%(line)s”: a * inside an address is not allowed; give each address, one a line, or * alone "
+                 "for any page", line=line)
     return _("“%(line)s” is not an address such as https://school.example", line=line)
 
 

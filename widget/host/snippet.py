@@ -16,7 +16,9 @@ from werkzeug.wrappers import Response
 from .. import i18n
 from ..badge import badge_snippets
 from ..campaigns import Campaign
-from ..snippet import DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, hex_colour, loader_query, snippet
+from ..snippet import (DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, frame_snippet, hex_colour, link_snippet,
+                       loader_query, snippet)
+from ..origins import ANY_ORIGIN
 from ..store import Site
 from ..urls import public_base_url
 from .blueprint import bp
@@ -24,9 +26,6 @@ from ..views.common import content_security_policy, current_language
 from ..views.front import loader_integrity
 from .access import host_page, own_site
 from ..whole_numbers import whole_number
-from .blueprint import bp
-from ..views.common import content_security_policy, current_language
-from .access import host_page, own_site
 
 #: The modes the builder offers (data-mode), the first being the widget's default.
 MODES = (
@@ -52,6 +51,33 @@ LOADERS = (
     ("pinned", _l("This version of the loader, checked by the browser: best for pages left for years")),
 )
 MAX_MIN_COUNT = 10_000_000
+
+#: Where a host's site is built (``platform``), the first being the default, and for each: the snippet it
+#: takes (``script``, ``frame`` or ``link``), whether the builder frames pasted code at addresses of its own
+#: (then only the origin line ``*`` lets the widget show), and where to paste it.
+PLATFORMS = (
+    ("html", _l("Plain HTML, or another tool"), "script", False,
+     _l("Paste the script snippet where the widget should appear. If the page or its editor allows no script, "
+        "paste the frame snippet.")),
+    ("wordpress", _l("WordPress"), "script", False,
+     _l("Install the “Pledge widget” plugin and add its block, or its shortcode [pledge_widget key=\"%(key)s\"]. "
+        "Without the plugin, an administrator may paste the script snippet in a “Custom HTML” block; other "
+        "authors and WordPress.com sites paste the plain link.")),
+    ("drupal", _l("Drupal"), "script", False,
+     _l("Paste the script snippet in a block or a body whose text format is “Full HTML”. The “Basic HTML” and "
+        "“Restricted HTML” formats remove scripts and frames: use the plain link there.")),
+    ("joomla", _l("Joomla"), "script", False,
+     _l("Paste the script snippet in a “Custom” module, or in an article with the editor set to “None”. If "
+        "Joomla’s text filters remove it, paste the frame snippet.")),
+    ("wix", _l("Wix"), "frame", True,
+     _l("Add “Embed Code”, then “Embed HTML”, choose “Code” and paste the frame snippet.")),
+    ("squarespace", _l("Squarespace"), "script", False,
+     _l("Add a “Code” block and paste the script snippet. On a plan that allows no script, paste the frame snippet.")),
+    ("google_sites", _l("Google Sites"), "frame", True,
+     _l("Choose Insert, then “Embed”, then “Embed code”, and paste the frame snippet.")),
+)
+#: What each kind of snippet is called in the instructions.
+SNIPPET_NAMES = {"script": _l("The script snippet"), "frame": _l("The frame snippet"), "link": _l("The plain link")}
 
 #: What the choice of the widget's language means (under the builder's field and the new-site form's).
 WIDGET_LANGUAGE_HELP = _l("Recommended: each visitor gets the language of the page the widget is on, else their "
@@ -126,8 +152,10 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
     }
     loaders = [name for name, _label in LOADERS]
     loader = args.get("loader") if args.get("loader") in loaders else loaders[0]
+    platforms = [name for name, *_rest in PLATFORMS]
+    platform = args.get("platform") if args.get("platform") in platforms else platforms[0]
     fields = {"mode": mode, "snippet_lang": lang, "theme": theme, "min": min_text, "accent": accent, "scope": scope,
-              "loader": loader}
+              "loader": loader, "platform": platform}
     return options, fields, errors
 
 
@@ -146,6 +174,7 @@ def host_snippet(site_key: str) -> Response:
     preview = url_for("pledge.widget", site_key=site.key,
                       **loader_query(options), hl=page_lang, origin=request.host_url.rstrip("/"))
     badge_html, badge_markdown = badge_snippets(base, site.key, title, options["lang"])
+    platform = next(p for p in PLATFORMS if p[0] == fields["platform"])
     response = host_page(
         "host/snippet.html", badge_html=badge_html, badge_markdown=badge_markdown,
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
@@ -153,6 +182,9 @@ def host_snippet(site_key: str) -> Response:
         snippet_languages=widget_language_choices(campaign.available_languages),
         code=snippet(base, site.key, title, **options,
                      integrity=loader_integrity() if fields["loader"] == "pinned" else None),
+        frame_code=frame_snippet(base, site.key, title, **options),
+        link_code=link_snippet(base, site.key, title, options["lang"]),
+        platforms=PLATFORMS, platform=platform, snippet_names=SNIPPET_NAMES, any_origin=ANY_ORIGIN,
         title=title, preview_url=preview,
         base_origin=base_origin, page_lang=i18n.normalise(request.args.get("lang")), min_contrast=_ratio(MIN_CONTRAST),
         max_min_count=MAX_MIN_COUNT, language_help=WIDGET_LANGUAGE_HELP,

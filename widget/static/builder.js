@@ -8,9 +8,6 @@
   "use strict";
   var form = document.getElementById("builder");
   var preview = document.getElementById("preview");
-  var code = document.getElementById("snippet");
-  var copy = document.getElementById("copy");
-  var status = document.getElementById("copy-status");
 
   window.addEventListener("message", function (event) {
     var height = event.data && event.data.pledgeHeight;
@@ -19,13 +16,19 @@
     }
   });
 
-  if (copy && code && navigator.clipboard) {
-    copy.hidden = false;
-    copy.addEventListener("click", function () {
-      navigator.clipboard.writeText(code.textContent).then(function () {
-        status.textContent = copy.getAttribute("data-done");
-      }, function () {
-        status.textContent = copy.getAttribute("data-failed");
+  // Each snippet's "Copy" button copies its own code and says so in its own live region.
+  if (navigator.clipboard) {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      var said = document.getElementById(button.getAttribute("data-status"));
+      if (!source || !said) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent).then(function () {
+          said.textContent = button.getAttribute("data-done");
+        }, function () {
+          said.textContent = button.getAttribute("data-failed");
+        });
       });
     });
   }
@@ -60,7 +63,10 @@
           element.parentNode.className = next.parentNode.className; // .field.has-error
         }
       });
-      status.textContent = "";
+      document.querySelectorAll("button[data-copy]").forEach(function (button) {
+        var said = document.getElementById(button.getAttribute("data-status"));
+        if (said) said.textContent = "";
+      });
       // Reload, Back and a shared address keep the options.
       history.replaceState(null, "", url);
     }).catch(function () { /* the "Update" button still works */ });

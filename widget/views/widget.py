@@ -6,6 +6,7 @@ import math
 import re
 import time
 from typing import Mapping
+from urllib.parse import urlencode
 
 from flask import abort, current_app, jsonify, redirect, request, url_for
 from markupsafe import Markup
@@ -13,21 +14,21 @@ from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_host
 
 from .. import hosts, i18n, metrics
-from ..snippet import MODES, SCOPES, THEMES, hex_colour, usable_accent
+from ..snippet import MODES, SCOPES, THEMES, hex_colour, oembed_address, usable_accent
 from ..abuse import client_hash, looks_like_a_bot
 from ..assets import static_asset
 from ..caching import keep, public
 from ..campaigns import Campaign
 from ..appstate import state
 from ..forms import build_form, form_token
-from ..origins import frame_sources
+from ..origins import ANY_ORIGIN, allows_any, frame_sources, normalise_origin
 from ..sharing import page_address
 from ..signons import sign_on
 from ..store import Site
 from ..store.listing import Filters
+from ..urls import public_base_url
 from .blueprint import blueprint
 from ..whole_numbers import whole_number
-from .blueprint import blueprint
 from .common import content_security_policy, current_language, render_page
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -56,9 +57,22 @@ def host_origin(site: Site, origin: str | None) -> str | None:
     """The embedding page's origin, as the loader reports it, if it is one the site registered or
     our own (the front page shows the demo on whatever host and port the service runs).
 
-    The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``.
+    The widget posts its height only there: ``postMessage`` to an exact origin, never to ``*``. A site whose
+    origins have the line ``*`` may be framed anywhere: then any origin the loader reports, if well formed.
     """
-    return origin if origin and (origin in site.origins or origin == own_origin(request.environ)) else None
+    if not origin or origin == ANY_ORIGIN:  # a target of "*" would tell every page: never
+        return None
+    if origin in site.origins or origin == own_origin(request.environ):
+        return origin
+    return origin if allows_any(site.origins) and _is_origin(origin) else None
+
+
+def _is_origin(value: str) -> bool:
+    """Whether ``value`` is an origin exactly as a browser writes it (``location.origin``)."""
+    try:
+        return normalise_origin(value) == value
+    except ValueError:
+        return False
 
 
 def own_origin(environ: dict) -> str:
@@ -111,6 +125,15 @@ SHARED_TOKEN_SECONDS = 600
 
 #: The query of the widget page (the loader's parameters) that every link and form of it keeps.
 QUERY = ("lang", "hl", "origin", "theme", "mode", "min", "accent", "scope")
+#: What of it a widget's own address carries (the snippet's options): ``hl`` and ``origin`` are the loader's.
+ADDRESS_QUERY = ("mode", "lang", "theme", "min", "accent", "scope")
+
+
+def widget_address(site_key: str, query: Mapping[str, str]) -> str:
+    """The widget's public address with the snippet's options of ``query`` (as :func:`widget_query` gives
+    it), on the service's public address: what oEmbed consumers are given and asked about."""
+    options = {name: query[name] for name in ADDRESS_QUERY if name in query}
+    return f"{public_base_url()}/w/{site_key}" + (f"?{urlencode(options)}" if options else "")
 
 
 # Routes that carry a key or a token say merge_slashes=False: "/w//KEY" is a bad address (404), not a
@@ -187,16 +210,19 @@ def widget_query(args: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in normal.items() if value and value != QUERY_DEFAULTS.get(name)}
 
 
-def widget_key(site_key: str, query: Mapping[str, str], accept_language: str, own: str = "") -> tuple:
+def widget_key(site_key: str, query: Mapping[str, str], accept_language: str, own: str = "",
+               links_on_host: bool = False) -> tuple:
     """The page cache's key of a widget page (also computed by :mod:`widget.fastpath`): exactly what the
     page depends on. The loader nearly always says the language (``?hl=``, the host page's): then the
     visitor's Accept-Language changes nothing, and one copy serves everyone, here and in every proxy.
     ``own`` is the service's origin as the request reached it (:func:`own_origin`): an ``origin`` equal
-    to it is one the page talks to."""
+    to it is one the page talks to. ``links_on_host``: without ``PLEDGE_PUBLIC_URL`` the page's absolute
+    links (its oEmbed discovery link) are built on that origin, so each origin keeps its own copy."""
     normal = widget_query(query)
     by_query = normal.get("lang") or normal.get("hl")  # as i18n.pick: both are normalised already
     ours = bool(own) and normal.get("origin") == own
-    return ("widget", site_key, "" if by_query else accept_language, tuple(normal.items()), ours)
+    return ("widget", site_key, "" if by_query else accept_language, tuple(normal.items()),
+            own if links_on_host else ours)
 
 
 def _widget_page(site_key: str) -> Response:
@@ -205,7 +231,8 @@ def _widget_page(site_key: str) -> Response:
     compressed once, and a 304 for a client that holds it."""
     pledge = state()
     query = widget_query(request.args)
-    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""), own_origin(request.environ))
+    key = widget_key(site_key, query, request.headers.get("Accept-Language", ""), own_origin(request.environ),
+                     links_on_host=not current_app.config.get("PLEDGE_PUBLIC_URL"))
     page = pledge.pages.get(key)
     if page is None:
         site, campaign = find_site(site_key)
@@ -305,6 +332,8 @@ def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Re
     now = time.time()
     context.update(campaign_status=campaign.status(now), days_left=campaign.days_left(now), ended_at=campaign.ended_at(now),
                    goal=campaign.goal_for(counts.total))
+    if not context.get("preview"):  # the discovery link of editors that embed by address (oEmbed)
+        context["oembed_url"] = oembed_address(public_base_url(), widget_address(site.key, context["query"]))
     if widget_mode(request.args.get("mode")) == "list" and not context.get("sent"):
         context.update(latest_signatories(site, campaign, list_scope(request.args.get("scope")), lang))
     body, code = render_page(
