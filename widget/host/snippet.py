@@ -54,26 +54,27 @@ MAX_MIN_COUNT = 10_000_000
 
 #: Where a host's site is built (``platform``), the first being the default, and for each: the snippet it
 #: takes (``script``, ``frame`` or ``link``), whether the builder frames pasted code at addresses of its own
-#: (then only the origin line ``*`` lets the widget show), and where to paste it.
+#: (then only the origin line ``*`` lets the widget show), and where to paste it. Product names are names in
+#: every language, so they are not messages to translate.
 PLATFORMS = (
     ("html", _l("Plain HTML, or another tool"), "script", False,
      _l("Paste the script snippet where the widget should appear. If the page or its editor allows no script, "
         "paste the frame snippet.")),
-    ("wordpress", _l("WordPress"), "script", False,
+    ("wordpress", "WordPress", "script", False,
      _l("Install the “Pledge widget” plugin and add its block, or its shortcode [pledge_widget key=\"%(key)s\"]. "
         "Without the plugin, an administrator may paste the script snippet in a “Custom HTML” block; other "
         "authors and WordPress.com sites paste the plain link.")),
-    ("drupal", _l("Drupal"), "script", False,
+    ("drupal", "Drupal", "script", False,
      _l("Paste the script snippet in a block or a body whose text format is “Full HTML”. The “Basic HTML” and "
         "“Restricted HTML” formats remove scripts and frames: use the plain link there.")),
-    ("joomla", _l("Joomla"), "script", False,
+    ("joomla", "Joomla", "script", False,
      _l("Paste the script snippet in a “Custom” module, or in an article with the editor set to “None”. If "
         "Joomla’s text filters remove it, paste the frame snippet.")),
-    ("wix", _l("Wix"), "frame", True,
+    ("wix", "Wix", "frame", True,
      _l("Add “Embed Code”, then “Embed HTML”, choose “Code” and paste the frame snippet.")),
-    ("squarespace", _l("Squarespace"), "script", False,
+    ("squarespace", "Squarespace", "script", False,
      _l("Add a “Code” block and paste the script snippet. On a plan that allows no script, paste the frame snippet.")),
-    ("google_sites", _l("Google Sites"), "frame", True,
+    ("google_sites", "Google Sites", "frame", True,
      _l("Choose Insert, then “Embed”, then “Embed code”, and paste the frame snippet.")),
 )
 #: What each kind of snippet is called in the instructions.
