@@ -2,6 +2,9 @@
 // Links the page adds later are framed as they come, and a frame goes with its link.
 ((d, w) => {
   var base = new URL(d.currentScript.src).origin, frames = [];
+  // Tell the host page's own script (its analytics, a tag manager): an event bubbling from the widget's
+  // frame, whose detail names the site and the mode, never the visitor.
+  var fire = (f, n) => f.dispatchEvent(new CustomEvent("pledge-widget:" + n, {bubbles: 1, detail: f.d}));
   // Put the link back: the browser refused the frame, or the widget never said a word after loading.
   var back = f => f.ok || (f.remove(), f.a.style.display = "");
   var scan = () => {
@@ -19,6 +22,7 @@
       u.hash = "page=" + l.origin + l.pathname;
       f.src = u;
       f.a = a;
+      f.d = {site: u.pathname.split("/").pop(), mode: p.get("mode") || "form"};
       a.f = f;
       f.title = a.textContent;
       // Pixels, not rem: the host page's root font size must not change the widget's size.
@@ -35,9 +39,10 @@
     frames = frames.filter(f => f.a.isConnected || f.remove(f.a.f = 0));
   };
   w.addEventListener("message", e => frames.forEach(f => {
-    var h = e.data && e.data.pledgeHeight;
-    // A hidden widget says 0 until it is shown: alive, its height to come.
-    if (e.origin == base && e.source == f.contentWindow) f.ok = 1, h > 0 && (f.style.height = Math.min(h, 1e4) + "px");
+    var m = e.data || {}, h = m.pledgeHeight;
+    // A hidden widget says 0 until it is shown: alive, its height to come. Its first word is "ready"; then
+    // it may say "open" (the button opened the form) and "signed" (a sign-on was sent).
+    if (e.origin == base && e.source == f.contentWindow) f.ok || fire(f, "ready"), f.ok = 1, h > 0 && (f.style.height = Math.min(h, 1e4) + "px"), m.pledgeEvent && fire(f, m.pledgeEvent);
   }));
   // The host page's own Content-Security-Policy refused our frame: give the link back at once.
   d.addEventListener("securitypolicyviolation", e => e.blockedURI.indexOf(base) || frames.forEach(back));

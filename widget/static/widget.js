@@ -4,7 +4,13 @@
   "use strict";
   var root = document.documentElement;
   var host = root.getAttribute("data-host-origin");
-  if (host && window.parent !== window) {
+  var framed = host && window.parent !== window;
+  // What the loader turns into an event on the host page ("open", "signed"): words about the widget,
+  // never about the visitor.
+  var say = function (name) {
+    if (framed) window.parent.postMessage({ pledgeEvent: name }, host);
+  };
+  if (framed) {
     var last = -1;
     var tell = function () {
       var height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -44,7 +50,10 @@
     opener.hidden = false;
     closer.hidden = false;
     opener.addEventListener("click", function () {
-      if (panel.hidden) openPanel(true); else closePanel();
+      if (panel.hidden) {
+        openPanel(true);
+        say("open");
+      } else closePanel();
     });
     closer.addEventListener("click", closePanel);
     document.addEventListener("keydown", function (event) {
@@ -122,6 +131,11 @@
     };
     document.addEventListener("visibilitychange", schedule);
     schedule();
+  }
+  // "Check your inbox": a sign-on was sent. Told once: Reload or Back to this page says nothing again.
+  if (document.getElementById("sent") && !(history.state && history.state.pledgeSignedTold)) {
+    history.replaceState({ pledgeSignedTold: true }, "");
+    say("signed");
   }
   var target = document.querySelector("[aria-invalid=true]") || document.getElementById("error-summary") ||
     document.getElementById("sent");

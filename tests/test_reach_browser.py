@@ -1,0 +1,54 @@
+"""Reach, in a real browser: the events a host page's own analytics hear from the widget, the sources a
+sign-on keeps, and a page whose CSP refuses our frame showing up on the host's dashboard."""
+from __future__ import annotations
+
+import itertools
+
+from conftest import fill_by_ids
+
+_numbers = itertools.count(1)
+
+#: The host page's own listener, as a tag manager would add it: every event of the widget, with its
+#: detail and the element it was heard from (the listener is on the document: the events bubble).
+LISTENER = ("<script>window.heard = []; for (const name of ['ready', 'open', 'signed']) "
+            "document.addEventListener('pledge-widget:' + name, e => window.heard.push("
+            "[e.type, e.detail, e.target.tagName, e.bubbles]))</script>")
+
+
+def heard(page) -> list:
+    return page.evaluate("window.heard")
+
+
+def test_the_host_page_hears_ready_open_and_signed_without_personal_data(live, context, page):
+    cookies_before = context.cookies()
+    page.goto(live.host.add("events", live.snippet(mode="button"), head=LISTENER))
+    page.wait_for_function("window.heard.length >= 1")
+    detail = {"site": live.site_key, "mode": "button"}
+    assert heard(page) == [["pledge-widget:ready", detail, "IFRAME", True]]
+
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="Sign").click()
+    page.wait_for_function("window.heard.length >= 2")
+    assert heard(page)[1] == ["pledge-widget:open", detail, "IFRAME", True]
+
+    address = f"events{next(_numbers)}@ecole.example"
+    fill_by_ids(frame, address, "École des Tilleuls", "civil_society", "FR", "A school garden.")
+    frame.locator("#signon").get_by_role("button", name="Sign").click()
+    frame.get_by_role("heading", name="Check your inbox").wait_for()
+    page.wait_for_function("window.heard.length >= 3")
+    assert heard(page)[2] == ["pledge-widget:signed", detail, "IFRAME", True]
+    assert address not in str(heard(page)) and "Tilleuls" not in str(heard(page))
+    # Once only: the loaded "sent" page said it, and nothing said "ready" twice.
+    page.wait_for_timeout(300)
+    assert [e[0] for e in heard(page)] == ["pledge-widget:ready", "pledge-widget:open", "pledge-widget:signed"]
+    # No script of ours wrote a cookie, on the host page nor in the frame.
+    assert context.cookies() == cookies_before
+    assert page.evaluate("document.cookie") == ""
+
+
+def test_messages_from_the_host_page_itself_fire_no_event(live, page):
+    page.goto(live.host.add("events-spoof", live.snippet(), head=LISTENER))
+    page.wait_for_function("window.heard.length >= 1")
+    page.evaluate("window.postMessage({pledgeEvent: 'signed'}, '*')")
+    page.wait_for_timeout(200)
+    assert [e[0] for e in heard(page)] == ["pledge-widget:ready"]
