@@ -9,17 +9,21 @@
   var back = f => f.ok || (f.remove(), f.a.style.display = "");
   var scan = () => {
     d.querySelectorAll("a.pledge-widget").forEach(a => {
-      var l = location, u = new URL(a.href, l.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k;
+      var l = location, u = new URL(a.href, l.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k,
+        s = new URLSearchParams({page: l.origin + l.pathname});
       // a.f: framed already (a link given back stays a link).
       if (u.origin != base || a.f) return;
       // Every option of the snippet, as a query parameter: data-mode, data-lang, data-theme, data-accent
-      // by their names, data-min-count as "min".
-      for (k in a.dataset) p.set(k.replace("Count", ""), a.dataset[k]);
+      // by their names, data-min-count as "min". Its source codes (data-utm-source as utm_source...) go
+      // with the page's address instead, where the page's own utm_* parameters then take their place.
+      for (k in a.dataset) k.indexOf("utm") ? p.set(k.replace("Count", ""), a.dataset[k]) : s.set(k.replace("utm", "utm_").toLowerCase(), a.dataset[k]);
+      new URLSearchParams(l.search).forEach((v, k) => k.indexOf("utm_") || s.set(k, v));
       hl && p.set("hl", hl);
       p.set("origin", l.origin);
-      // The page's address, without query or fragment, in the frame's own fragment: the server never sees
-      // it on a GET (one cached widget page serves every page), the widget's form sends it with a sign-on.
-      u.hash = "page=" + l.origin + l.pathname;
+      // The page's address, without query or fragment, and the source codes, in the frame's own fragment:
+      // the server never sees them on a GET (one cached widget page serves every page), the widget's form
+      // sends them with a sign-on.
+      u.hash = s;
       f.src = u;
       f.a = a;
       f.d = {site: u.pathname.split("/").pop(), mode: p.get("mode") || "form"};

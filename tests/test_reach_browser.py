@@ -19,9 +19,14 @@ def heard(page) -> list:
     return page.evaluate("window.heard")
 
 
-def test_the_host_page_hears_ready_open_and_signed_without_personal_data(live, context, page):
+def test_the_host_page_hears_ready_open_and_signed_and_the_sign_on_keeps_its_sources(live, context, page):
+    """One journey for both: the host page listens for the events, and its address and snippet carry
+    source codes (the page's own utm_* win over the snippet's data-utm-*, code by code)."""
     cookies_before = context.cookies()
-    page.goto(live.host.add("events", live.snippet(mode="button"), head=LISTENER))
+    snippet = live.snippet(mode="button", **{"utm-source": "footer", "utm-campaign": "autumn"})
+    page.goto(live.host.add("events", snippet, head=LISTENER) + "?utm_source=share&utm_medium=whatsapp&id=7")
+    src = page.locator("iframe").get_attribute("src")
+    assert "utm" not in src.split("#")[0]  # never in the query: one cached widget page serves every page
     page.wait_for_function("window.heard.length >= 1")
     detail = {"site": live.site_key, "mode": "button"}
     assert heard(page) == [["pledge-widget:ready", detail, "IFRAME", True]]
@@ -38,6 +43,9 @@ def test_the_host_page_hears_ready_open_and_signed_without_personal_data(live, c
     page.wait_for_function("window.heard.length >= 3")
     assert heard(page)[2] == ["pledge-widget:signed", detail, "IFRAME", True]
     assert address not in str(heard(page)) and "Tilleuls" not in str(heard(page))
+    [signon] = live.store.signons_of(address)
+    assert signon.utm == {"utm_source": "share", "utm_medium": "whatsapp", "utm_campaign": "autumn"}
+    assert signon.page_url == live.host.origin + "/events"
     # Once only: the loaded "sent" page said it, and nothing said "ready" twice.
     page.wait_for_timeout(300)
     assert [e[0] for e in heard(page)] == ["pledge-widget:ready", "pledge-widget:open", "pledge-widget:signed"]

@@ -24,6 +24,7 @@ from ..views.common import current_language, number, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
 from .blueprint import bp
 from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices
+from ..utm import by_source
 from ..whole_numbers import whole_number
 from .blueprint import bp
 from ..views.common import current_language, number, pledge_day_of
@@ -204,10 +205,12 @@ def host_site(site_key: str) -> Response:
         "chart-title",
     )
     seen = store.last_seen(site.key)
+    sources, other_sources, untagged = by_source(breakdown["by_utm_source"])
     return host_page(
         "host/site.html",
         email=email, site=site, campaign=campaign, counts=counts, pending=store.pending_count(site.key),
         share=(counts.site / counts.total) if counts.total else 0.0, breakdown=breakdown, series=series, chart=chart,
         latest=store.latest_signons(site.key), seen=[(origin, seen.get(origin)) for origin in site.origins],
         old_keys=store.old_keys(site.key), now=time.time(), grace_days=current_app.config["PLEDGE_KEY_GRACE_DAYS"],
+        sources=sources, other_sources=other_sources, untagged=untagged,
     )

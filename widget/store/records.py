@@ -49,6 +49,8 @@ class SignOn:
     source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
     #: The host page the sign-on was made on (origin and path, one of the site's origins), or None.
     page_url: str | None = None
+    #: Where it came from, in the host's codes: ``utm_source``, ``utm_medium``, ``utm_campaign`` (those given).
+    utm: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_email(self) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from ..addresses import mailbox, normalise_stored
+from ..utm import UTM_FIELDS
 from .records import DUPLICATE
 from .listing import LISTABLE, listing_columns
 
@@ -287,7 +288,12 @@ MIGRATION_13: list[Step] = [
     _index("outbox", "mailbox", "created_at"),
     _index("host_logins", "mailbox", "created_at"),
 ]
-MIGRATION_14: list[Step] = []  # reserved: Reach every web site: sources (UTM) and embed health
+MIGRATION_14: list[Step] = [
+    # Reach every web site. Where a sign-on came from, in the host's own campaign codes (see widget.utm).
+    *(f"ALTER TABLE signons ADD COLUMN {name} TEXT" for name in UTM_FIELDS),  # utm_source, utm_medium, utm_campaign
+    # The dashboard's signatures per source read this index alone, as those by type and by country.
+    "CREATE INDEX signons_site_utm_source ON signons (site_key, status, utm_source)",
+]
 MIGRATION_15: list[Step] = [
     # Ask an organisation: each host's private list, per site, of the organisations it asked to sign. The
     # owner's address is kept with each entry: a list is its host's alone, whoever holds the site later.

@@ -33,13 +33,13 @@ from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .retention import RetentionTables
 from .sharing import SharingTables
-from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
+from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD, UTM_FIELDS
 from .webhooks import WebhookTables
 
 TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
-                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS))
+                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS + UTM_FIELDS))
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
 DAY = 24 * HOUR
@@ -338,6 +338,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "source": signon.source,
             "page_url": signon.page_url,
         }
+        row.update({name: signon.utm.get(name) for name in UTM_FIELDS})
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
         row.update(listing_columns(signon.id, row["organization"]))
         locks = [f"email:{row['mailbox']}", f"mail:{mailbox(mail.to)}"]
@@ -601,7 +602,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             [site_key, since],
         )
         result = {"by_day": [(time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), n) for day, n in by_day]}
-        for column in ("org_type", "country"):
+        for column in ("org_type", "country", "utm_source"):
             # Grouped by the bare column, so that the index (site_key, status, column) answers alone.
             rows = self.query(f"SELECT {column}, COUNT(*) FROM signons WHERE site_key = ? AND status = 'confirmed' "
                               f"GROUP BY {column}", [site_key])
@@ -650,12 +651,14 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     @staticmethod
     def _signon(row: tuple) -> SignOn:
         (id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version,
-         held_reason, contact_consent, source, page_url), answers = row[:14], row[14:]
+         held_reason, contact_consent, source, page_url) = row[:14]
+        answers, utm = row[14:14 + len(ANSWER_FIELDS)], row[14 + len(ANSWER_FIELDS):]
         return SignOn(
             id=id, campaign=campaign, site_key=site_key, email=email, lang=lang, status=status,
             created_at=created_at, confirmed_at=confirmed_at, consent_at=consent_at, consent_version=consent_version,
             answers={name: value for name, value in zip(ANSWER_FIELDS, answers) if value is not None},
             held_reason=held_reason, contact_consent=contact_consent, source=source or "web", page_url=page_url,
+            utm={name: value for name, value in zip(UTM_FIELDS, utm) if value},
         )
 
     # -- outbox --------------------------------------------------------------------------------
