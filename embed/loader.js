@@ -5,8 +5,11 @@
   // Tell the host page's own script (its analytics, a tag manager): an event bubbling from the widget's
   // frame, whose detail names the site and the mode, never the visitor.
   var fire = (f, n) => f.dispatchEvent(new CustomEvent("pledge-widget:" + n, {bubbles: 1, detail: f.d}));
-  // Put the link back: the browser refused the frame, or the widget never said a word after loading.
-  var back = f => f.ok || (f.remove(), f.a.style.display = "");
+  // Put the link back (the browser refused the frame, the widget never said a word after loading, or the
+  // frame never loaded), and tell the service why, once per page view, so that the host's dashboard can
+  // say what to fix: a beacon to /w/KEY/health with the frame's own query (its origin) and the reason.
+  // A frame its page took away is no failure.
+  var sent, back = (f, r) => f.ok || !f.isConnected || (f.remove(), f.a.style.display = "", sent = sent || navigator.sendBeacon(f.src.split("#")[0].replace("?", "/health?reason=" + r + "&")));
   var scan = () => {
     d.querySelectorAll("a.pledge-widget").forEach(a => {
       var l = location, u = new URL(a.href, l.href), p = u.searchParams, f = d.createElement("iframe"), hl = d.documentElement.lang, k,
@@ -33,7 +36,8 @@
       f.style.cssText = "display:block;width:100%;max-width:672px;height:640px;border:0";
       // The widget says hello as soon as its script runs, hidden or not (a closed <details>, an off-screen
       // frame): only a frame that loaded without a word has failed.
-      f.onload = () => setTimeout(back, 3e3, f);
+      f.onload = () => setTimeout(back, 3e3, f, "refused");
+      setTimeout(back, 3e4, f, "timeout");
       frames.push(f);
       // Beside the link, never in its place: the page's own script (React...) may still own the link.
       a.style.display = "none";
@@ -49,7 +53,7 @@
     if (e.origin == base && e.source == f.contentWindow) f.ok || fire(f, "ready"), f.ok = 1, h > 0 && (f.style.height = Math.min(h, 1e4) + "px"), m.pledgeEvent && fire(f, m.pledgeEvent);
   }));
   // The host page's own Content-Security-Policy refused our frame: give the link back at once.
-  d.addEventListener("securitypolicyviolation", e => e.blockedURI.indexOf(base) || frames.forEach(back));
+  d.addEventListener("securitypolicyviolation", e => e.blockedURI.indexOf(base) || frames.forEach(f => back(f, "csp")));
   // Links added later, or taken away: no need for the page to tell us (its "pledge-widget:scan" event of
   // earlier versions is no longer needed).
   new MutationObserver(scan).observe(d, {childList: 1, subtree: 1});

@@ -3,6 +3,7 @@ sign-on keeps, and a page whose CSP refuses our frame showing up on the host's d
 from __future__ import annotations
 
 import itertools
+import re
 
 from conftest import fill_by_ids
 
@@ -60,3 +61,39 @@ def test_messages_from_the_host_page_itself_fire_no_event(live, page):
     page.evaluate("window.postMessage({pledgeEvent: 'signed'}, '*')")
     page.wait_for_timeout(200)
     assert [e[0] for e in heard(page)] == ["pledge-widget:ready"]
+
+
+def test_a_page_whose_csp_refuses_our_frame_shows_on_the_dashboard_with_its_fix(live, browser, page, inbox):
+    """The host page allows our script, not our frame: the visitor gets the link at once, the loader's beacon
+    reaches the service once, the host is mailed, and the dashboard names the origin and the two CSP lines."""
+    owner = "health@college.example"
+    site = live.store.add_site("Collège Victor Hugo", [live.host.origin], owner, "4p1000")
+    csp = f"script-src 'self' {live.url}; frame-src 'none'"  # connect-src unrestricted: the beacon may go
+    snippet = live.snippet(site.key) + live.snippet(site.key)  # two widgets, one report per page view
+    page.goto(live.host.add("csp-report", snippet, headers={"Content-Security-Policy": csp}))
+    page.get_by_role("link", name="Sign the 4 per 1000 Declaration").first.wait_for()
+    page.wait_for_function("document.querySelectorAll('iframe').length === 0")
+    mail = inbox.wait_for(owner)[-1]  # the live sender delivers the host's weekly mail at once
+    assert mail["Subject"] == "The widget of Collège Victor Hugo could not show on a page"
+    [problem] = live.store.embed_problems(site.key, 0)
+    assert (problem.origin, problem.reason, problem.count) == (live.host.origin, "csp", 1)
+
+    host_context = browser.new_context(locale="en-GB")
+    try:
+        host = host_context.new_page()
+        host.set_default_timeout(15_000)
+        host.goto(f"{live.url}/host/")
+        host.locator("#email").fill(owner)
+        host.locator("form button[type=submit]").click()
+        host.get_by_role("status").wait_for()
+        login = next(url for m in inbox.wait_for(owner, count=2)
+                     for url in re.findall(r"https?://\S+/host/login/\S+", m.get_body(("plain",)).get_content()))
+        host.goto(login)
+        host.locator("main form button").click()
+        host.goto(f"{live.url}/host/sites/{site.key}")
+        problems = host.locator("ul.problems")
+        assert live.host.origin in problems.inner_text()
+        assert "Content-Security-Policy does not allow the widget" in problems.inner_text()
+        assert problems.locator("code").inner_text() == f"script-src {live.url}\nframe-src {live.url}"
+    finally:
+        host_context.close()

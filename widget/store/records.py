@@ -69,6 +69,8 @@ class Host:
     notify_milestones: bool = True
     milestones: tuple[int, ...] = (10, 100, 1000)
     notify_digest: bool = False
+    #: Mail when a site's widget could not show on a page (at most weekly per site).
+    notify_health: bool = True
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from .admin import AdminTables, Audit
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
 from .asks import AskTables
+from .embed_health import EmbedHealthTables
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
@@ -63,7 +64,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -261,7 +262,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             for table, column in (("sites", "key"), ("signons", "site_key"), ("counts", "site_key"),
                                   ("widget_seen", "site_key"), ("milestones_sent", "site_key"),
                                   ("site_aliases", "site_key"), ("webhook_endpoints", "site_key"),
-                                  ("host_asks", "site_key")):
+                                  ("host_asks", "site_key"), ("embed_problems", "site_key"),
+                                  ("embed_health_mails", "site_key")):
                 db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new_key, key])
             db.execute("INSERT INTO site_aliases (alias, site_key, expires_at) VALUES (?, ?, ?) ON CONFLICT (alias) "
                        "DO UPDATE SET site_key = excluded.site_key, expires_at = excluded.expires_at",
