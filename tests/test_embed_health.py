@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import deliver
+from conftest import deliver, path_of
 from test_db_copy import copy, rows
 from test_host import sign_in
 from widget import state
@@ -98,6 +98,14 @@ def test_the_host_is_mailed_once_a_week_per_site_if_it_wants(app, site, inbox):
     text = mail.get_body(("plain",)).get_content()
     assert "lycee.example/" not in text.split("-- ")[0].replace("/host/sites/", "")  # names no page
     assert f"/host/sites/{site.key}#widget-problems" in text and "List-Unsubscribe" in mail
+    # Its one-click unsubscribe switches this mail off, and only this one.
+    state(app).store.update_host("webmaster@lycee.example", notify_health=1)
+    unsubscribe = path_of(mail["List-Unsubscribe"].strip()[1:-1])
+    page = app.test_client().get(unsubscribe).get_data(as_text=True)
+    assert "Stop e-mails about your widget not showing?" in page
+    assert app.test_client().post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    host = state(app).store.get_host("webmaster@lycee.example")
+    assert host.notify_health is False and host.notify_milestones is True
 
 
 def test_the_dashboard_says_what_is_wrong_and_how_to_fix_it(app, client, site, inbox):
