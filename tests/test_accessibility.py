@@ -147,10 +147,14 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
     live.store.create_signon(
         SignOn(id="a11y-host", campaign="4p1000", site_key=school.key, email="a11y-dashboard@example.org", lang="en",
                status="pending", created_at=now, confirmed_at=None, consent_at=now, consent_version="v",
-               answers={"org_type": "research", "country": "KE", "organization": "Soil Lab"}),
+               answers={"org_type": "research", "country": "KE", "organization": "Soil Lab"},
+               utm={"utm_source": "newsletter"}),  # the table of sources too
         Mail(to="a11y-dashboard@example.org", subject="s", text="t", html="h"),
     )
     live.store.confirm_signon("a11y-host")
+    # "Where is my widget?" with reported problems and their fixes.
+    live.store.record_embed_problem(school.key, live.host.origin, "csp", now)
+    live.store.record_embed_problem(school.key, "https://elsewhere.example", "refused", now)
     axe_page(f"{live.url}/host/?lang=ar")
     axe_page(f"{live.url}/host/?lang=fa")
 
@@ -174,7 +178,8 @@ def test_host_pages_have_no_violations(live, axe_page, inbox):
             axe_page(f"{live.url}{path}?lang={lang}", scheme="light")
 
     def chart_and_tables(page):
-        assert page.locator("svg[role=img] title").count() >= 1 and page.get_by_role("table").count() >= 3
+        assert page.locator("svg[role=img] title").count() >= 1 and page.get_by_role("table").count() >= 4
+        assert page.locator("ul.problems li").count() == 2
 
     axe_page(f"{live.url}/host/sites/{school.key}", scheme="dark", before=chart_and_tables)
 

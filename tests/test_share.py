@@ -60,13 +60,16 @@ def shared_address(service: str, href: str) -> str:
     return text.rsplit(" ", 1)[1]
 
 
-def assert_shares(page: str, address: str) -> None:
+def assert_shares(page: str, address: str, tagged: bool = False) -> None:
+    """Every share link shares ``address``; ``tagged`` (a host page's): with ``utm_source=share`` and the
+    link's channel as ``utm_medium``, so that the host counts what sharing brought."""
     found = share_links(page)
     assert set(found) == set(ENDPOINTS)
     for service, href in found.items():
         parts = urlsplit(href)
         assert (parts.scheme, parts.netloc, parts.path) == ENDPOINTS[service], href
-        assert shared_address(service, href) == address, (service, href)
+        expected = f"{address}?utm_source=share&utm_medium={service}" if tagged else address
+        assert shared_address(service, href) == expected, (service, href)
         # URL-encoded: the address is never raw in the query (its own "?" or "&" would cut it short).
         assert address not in href and "%3A%2F%2F" in href
     assert "+" not in found["email"].split("?", 1)[1]  # mailto: spaces are %20 (RFC 6068)
@@ -76,12 +79,12 @@ def assert_shares(page: str, address: str) -> None:
 def test_shares_the_host_page_where_they_signed(app, client, site, inbox):
     page = thank_you(app, client, site, inbox, "amina@coop.example",
                      page="https://lycee.example/soutien/4p1000?utm_source=x#form")
-    assert_shares(page, "https://lycee.example/soutien/4p1000")  # no query, no fragment
+    assert_shares(page, "https://lycee.example/soutien/4p1000", tagged=True)  # no query of its own, no fragment
     assert "Share by e-mail" in page and "Share on Bluesky" in page  # every link has words, not an icon
     text = unquote(share_links(page)["whatsapp"])
     assert "I have signed" in text and "Will you sign too?" in text
     # The Web Share button, for the browsers that have it, is hidden until the script finds navigator.share.
-    assert re.search(r'<button type="button" id="share-native" hidden[^>]*data-url="https://lycee.example/soutien/4p1000"', page)
+    assert re.search(r'<button type="button" id="share-native" hidden[^>]*data-url="https://lycee.example/soutien/4p1000\?utm_source=share&amp;utm_medium=native"', page)
     assert "/pledge-static/share.js" in page
 
 

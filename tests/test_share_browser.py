@@ -45,15 +45,18 @@ def test_sign_confirm_share_the_host_page_and_become_a_host(live, context, page,
              for name in ("Share by e-mail", "Share on WhatsApp", "Share on Telegram", "Share on Facebook",
                           "Share on X", "Share on LinkedIn", "Share on Bluesky")}
     assert hrefs["Share by e-mail"].startswith("mailto:?")
-    assert parse_qs(urlsplit(hrefs["Share on Telegram"]).query)["url"] == [host_page]
-    assert parse_qs(urlsplit(hrefs["Share on LinkedIn"]).query)["url"] == [host_page]
-    assert parse_qs(urlsplit(hrefs["Share on WhatsApp"]).query)["text"][0].endswith(" " + host_page)
+    def via(channel: str) -> str:  # the host page, with the source codes of the channel
+        return f"{host_page}?utm_source=share&utm_medium={channel}"
+
+    assert parse_qs(urlsplit(hrefs["Share on Telegram"]).query)["url"] == [via("telegram")]
+    assert parse_qs(urlsplit(hrefs["Share on LinkedIn"]).query)["url"] == [via("linkedin")]
+    assert parse_qs(urlsplit(hrefs["Share on WhatsApp"]).query)["text"][0].endswith(" " + via("whatsapp"))
     assert urlsplit(hrefs["Share on Bluesky"]).netloc == "bsky.app"
     # The device's share sheet, where the browser has one, shares the same address.
     share = thanks.get_by_role("button", name="Share…")
     share.click()
     thanks.wait_for_function("window.sharedWith !== undefined")
-    assert thanks.evaluate("window.sharedWith.url") == host_page
+    assert thanks.evaluate("window.sharedWith.url") == via("native")
 
     # Nothing the pages asked for came from anywhere but the service and the host page.
     allowed = {urlsplit(live.url).netloc, urlsplit(live.host.origin).netloc}

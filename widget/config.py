@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_RATELIMIT_RESEND": "5 per minute",
     "PLEDGE_RATELIMIT_HOST_LOGIN": "5 per minute",
     "PLEDGE_RATELIMIT_SEARCH": "30 per minute",
+    "PLEDGE_RATELIMIT_HEALTH": "10 per minute;60 per hour",  # the loaders' embed health reports
     # Sign-ons over these are kept aside ("held"), answered as usual, not mailed, not counted (0: no limit).
     "PLEDGE_LIMIT_EMAIL_PER_DAY": 3,
     "PLEDGE_LIMIT_SITE_PER_HOUR": 600,

@@ -14,10 +14,11 @@ from .campaigns import Campaign
 from .forms import LABELS
 from .i18n import autonym
 from .store import SignOn
+from .utm import UTM_FIELDS
 
 COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
            "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
-           "consent_version", "source")
+           "consent_version", "source", *UTM_FIELDS)
 
 
 def timestamp(value: float | None) -> str | None:
@@ -36,6 +37,7 @@ def row(signon: SignOn) -> dict[str, Any]:
                               "confirmed_at": timestamp(signon.confirmed_at),
                               "consent_at": timestamp(signon.consent_at), "consent_version": signon.consent_version}
     values.update(signon.answers)
+    values.update(signon.utm)
     return values
 
 
@@ -92,6 +94,8 @@ def host_columns(campaign: Campaign) -> list[tuple[str, Callable[[SignOn], Any]]
     columns.append((_("Language"), lambda s: autonym(s.lang) if s.lang else ""))
     columns.append((_("Confirmed (UTC)"), lambda s: timestamp(s.confirmed_at)))
     columns.append((_("Paper"), lambda s: _("yes") if s.source == "paper" else _("no")))  # entered from a signed paper
+    # Where it came from, in the host's own codes: named as the host wrote them in its links.
+    columns.extend((name, lambda s, name=name: s.utm.get(name, "")) for name in UTM_FIELDS)
     return columns
 
 

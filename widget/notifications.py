@@ -35,7 +35,7 @@ from .urls import public_url
 log = logging.getLogger("widget.notifications")
 
 #: The kinds of notification a host can switch off, and the host setting of each.
-KINDS = {"milestones": "notify_milestones", "digest": "notify_digest"}
+KINDS = {"milestones": "notify_milestones", "digest": "notify_digest", "health": "notify_health"}
 #: At most this many sign-ons are listed per site in a digest; the rest are counted (the dashboard has them all).
 DIGEST_LIST_LIMIT = 100
 DAY = timedelta(days=1)

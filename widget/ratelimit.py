@@ -34,6 +34,7 @@ LIMITED = {
     "pledge.confirm_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.withdraw_post": ("PLEDGE_RATELIMIT_CONFIRM", ["POST"]),
     "pledge.renew": ("PLEDGE_RATELIMIT_RESEND", ["POST"]),
+    "pledge.widget_health": ("PLEDGE_RATELIMIT_HEALTH", ["POST"]),
     "host.start": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
     "host.login": ("PLEDGE_RATELIMIT_HOST_LOGIN", ["POST"]),
     # The desk's sign-in (its codes are also limited per admin address, in the database: widget.admin.signin).

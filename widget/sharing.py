@@ -19,6 +19,7 @@ from .appstate import state
 from .origins import normalise_origin
 from .store import Site, SignOn
 from .urls import public_url
+from .utm import share_query
 
 #: The longest page address kept (a longer one is not stored: a share link must stay short enough to work).
 PAGE_URL_MAX = 500
@@ -72,10 +73,20 @@ def share_text(campaign: Campaign) -> str:
     return _("I have signed “%(title)s”. Will you sign too?", title=campaign.text("title"))
 
 
-def share_links(campaign: Campaign, address: str) -> list[ShareLink]:
-    """Plain links to each service's share page, prefilled, in the current language."""
+def tagged(address: str, channel: str) -> str:
+    """``address`` with the source codes of a share through ``channel`` (``utm_source=share``,
+    ``utm_medium=<channel>``): the loader on that page hands them to the widget, so the host's dashboard
+    counts the signatures that sharing brought."""
+    return f"{address}{'&' if '?' in address else '?'}{urlencode(share_query(channel))}"
+
+
+def share_links(campaign: Campaign, address: str, tag: bool = False) -> list[ShareLink]:
+    """Plain links to each service's share page, prefilled, in the current language. With ``tag`` (the
+    address is a host page's), each shares the address with its channel's source codes (:func:`tagged`)."""
     text = share_text(campaign)
-    both = f"{text} {address}"
+
+    def on(channel: str) -> str:
+        return tagged(address, channel) if tag else address
 
     def query(**values: str) -> str:
         # %20 rather than "+": mailto: (RFC 6068) and some apps read "+" literally.
@@ -83,18 +94,19 @@ def share_links(campaign: Campaign, address: str) -> list[ShareLink]:
 
     return [
         ShareLink("email", _("Share by e-mail"),
-                  "mailto:?" + query(subject=campaign.text("title"), body=both)),
-        ShareLink("whatsapp", _("Share on %(service)s", service="WhatsApp"), "https://wa.me/?" + query(text=both)),
+                  "mailto:?" + query(subject=campaign.text("title"), body=f"{text} {on('email')}")),
+        ShareLink("whatsapp", _("Share on %(service)s", service="WhatsApp"),
+                  "https://wa.me/?" + query(text=f"{text} {on('whatsapp')}")),
         ShareLink("telegram", _("Share on %(service)s", service="Telegram"),
-                  "https://t.me/share/url?" + query(url=address, text=text)),
+                  "https://t.me/share/url?" + query(url=on("telegram"), text=text)),
         ShareLink("facebook", _("Share on %(service)s", service="Facebook"),
-                  "https://www.facebook.com/sharer/sharer.php?" + query(u=address)),
+                  "https://www.facebook.com/sharer/sharer.php?" + query(u=on("facebook"))),
         ShareLink("x", _("Share on %(service)s", service="X"),
-                  "https://x.com/intent/tweet?" + query(text=text, url=address)),
+                  "https://x.com/intent/tweet?" + query(text=text, url=on("x"))),
         ShareLink("linkedin", _("Share on %(service)s", service="LinkedIn"),
-                  "https://www.linkedin.com/sharing/share-offsite/?" + query(url=address)),
+                  "https://www.linkedin.com/sharing/share-offsite/?" + query(url=on("linkedin"))),
         ShareLink("bluesky", _("Share on %(service)s", service="Bluesky"),
-                  "https://bsky.app/intent/compose?" + query(text=both)),
+                  "https://bsky.app/intent/compose?" + query(text=f"{text} {on('bluesky')}")),
     ]
 
 

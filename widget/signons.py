@@ -22,11 +22,13 @@ from .urls import public_url
 
 
 def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict[str, str],
-            ip_hash: str | None, contact_consent: str | None = None, page_url: str | None = None) -> str:
+            ip_hash: str | None, contact_consent: str | None = None, page_url: str | None = None,
+            utm: dict[str, str] | None = None) -> str:
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
-    sees the same "check your inbox" answer whatever it is, so nobody learns who signed. ``closed``: the
+    sees the same "check your inbox" answer whatever it is, so nobody learns who signed. ``utm``: the
+    sign-on's source codes, checked already (:func:`widget.utm.utm_values`). ``closed``: the
     campaign was paused or closed meanwhile (read in the sign-on's own transaction): nothing was stored.
     """
     pledge = state()
@@ -54,6 +56,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
         answers=answers,
         contact_consent=contact_consent,
         page_url=page_url,
+        utm=dict(utm or {}),
     )
     written = pledge.campaigns.written(campaign.slug)
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash,

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import hosts, i18n
+from .. import embed_health, hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..appstate import state
 from ..forms import no_control_characters
@@ -24,6 +24,8 @@ from ..views.common import current_language, number, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
 from .blueprint import bp
 from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices
+from ..urls import public_base_url
+from ..utm import by_source
 from ..whole_numbers import whole_number
 
 CHART_DAYS = 30
@@ -96,6 +98,7 @@ class SettingsForm(FlaskForm):
         filters=[clean_text],
     )
     notify_digest = BooleanField(_l("E-mail me a daily digest of new signatures"))
+    notify_health = BooleanField(_l("E-mail me when my widget could not show on a page (at most once a week per site)"))
 
     def validate_milestones(self, field: Any) -> None:
         numbers = [whole_number(part) for part in (field.data or "").replace(" ", "").split(",") if part]
@@ -179,9 +182,11 @@ def host_settings() -> Response:
         form.notify_milestones.data = host.notify_milestones
         form.milestones.data = ", ".join(str(n) for n in host.milestones)
         form.notify_digest.data = host.notify_digest
+        form.notify_health.data = host.notify_health
     elif form.validate():
         store.update_host(email, notify_milestones=int(form.notify_milestones.data), milestones=form.milestones.values,
-                          notify_digest=int(form.notify_digest.data), lang=current_language())
+                          notify_digest=int(form.notify_digest.data), notify_health=int(form.notify_health.data),
+                          lang=current_language())
         saved = True
     return host_page("host/settings.html", 400 if form.errors else 200, email=email, form=form, saved=saved)
 
@@ -202,10 +207,16 @@ def host_site(site_key: str) -> Response:
         "chart-title",
     )
     seen = store.last_seen(site.key)
+    sources, other_sources, untagged = by_source(breakdown["by_utm_source"])
+    base = urlsplit(public_base_url())
     return host_page(
         "host/site.html",
         email=email, site=site, campaign=campaign, counts=counts, pending=store.pending_count(site.key),
         share=(counts.site / counts.total) if counts.total else 0.0, breakdown=breakdown, series=series, chart=chart,
         latest=store.latest_signons(site.key), seen=[(origin, seen.get(origin)) for origin in site.origins],
         old_keys=store.old_keys(site.key), now=time.time(), grace_days=current_app.config["PLEDGE_KEY_GRACE_DAYS"],
+        sources=sources, other_sources=other_sources, untagged=untagged,
+        # What visitors' browsers reported (the loader's beacons), each with its fix.
+        problems=embed_health.problems(site), problem_text=embed_health.problem_text,
+        service_origin=f"{base.scheme}://{base.netloc}",
     )

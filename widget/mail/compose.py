@@ -103,6 +103,19 @@ def milestone(to: str, lang: str, site_name: str, campaign: Campaign, threshold:
     return replace(mail, headers=unsubscribe_headers(unsubscribe_url))
 
 
+def widget_problem(to: str, lang: str, site_name: str, dashboard_url: str, unsubscribe_url: str,
+                   settings_url: str) -> Mail:
+    """Tells a host that visitors' browsers reported its site's widget could not show on a page. Names no
+    page: reports are anyone's word, and the dashboard (``dashboard_url``) says where, why and the fix."""
+
+    def subject() -> str:
+        return _("The widget of %(site)s could not show on a page", site=site_name)
+
+    mail = _compose(to, lang, "widget_problem", subject, site_name=site_name, dashboard_url=dashboard_url,
+                    unsubscribe_url=unsubscribe_url, settings_url=settings_url)
+    return replace(mail, headers=unsubscribe_headers(unsubscribe_url))
+
+
 def digest(to: str, lang: str, day: date, sites: list[dict[str, Any]], unsubscribe_url: str, settings_url: str) -> Mail:
     """A host's daily digest: per site (``{"site", "campaign", "count", "rows", "more", "dashboard_url"}``),
     the sign-ons confirmed on ``day`` (UTC); each row holds only what the host may see (see

@@ -4,7 +4,13 @@
   "use strict";
   var root = document.documentElement;
   var host = root.getAttribute("data-host-origin");
-  if (host && window.parent !== window) {
+  var framed = host && window.parent !== window;
+  // What the loader turns into an event on the host page ("open", "signed"): words about the widget,
+  // never about the visitor.
+  var say = function (name) {
+    if (framed) window.parent.postMessage({ pledgeEvent: name }, host);
+  };
+  if (framed) {
     var last = -1;
     var tell = function () {
       var height = Math.ceil(document.body.getBoundingClientRect().height);
@@ -44,7 +50,10 @@
     opener.hidden = false;
     closer.hidden = false;
     opener.addEventListener("click", function () {
-      if (panel.hidden) openPanel(true); else closePanel();
+      if (panel.hidden) {
+        openPanel(true);
+        say("open");
+      } else closePanel();
     });
     closer.addEventListener("click", closePanel);
     document.addEventListener("keydown", function (event) {
@@ -55,15 +64,23 @@
   // nothing had happened (the server's redirect after the POST already keeps Back from sending again).
   // The mark lives in this history entry's state: no storage, which browsers refuse to third-party frames.
   var form = document.getElementById("signon");
-  // The host page's address, which the loader put in this frame's fragment (never sent to the server, so
-  // every host page shares one cached copy of this page): the server keeps it only on a registered origin.
-  var page = /^#page=(.+)$/.exec(location.hash);
-  if (form && page && form.elements.page && !form.elements.page.value) form.elements.page.value = page[1];
-  // "Sign" of the counter and list modes opens the form in a new tab: the address goes along in that tab's
-  // fragment, so its thank-you page still shares the page where they signed, not the campaign's list.
-  if (page) {
+  // The host page's address and its source codes (utm_source, utm_medium, utm_campaign), which the loader
+  // put in this frame's fragment (never sent to the server, so every host page shares one cached copy of
+  // this page): the server keeps the address only on a registered origin, and the codes only when short
+  // and printable.
+  var fragment = window.URLSearchParams ? new URLSearchParams(location.hash.slice(1)) : null;
+  if (form && fragment) {
+    ["page", "utm_source", "utm_medium", "utm_campaign"].forEach(function (name) {
+      var field = form.elements[name];
+      if (field && !field.value && fragment.get(name)) field.value = fragment.get(name);
+    });
+  }
+  // "Sign" of the counter and list modes opens the form in a new tab: the fragment goes along to that tab,
+  // so its thank-you page still shares the page where they signed (not the campaign's list), and the
+  // sign-on keeps its source.
+  if (fragment && location.hash.length > 1) {
     var signLinks = document.querySelectorAll(".sign-link a, a#sign-link");
-    for (var i = 0; i < signLinks.length; i++) signLinks[i].hash = "page=" + page[1];
+    for (var i = 0; i < signLinks.length; i++) signLinks[i].hash = location.hash;
   }
   if (form) {
     form.addEventListener("submit", function (event) {
@@ -122,6 +139,11 @@
     };
     document.addEventListener("visibilitychange", schedule);
     schedule();
+  }
+  // "Check your inbox": a sign-on was sent. Told once: Reload or Back to this page says nothing again.
+  if (document.getElementById("sent") && !(history.state && history.state.pledgeSignedTold)) {
+    history.replaceState({ pledgeSignedTold: true }, "");
+    say("signed");
   }
   var target = document.querySelector("[aria-invalid=true]") || document.getElementById("error-summary") ||
     document.getElementById("sent");

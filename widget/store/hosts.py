@@ -7,7 +7,7 @@ from typing import Any
 from ..addresses import mailbox, normalise_stored
 from .records import Host, new_id
 
-HOST_COLUMNS = "email, created_at, disabled_at, lang, notify_milestones, milestones, notify_digest"
+HOST_COLUMNS = "email, created_at, disabled_at, lang, notify_milestones, milestones, notify_digest, notify_health"
 
 
 class HostTables:
@@ -24,9 +24,10 @@ class HostTables:
 
     @staticmethod
     def _host(row: tuple) -> Host:
-        email, created_at, disabled_at, lang, notify_milestones, milestones, notify_digest = row
+        email, created_at, disabled_at, lang, notify_milestones, milestones, notify_digest, notify_health = row
         thresholds = tuple(int(n) for n in milestones.split(",") if n.strip())
-        return Host(email, created_at, disabled_at, lang, bool(notify_milestones), thresholds, bool(notify_digest))
+        return Host(email, created_at, disabled_at, lang, bool(notify_milestones), thresholds, bool(notify_digest),
+                    bool(notify_health))
 
     def get_host(self, email: str) -> Host | None:
         rows = self.query(f"SELECT {HOST_COLUMNS} FROM hosts WHERE email = ?", [normalise_stored(email)])
@@ -49,7 +50,7 @@ class HostTables:
 
     def update_host(self, email: str, **changes: Any) -> None:
         """Change a host's language or notification choices (``milestones`` as a tuple of numbers)."""
-        allowed = {"lang", "notify_milestones", "milestones", "notify_digest"}
+        allowed = {"lang", "notify_milestones", "milestones", "notify_digest", "notify_health"}
         values = {k: (",".join(map(str, v)) if k == "milestones" else v) for k, v in changes.items() if k in allowed}
         if not values:
             return

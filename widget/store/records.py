@@ -49,6 +49,8 @@ class SignOn:
     source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
     #: The host page the sign-on was made on (origin and path, one of the site's origins), or None.
     page_url: str | None = None
+    #: Where it came from, in the host's codes: ``utm_source``, ``utm_medium``, ``utm_campaign`` (those given).
+    utm: dict[str, str] = field(default_factory=dict)
 
     @property
     def has_email(self) -> bool:
@@ -67,6 +69,8 @@ class Host:
     notify_milestones: bool = True
     milestones: tuple[int, ...] = (10, 100, 1000)
     notify_digest: bool = False
+    #: Mail when a site's widget could not show on a page (at most weekly per site).
+    notify_health: bool = True
 
 
 @dataclass(frozen=True)

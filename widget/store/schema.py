@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from ..addresses import mailbox, normalise_stored
+from ..utm import UTM_FIELDS
 from .records import DUPLICATE
 from .listing import LISTABLE, listing_columns
 
@@ -287,7 +288,20 @@ MIGRATION_13: list[Step] = [
     _index("outbox", "mailbox", "created_at"),
     _index("host_logins", "mailbox", "created_at"),
 ]
-MIGRATION_14: list[Step] = []  # reserved: Reach every web site: sources (UTM) and embed health
+MIGRATION_14: list[Step] = [
+    # Reach every web site. Where a sign-on came from, in the host's own campaign codes (see widget.utm).
+    *(f"ALTER TABLE signons ADD COLUMN {name} TEXT" for name in UTM_FIELDS),  # utm_source, utm_medium, utm_campaign
+    # The dashboard's signatures per source read this index alone, as those by type and by country.
+    "CREATE INDEX signons_site_utm_source ON signons (site_key, status, utm_source)",
+    # Embed health: where a site's widget could not show, as the loaders report it (one bounded row per
+    # site and page origin, see widget.store.embed_health), and when its host was last mailed about it.
+    "CREATE TABLE embed_problems (site_key TEXT NOT NULL, origin TEXT NOT NULL, reason TEXT NOT NULL, "
+    "reports INTEGER NOT NULL, first_at DOUBLE PRECISION NOT NULL, last_at DOUBLE PRECISION NOT NULL, "
+    "PRIMARY KEY (site_key, origin))",
+    "CREATE TABLE embed_health_mails (site_key TEXT PRIMARY KEY, mailed_at DOUBLE PRECISION NOT NULL)",
+    # The host's choice of that mail, as of the others (on by default: a widget that cannot show is news).
+    "ALTER TABLE hosts ADD COLUMN notify_health INTEGER NOT NULL DEFAULT 1",
+]
 MIGRATION_15: list[Step] = [
     # Ask an organisation: each host's private list, per site, of the organisations it asked to sign. The
     # owner's address is kept with each entry: a list is its host's alone, whoever holds the site later.
@@ -347,4 +361,4 @@ TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_
           "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
           "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "host_asks",
-          "mailbox_bounces", "bounce_reports", "store_keys")
+          "mailbox_bounces", "bounce_reports", "store_keys", "embed_problems", "embed_health_mails")

@@ -27,19 +27,20 @@ from .admin import AdminTables, Audit
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
 from .asks import AskTables
+from .embed_health import EmbedHealthTables
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .retention import RetentionTables
 from .sharing import SharingTables
-from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
+from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD, UTM_FIELDS
 from .webhooks import WebhookTables
 
 TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
-                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS))
+                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS + UTM_FIELDS))
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
 DAY = 24 * HOUR
@@ -63,7 +64,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -261,7 +262,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             for table, column in (("sites", "key"), ("signons", "site_key"), ("counts", "site_key"),
                                   ("widget_seen", "site_key"), ("milestones_sent", "site_key"),
                                   ("site_aliases", "site_key"), ("webhook_endpoints", "site_key"),
-                                  ("host_asks", "site_key")):
+                                  ("host_asks", "site_key"), ("embed_problems", "site_key"),
+                                  ("embed_health_mails", "site_key")):
                 db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} = ?", [new_key, key])
             db.execute("INSERT INTO site_aliases (alias, site_key, expires_at) VALUES (?, ?, ?) ON CONFLICT (alias) "
                        "DO UPDATE SET site_key = excluded.site_key, expires_at = excluded.expires_at",
@@ -338,6 +340,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "source": signon.source,
             "page_url": signon.page_url,
         }
+        row.update({name: signon.utm.get(name) for name in UTM_FIELDS})
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
         row.update(listing_columns(signon.id, row["organization"]))
         locks = [f"email:{row['mailbox']}", f"mail:{mailbox(mail.to)}"]
@@ -601,7 +604,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             [site_key, since],
         )
         result = {"by_day": [(time.strftime("%Y-%m-%d", time.gmtime(day * 86400)), n) for day, n in by_day]}
-        for column in ("org_type", "country"):
+        for column in ("org_type", "country", "utm_source"):
             # Grouped by the bare column, so that the index (site_key, status, column) answers alone.
             rows = self.query(f"SELECT {column}, COUNT(*) FROM signons WHERE site_key = ? AND status = 'confirmed' "
                               f"GROUP BY {column}", [site_key])
@@ -650,12 +653,14 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     @staticmethod
     def _signon(row: tuple) -> SignOn:
         (id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version,
-         held_reason, contact_consent, source, page_url), answers = row[:14], row[14:]
+         held_reason, contact_consent, source, page_url) = row[:14]
+        answers, utm = row[14:14 + len(ANSWER_FIELDS)], row[14 + len(ANSWER_FIELDS):]
         return SignOn(
             id=id, campaign=campaign, site_key=site_key, email=email, lang=lang, status=status,
             created_at=created_at, confirmed_at=confirmed_at, consent_at=consent_at, consent_version=consent_version,
             answers={name: value for name, value in zip(ANSWER_FIELDS, answers) if value is not None},
             held_reason=held_reason, contact_consent=contact_consent, source=source or "web", page_url=page_url,
+            utm={name: value for name, value in zip(UTM_FIELDS, utm) if value},
         )
 
     # -- outbox --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from ..utm import UTM_FIELDS
 from .records import SignOn, new_id
 
 ENDPOINT_COLUMNS = ("id, campaign, site_key, url, secret, owner_email, created_at, disabled_at, disabled_reason, "
@@ -70,6 +71,8 @@ def webhook_payload(event_type: str, signon: SignOn, when: float, signed_at: flo
         "country": signon.answers.get("country"),
         "signed_at": iso(signed_at) if signed_at else None,
         "source": signon.source,
+        # Where it came from, in the host's own codes (null when not given).
+        **{name: signon.utm.get(name) for name in UTM_FIELDS},
     }
     if signon.contact_consent:
         data["name"] = signon.answers.get("name")

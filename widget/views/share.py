@@ -28,12 +28,16 @@ def share_context(signon: SignOn, campaign: Campaign, mailbox_proven: bool) -> d
     """What the thank-you page needs to offer sharing, and becoming a host when the visitor has just
     proven they read the sign-on's mailbox (a fresh confirmation link, within the time allowed)."""
     address = sharing.share_address(signon, campaign)
+    # A host page's address goes out with the source codes of its channel (the loader there reads them);
+    # the campaign's own list needs none.
+    tag = bool(signon.page_url)
     with i18n.speaking(signon.lang):  # the prefilled texts in the signatory's language
-        links = sharing.share_links(campaign, address)
+        links = sharing.share_links(campaign, address, tag=tag)
         text = sharing.share_text(campaign)
     offer = mailbox_proven and sharing.may_become_host(signon)
     return {
         "share_address": address,
+        "share_native": sharing.tagged(address, "native") if tag else address,
         "share_links": links,
         "share_text": text,
         "become_host_token": sharing.become_host_token(signon) if offer else None,

@@ -24,6 +24,7 @@ from ..forms import build_form, form_token
 from ..origins import ANY_ORIGIN, allows_any, frame_sources, normalise_origin
 from ..sharing import page_address
 from ..signons import sign_on
+from ..utm import UTM_FIELDS, utm_values
 from ..store import Site
 from ..store.listing import Filters
 from ..urls import public_base_url
@@ -172,7 +173,8 @@ def widget(site_key: str) -> Response:
                 contact = form.contact_consent.data if "contact_consent" in form else False
                 done = sign_on(site, campaign, lang, form.email.data, answers, ip_hash,
                                contact_consent=f"{campaign.consent_version}/{lang}" if contact else None,
-                               page_url=page_address(request.form.get("page"), site))
+                               page_url=page_address(request.form.get("page"), site),
+                               utm=utm_values(request.form))
                 if done == "closed":  # paused or closed while the form was being checked
                     return _page(site, pledge.campaigns.now(campaign.slug), lang, 410, form=None, query=query)
             # Post, redirect, get: Back and Reload show "sent" again, never the form nor a second POST.
@@ -182,7 +184,7 @@ def widget(site_key: str) -> Response:
         metrics.signon(campaign.slug, "refused", next(iter(form.errors), "invalid"))
     # In button mode a form sent back (errors, another language) stays open.
     return _page(site, campaign, lang, status, form=form, query=query, opened=True,
-                 page=page_address(request.form.get("page"), site))
+                 page=page_address(request.form.get("page"), site), utm=utm_values(request.form))
 
 
 #: What a widget address means without each of these parameters (then left out of its query).
@@ -352,6 +354,7 @@ def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Re
         languages=campaign.available_languages,
         privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
         inline_css=Markup(static_asset("widget.css").raw.decode()),
+        utm_fields=UTM_FIELDS,
         **context,
     )
     response = embeddable(current_app.make_response((body, code)))
