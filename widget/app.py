@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, current_app, has_request_context, request

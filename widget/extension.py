@@ -7,7 +7,7 @@ import logging
 import os
 import time
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 

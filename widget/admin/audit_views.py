@@ -13,7 +13,6 @@ from .. import audit
 from ..appstate import state
 from .blueprint import bp
 from ..whole_numbers import whole_number
-from .blueprint import bp
 from .access import admin_page, admin_required
 
 #: Entries on one page of the log.

@@ -27,9 +27,7 @@ from ..text import clean_text, unsafe_character
 from ..views.common import pledge_day_of
 from ..views.common import signatures
 from .blueprint import bp
-from ..host.sites import signatures
 from ..whole_numbers import whole_number
-from .blueprint import bp
 from .access import admin_page, admin_required, current_admin
 from .overview import CHART_DAYS, switched_off_webhooks
 from .overview import overview as overview_figures

@@ -18,9 +18,6 @@ from .blueprint import bp
 from ..views.common import current_language
 from .access import check_csrf, host_page, own_site
 from ..whole_numbers import whole_number
-from .blueprint import bp
-from ..views.common import current_language
-from .access import check_csrf, host_page, own_site
 
 
 class PaperFileForm(FlaskForm):

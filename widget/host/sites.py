@@ -19,8 +19,8 @@ from ..chart import bar_chart, daily_series
 from ..appstate import state
 from ..forms import no_control_characters
 from ..origins import InvalidOrigin, site_origin
-from ..text import clean_text, unsafe_character
-from ..views.common import current_language, number, pledge_day_of, signatures
+from ..text import clean_text
+from ..views.common import current_language, pledge_day_of, signatures
 from .access import check_csrf, host_or_404, host_page, own_site
 from .blueprint import bp
 from .snippet import WIDGET_LANGUAGE_HELP, widget_language_choices

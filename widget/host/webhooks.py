@@ -11,8 +11,6 @@ from ..appstate import state
 from .blueprint import bp
 from .access import check_csrf, host_page, own_site
 from ..whole_numbers import whole_number
-from .blueprint import bp
-from .access import check_csrf, host_page, own_site
 
 
 @bp.route("/sites/<site_key>/webhooks", methods=["GET", "POST"], endpoint="webhooks")

@@ -5,7 +5,7 @@ from datetime import date as date_type
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import abort, current_app, g, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import (format_date, format_datetime, format_decimal, format_percent, format_time, get_locale,
                          get_translations)
 from markupsafe import Markup

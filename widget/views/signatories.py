@@ -19,9 +19,7 @@ from ..caching import keep, public
 from ..campaigns import Campaign
 from ..appstate import state
 from ..store.listing import CURSOR, Cursor, Entry, Filters, clean
-from ..urls import links_base, public_base_url, public_url
-from .blueprint import blueprint
-from .json_errors import json_error
+from ..urls import links_base, public_url
 from .blueprint import blueprint
 from .json_errors import json_error
 from .common import current_language, private_page, render_page
