@@ -20,6 +20,8 @@ SALTS = {
     "admin-login": "pledge-widget/admin-login",
     "unsubscribe": "pledge-widget/unsubscribe",
     "host-from-signon": "pledge-widget/host-from-signon",
+    "stop-mail": "pledge-widget/stop-mail",
+    "progress": "pledge-widget/progress",
 }
 
 

@@ -49,6 +49,10 @@ class SignOn:
     source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
     #: The host page the sign-on was made on (origin and path, one of the site's origins), or None.
     page_url: str | None = None
+    #: The versions of the optional "check in on our commitment" and "news of the campaign" wordings the
+    #: signatory agreed to, or None (never given, or withdrawn since).
+    checkin_consent: str | None = None
+    news_consent: str | None = None
 
     @property
     def has_email(self) -> bool:
