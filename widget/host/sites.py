@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import hosts, i18n
+from .. import checkins, hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..appstate import state
 from ..forms import no_control_characters
@@ -210,4 +210,7 @@ def host_site(site_key: str) -> Response:
         share=(counts.site / counts.total) if counts.total else 0.0, breakdown=breakdown, series=series, chart=chart,
         latest=store.latest_signons(site.key), seen=[(origin, seen.get(origin)) for origin in site.origins],
         old_keys=store.old_keys(site.key), now=time.time(), grace_days=current_app.config["PLEDGE_KEY_GRACE_DAYS"],
+        # How the signatories' commitments go: organisation and status, as they reported them (no update text:
+        # an update is public once approved, and the host sees it there).
+        progress=store.site_progress(site.key) if campaign.has_checkins else None, status_labels=checkins.STATUS_LABELS,
     )

@@ -179,6 +179,15 @@ class ProgressTables:
             "JOIN progress_reports r ON r.signon_id = f.signon_id AND r.reported_at = f.last_at "
             "JOIN signons s ON s.id = f.signon_id AND s.status = 'confirmed' ORDER BY f.first_at, s.id", [campaign])
 
+    def site_progress(self, site_key: str, limit: int = 100) -> list[tuple[str, str, float]]:
+        """The latest report of each confirmed sign-on of a site that reported, newest first:
+        ``(organisation, status, reported at)``, what a host may see of them."""
+        return self.query(
+            "SELECT COALESCE(s.organization, ''), r.status, r.reported_at FROM progress_reports r "
+            "JOIN signons s ON s.id = r.signon_id AND s.status = 'confirmed' WHERE r.site_key = ? "
+            "AND r.reported_at = (SELECT MAX(reported_at) FROM progress_reports WHERE signon_id = r.signon_id) "
+            "ORDER BY r.reported_at DESC, r.id DESC LIMIT ?", [site_key, limit])
+
     def reported_public_ids(self, campaign: str) -> set[str]:
         """The public ids of the confirmed sign-ons of a campaign that reported progress."""
         return {row[3] for row in self.progress_rows(campaign) if row[3]}
