@@ -2,12 +2,14 @@
 their public page and JSON (issue 24)."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 
 import pytest
 
 from conftest import VALID_ANSWERS, deliver, links, path_of, post_sign_on, run_sql
+from test_host import sign_in
 from widget import state
 from widget.checkins import send_checkins
 from widget.durations import checkin_times, parse_duration, timetable_end
@@ -199,3 +201,39 @@ def test_an_expired_link_offers_a_new_one_and_an_erasure_takes_the_updates(make_
     assert state(app).store.latest_progress([signon.id]) == {signon.id: "in_progress"}
     state(app).store.forget("g@farm.example")
     assert state(app).store.query("SELECT COUNT(*) FROM progress_reports")[0][0] == 0
+
+
+@pytest.mark.both_engines
+def test_reports_reach_the_webhooks_the_list_and_the_host_dashboard(make_app, tmp_path, inbox):
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path))
+    client = app.test_client()
+    store = state(app).store
+    store.add_webhook("https://crm.example/hook", "s3cret", campaign="soils")
+    signon = signed(client, app, "h@farm.example", checkin_consent="y")
+    quiet = signed(client, app, "i@farm.example", checkin_consent="y", contact_consent="y")
+    assert send_checkins(app=app) == 2
+    assert send_checkins(app=app) == 0  # claimed: never twice
+    assert store.checkins_claimed(signon.id) == [0]
+    links_of = dict(store.query("SELECT signon_id, id FROM progress_links"))
+    with app.test_request_context():
+        from widget.checkins import report  # noqa: PLC0415
+        assert report(links_of[signon.id], "in_progress", "Seeds bought.") == "recorded"
+        assert report(links_of[quiet.id], "done", "Compost made.") == "recorded"
+    assert store.record_progress(links_of[signon.id], "done", None) == "used"
+    payloads = [json.loads(row[0]) for row in store.query(
+        "SELECT payload FROM webhook_deliveries WHERE event_type = 'progress.reported' ORDER BY id")]
+    # Only the signatory who agreed the host may contact them is named, with their words.
+    assert [p["data"]["progress"] for p in payloads] == [{"status": "in_progress"},
+                                                         {"status": "done", "update": "Compost made."}]
+    assert "email" not in payloads[0]["data"] and payloads[1]["data"]["email"] == "i@farm.example"
+    assert store.latest_progress([signon.id, quiet.id]) == {signon.id: "in_progress", quiet.id: "done"}
+    rows = store.progress_rows("soils")
+    assert sorted(row[0] for row in rows) == ["done", "in_progress"] and {row[1] for row in rows} == {"SN"}
+    listed = client.get("/c/soils/signatories").get_data(as_text=True)
+    assert "reported progress" in listed
+    site = store.sites_of("web@farm.example")[0]
+    assert [status for _org, status, _at in store.site_progress(site.key)] == ["done", "in_progress"]
+    sign_in(app, client, inbox, "web@farm.example")
+    dashboard = client.get(f"/host/sites/{site.key}").get_data(as_text=True)
+    assert "Progress of your signatories" in dashboard and "In progress" in dashboard
+    assert "Seeds bought." not in dashboard  # an update is the public page's, once approved
