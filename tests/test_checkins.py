@@ -9,7 +9,10 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import VALID_ANSWERS, deliver, links, path_of, post_sign_on, run_sql
+from test_admin_pages import ADMIN, post
+from test_admin_pages import sign_in as admin_sign_in
 from test_host import sign_in
+from widget import audit
 from widget import state
 from widget.checkins import send_checkins
 from widget.durations import checkin_times, parse_duration, timetable_end
@@ -119,8 +122,17 @@ def test_consents_are_withdrawn_from_the_withdraw_page_and_in_one_click(make_app
 
 
 def test_a_checkin_arrives_on_a_real_clock_and_progress_reaches_the_json_and_the_page(make_app, tmp_path, inbox):
-    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path), PLEDGE_MAIL_IN_PROCESS=True,
-                   PLEDGE_MAIL_POLL_SECONDS=0.2, PLEDGE_CHECKIN_INTERVAL=0.3)
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path), PLEDGE_CHECKIN_INTERVAL=0.3)
+    # The sender the service runs in its process (PLEDGE_MAIL_IN_PROCESS), started here to be stopped at the end.
+    sender = state(app).sender.start_thread(0.2)
+    try:
+        checkin_journey(app, inbox)
+    finally:
+        sender.stop.set()
+        sender.join(5)
+
+
+def checkin_journey(app, inbox):
     client = app.test_client()
     site = state(app).store.add_site("Farm site", ["https://farm.example"], "web@farm.example", "soils")
     post_sign_on(client, site.key, "d@farm.example", checkin_consent="y", contact_consent=None)
@@ -154,6 +166,7 @@ def test_a_checkin_arrives_on_a_real_clock_and_progress_reaches_the_json_and_the
     assert "d@farm.example" not in figures.get_data(as_text=True)
     update_id = state(app).store.updates(None, "pending")[0].id
     assert "approved" in app.test_cli_runner().invoke(args=["pledge", "checkins", "approve", str(update_id)]).output
+    assert audit.entries(state(app).store, action="progress.approve")[0].target == f"update:{update_id}"
     data = client.get("/api/v1/campaigns/soils/progress").get_json()
     assert data["updates"][0]["text"] == "Hedges planted on 40 ha."
     assert data["updates"][0]["organization"] == VALID_ANSWERS["organization"]
@@ -237,3 +250,24 @@ def test_reports_reach_the_webhooks_the_list_and_the_host_dashboard(make_app, tm
     dashboard = client.get(f"/host/sites/{site.key}").get_data(as_text=True)
     assert "Progress of your signatories" in dashboard and "In progress" in dashboard
     assert "Seeds bought." not in dashboard  # an update is the public page's, once approved
+
+
+def test_the_desk_moderates_updates_and_records_who_did(make_app, tmp_path, inbox):
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path), PLEDGE_ADMINS=ADMIN)
+    client = app.test_client()
+    for address in ("j@farm.example", "k@farm.example"):
+        signed(client, app, address, checkin_consent="y")
+    send_checkins(app=app)
+    store = state(app).store
+    for link_id, signon_id in store.query("SELECT id, signon_id FROM progress_links"):
+        text = "Ten hectares in cover crops." if store.get_signon(signon_id).email.startswith("j") else "Buy our compost!"
+        assert store.record_progress(link_id, "in_progress", text) == "recorded"
+    admin_sign_in(app, client)
+    page = client.get("/admin/progress").get_data(as_text=True)
+    assert "Ten hectares in cover crops." in page and "Buy our compost!" in page
+    ids = {u.text: u.id for u in store.updates(None, "pending")}
+    assert client.post("/admin/progress/approved", data={"id": ids["Ten hectares in cover crops."]}).status_code == 400
+    assert post(client, "/admin/progress", "/admin/progress/approved", id=ids["Ten hectares in cover crops."]).status_code == 303
+    assert post(client, "/admin/progress", "/admin/progress/rejected", id=ids["Buy our compost!"]).status_code == 303
+    assert [u.text for u in store.updates("soils")] == ["Ten hectares in cover crops."]
+    assert [e.actor for e in audit.entries(store, action="progress.reject")] == [ADMIN]

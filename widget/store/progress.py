@@ -46,13 +46,14 @@ class Update:
 
 class ProgressTables:
     """Consents, check-ins, progress links and reports. Mixed into the store, whose ``query()``, ``write()``,
-    ``_insert``, ``_enqueue``, ``_enqueue_webhooks`` and ``get_signon`` it uses."""
+    ``_insert``, ``_enqueue``, ``_enqueue_webhooks``, ``_append_audit`` and ``get_signon`` it uses."""
 
     query: Any
     write: Any
     _insert: Any
     _enqueue: Any
     _enqueue_webhooks: Any
+    _append_audit: Any
     get_signon: Any
 
     # -- consents -----------------------------------------------------------------------------------
@@ -204,13 +205,21 @@ class ProgressTables:
             params + [limit])
         return [Update(*row) for row in rows]
 
-    def moderate_update(self, update_id: int, moderation: str) -> bool:
-        """Approve or reject an update; False if there is no such update."""
+    def moderate_update(self, update_id: int, moderation: str,
+                        audit: Callable[[int, str], Any] | None = None) -> bool:
+        """Approve or reject an update (and append the entry ``audit(id, moderation before)`` makes, in the
+        same transaction); False if there is no such update."""
         if moderation not in MODERATION[1:]:
             raise ValueError(f"unknown moderation {moderation!r}")
         with self.write() as db:
-            return bool(db.execute("UPDATE progress_reports SET moderation = ? WHERE id = ? AND update_text IS NOT NULL",
-                                   [moderation, update_id]).rowcount)
+            before = db.execute("SELECT moderation FROM progress_reports WHERE id = ? AND update_text IS NOT NULL",
+                                [update_id]).fetchone()
+            if before is None:
+                return False
+            db.execute("UPDATE progress_reports SET moderation = ? WHERE id = ?", [moderation, update_id])
+            if audit is not None:
+                self._append_audit(db, audit(update_id, before[0]))
+        return True
 
     @staticmethod
     def _delete_progress(db: Any, signon_id: str) -> None:

@@ -72,11 +72,16 @@ def progress(token: str) -> Response:
     return _page("progress.html", signon, token=token, chosen="", update="", problem=None)
 
 
-@blueprint.post("/progress/<token>", merge_slashes=False)
-def progress_post(token: str) -> Response:
+def _posted_link(token: str) -> tuple[ProgressLink | None, SignOn | None, Response | None, bool]:
+    """:func:`_progress_link` for a POST, which must come from our own page (Fetch Metadata, or Origin)."""
     if not same_origin_post():  # a cross-site form: the page in our words, nothing recorded
         abort(400)
-    link, signon, error, expired = _progress_link(token)
+    return _progress_link(token)
+
+
+@blueprint.post("/progress/<token>", merge_slashes=False)
+def progress_post(token: str) -> Response:
+    link, signon, error, expired = _posted_link(token)
     if error:
         return error
     if expired or link.used_at is not None:
@@ -99,9 +104,7 @@ def progress_post(token: str) -> Response:
 @blueprint.post("/progress/<token>/renew", merge_slashes=False)
 def progress_renew(token: str) -> Response:
     """A used or expired (but genuine) link: mail a fresh one to the signatory's address."""
-    if not same_origin_post():  # a cross-site form: the page in our words, nothing recorded
-        abort(400)
-    _link, signon, error, _expired = _progress_link(token)
+    _link, signon, error, _expired = _posted_link(token)
     if error:
         return error
     # Within the cool-down the page says the same: nobody learns more by pressing twice.

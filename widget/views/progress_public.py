@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from .. import checkins, i18n
+from ..countries import name as country_name
 from ..chart import bar_chart, daily_series
 from .blueprint import blueprint
 from .common import current_language, number, pledge_day_of, render_page
@@ -29,13 +30,16 @@ def progress_page(campaign: str) -> Response:
         today = datetime.now(timezone.utc).date()
         series = daily_series([(row["day"], row["reported"]) for row in figures["over_time"]],
                               checkins.PROGRESS_DAYS, today)
-        with i18n.speaking(lang):
+        with i18n.speaking(lang):  # the chart's words and the campaign's names of types in the page's language
             chart = bar_chart(series, _("Organisations reporting for the first time, per day"),
                               lambda day, n: f"{pledge_day_of(day)}: {number(n)}", "progress-chart")
+            rows = {"status_rows": [(str(checkins.STATUS_LABELS[status]), n) for status, n in figures["by_status"].items()],
+                    "country_rows": [(country_name(code, lang), n) for code, n in figures["by_country"].items()],
+                    "type_rows": [(found.text(f"org_type.{code}", code), n) for code, n in figures["by_type"].items()]}
         body, status = render_page("progress_public.html", lang, campaign=found, figures=figures, chart=chart,
                                    days=[(date.fromisoformat(row["day"]), row["reported"])
                                          for row in figures["over_time"]],
-                                   status_labels=checkins.STATUS_LABELS)
+                                   **rows)
         return current_app.make_response((body, status))
 
     key = ("progress", found.slug, lang, by_query or "")
