@@ -113,7 +113,7 @@ def export_command(site_key: str | None, email: str | None, fmt: str) -> None:
         existing_site(site_key, "--site")
     if email:
         signons = store.signons_of(email)
-        columns = ("status", *export.COLUMNS)
+        columns = ("status", *export.COLUMNS, *export.PERSONAL_COLUMNS)
     else:
         signons = list(store.confirmed_signons(site_key))
         columns = export.COLUMNS
