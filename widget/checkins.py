@@ -20,7 +20,7 @@ from flask import Flask, current_app, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 
 from .appstate import state
-from .durations import checkin_times
+from .durations import checkin_times, parse_duration
 from .mail import compose
 from .store import Mail, SignOn, new_id
 from .store.progress import CONSENT_COLUMNS, PROGRESS_STATUSES
@@ -103,9 +103,11 @@ def send_checkins(now: float | None = None, app: Flask | None = None) -> int:
             return send_checkins(now)
     now = time.time() if now is None else now
     pledge = state()
-    campaigns = [slug for slug, campaign in pledge.campaigns.items() if campaign.has_checkins]
+    # Nobody confirmed since (now - the shortest first check-in) can be due: those are not even read.
+    cutoffs = {slug: now - min(parse_duration(offset).shortest for offset in campaign.checkins)
+               for slug, campaign in pledge.campaigns.items() if campaign.has_checkins}
     queued = 0
-    for signon, claimed in pledge.store.checkin_candidates(campaigns, now):
+    for signon, claimed in pledge.store.checkin_candidates(cutoffs):
         number = due_checkin(signon, claimed, now)
         if number is None:
             continue

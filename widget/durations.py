@@ -27,6 +27,11 @@ class Duration:
     months: int
     seconds: int
 
+    @property
+    def shortest(self) -> float:
+        """The fewest seconds it can last (a month counts 28 days): no moment comes this soon after another."""
+        return self.months * 28 * 86400.0 + self.seconds
+
     def after(self, moment: float) -> float:
         """The moment this long after ``moment``."""
         start = datetime.fromtimestamp(moment, tz=timezone.utc)

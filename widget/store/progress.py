@@ -54,6 +54,7 @@ class ProgressTables:
     _enqueue: Any
     _enqueue_webhooks: Any
     _append_audit: Any
+    _signons: Any
     get_signon: Any
 
     # -- consents -----------------------------------------------------------------------------------
@@ -68,26 +69,26 @@ class ProgressTables:
 
     # -- check-ins ------------------------------------------------------------------------------------
 
-    def checkin_candidates(self, campaigns: list[str], confirmed_before: float,
-                           batch: int = 1000) -> Iterator[tuple[SignOn, int]]:
-        """Confirmed sign-ons of ``campaigns`` that agreed to check-ins and were confirmed before
-        ``confirmed_before``, each with the number of check-ins claimed for it so far (its highest + 1)."""
-        if not campaigns:
-            return
-        after = ""
-        marks = ", ".join("?" * len(campaigns))
-        while True:
-            rows = self.query(
-                f"SELECT id, (SELECT MAX(seq) FROM checkins_sent WHERE signon_id = signons.id) FROM signons "
-                f"WHERE campaign IN ({marks}) AND status = 'confirmed' AND checkin_consent IS NOT NULL "
-                "AND confirmed_at <= ? AND id > ? ORDER BY id LIMIT ?", [*campaigns, confirmed_before, after, batch])
-            for signon_id, highest in rows:
-                signon = self.get_signon(signon_id)
-                if signon is not None:
-                    yield signon, (highest + 1 if highest is not None else 0)
-            if len(rows) < batch:
-                return
-            after = rows[-1][0]
+    def checkin_candidates(self, cutoffs: dict[str, float], batch: int = 1000) -> Iterator[tuple[SignOn, int]]:
+        """Per campaign of ``cutoffs``, its confirmed sign-ons that agreed to check-ins and were confirmed
+        before its cutoff (none later can be due yet), each with the number of check-ins claimed for it so
+        far (its highest + 1). Read in batches: two queries per ``batch`` sign-ons."""
+        for campaign, confirmed_before in cutoffs.items():
+            after = ""
+            while True:
+                signons = self._signons(
+                    "WHERE campaign = ? AND status = 'confirmed' AND checkin_consent IS NOT NULL AND confirmed_at <= ? "
+                    "AND id > ? ORDER BY id LIMIT ?", [campaign, confirmed_before, after, batch])
+                if not signons:
+                    break
+                ids = [signon.id for signon in signons]
+                highest = dict(self.query(f"SELECT signon_id, MAX(seq) FROM checkins_sent WHERE signon_id IN "
+                                          f"({', '.join('?' * len(ids))}) GROUP BY signon_id", ids))
+                for signon in signons:
+                    yield signon, highest[signon.id] + 1 if signon.id in highest else 0
+                if len(signons) < batch:
+                    break
+                after = ids[-1]
 
     def claim_checkin(self, signon_id: str, seq: int, link_id: str, mail: Mail) -> bool:
         """Claim check-in number ``seq`` of a sign-on and queue its mail with its progress link, in one
