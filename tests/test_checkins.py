@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -11,11 +12,13 @@ import pytest
 from conftest import VALID_ANSWERS, deliver, links, path_of, post_sign_on, run_sql
 from test_admin_pages import ADMIN, post
 from test_admin_pages import sign_in as admin_sign_in
+from test_db_copy import copy, rows
 from test_host import sign_in
 from widget import audit
 from widget import state
 from widget.checkins import send_checkins
 from widget.durations import checkin_times, parse_duration, timetable_end
+from widget.store import Mail, SignOn, open_store
 
 PROGRESS = re.compile(r"https?://[^\s\"<>]+/progress/[A-Za-z0-9_.\-]+")
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
@@ -271,3 +274,30 @@ def test_the_desk_moderates_updates_and_records_who_did(make_app, tmp_path, inbo
     assert post(client, "/admin/progress", "/admin/progress/rejected", id=ids["Buy our compost!"]).status_code == 303
     assert [u.text for u in store.updates("soils")] == ["Ten hectares in cover crops."]
     assert [e.actor for e in audit.entries(store, action="progress.reject")] == [ADMIN]
+
+
+def test_db_copy_takes_consents_checkins_and_reports_along(tmp_path):
+    source_url = f"sqlite:///{tmp_path / 'source.db'}"
+    source = open_store(source_url)
+    source.migrate()
+    source.add_site("Farm", ["https://farm.example"], "web@farm.example", "4p1000", key="farm")
+    now = time.time()
+    source.create_signon(SignOn(id="s1", campaign="4p1000", site_key="farm", email="l@farm.example", lang="fr",
+                                status="pending", created_at=now, confirmed_at=None, consent_at=now,
+                                consent_version="v1/fr", answers={"organization": "Coop"}, checkin_consent="v1/fr",
+                                news_consent="v1/fr"), Mail(to="l@farm.example", subject="s", text="t", html="h"))
+    source.confirm_signon("s1")
+    assert source.claim_checkin("s1", 0, "link1", Mail(to="l@farm.example", subject="s", text="t", html="h"))
+    assert source.record_progress("link1", "done", "Hedges planted.") == "recorded"
+    source.close()
+    target_url = f"sqlite:///{tmp_path / 'target.db'}"
+    result = copy(source_url, target_url)
+    assert result.exit_code == 0, result.output
+    for table in ("signons", "checkins_sent", "progress_links", "progress_reports"):
+        assert rows(source_url, table) == rows(target_url, table) != [], table
+    target = open_store(target_url)
+    try:
+        assert target.get_signon("s1").news_consent == "v1/fr"
+        assert target.latest_progress(["s1"]) == {"s1": "done"}
+    finally:
+        target.close()
