@@ -25,7 +25,7 @@ from .mail import compose
 from .store import Mail, SignOn, new_id
 from .store.progress import CONSENT_COLUMNS, PROGRESS_STATUSES
 from .text import has_link, stacked_marks, unsafe_character
-from .tokens import TokenExpired, TokenInvalid
+from .tokens import TokenInvalid
 from .urls import public_url
 
 log = logging.getLogger("widget.checkins")
@@ -58,10 +58,7 @@ def read_stop_token(token: str) -> tuple[SignOn | None, str]:
     """``(sign-on, kind)`` of a stop link (sign-on None when it is gone), or :class:`TokenInvalid`. A genuine
     link older than its maximum age still works: stopping mail harms nobody."""
     pledge = state()
-    try:
-        payload, _issued = pledge.tokens.loads("stop-mail", token)
-    except TokenExpired as exc:
-        payload = exc.payload
+    payload = pledge.tokens.payload_even_expired("stop-mail", token)
     if not isinstance(payload, dict) or payload.get("k") not in STOP_KINDS or not isinstance(payload.get("s"), str):
         raise TokenInvalid()
     return pledge.store.get_signon(payload["s"]), payload["k"]
