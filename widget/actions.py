@@ -188,6 +188,19 @@ def requeue_entry(entry_id: str, actor: str) -> Entry:
     return _list_action(entry_id, actor, "list.requeue", listing.pending)
 
 
+# -- progress updates -----------------------------------------------------------------------------------
+
+
+def moderate_update(update_id: int, moderation: str, actor: str) -> bool:
+    """Approve (``approved``) or reject (``rejected``) a signatory's progress update: only approved ones are
+    shown on the campaign's public progress page. False if there is no such update."""
+    done = state().store.moderate_update(update_id, moderation, audit=lambda update, before: audit.note(
+        actor, {"approved": "progress.approve", "rejected": "progress.reject"}[moderation], f"update:{update}", {"moderation": before}, {"moderation": moderation}))
+    if done:
+        state().pages.clear()  # the progress pages this process keeps rendered
+    return done
+
+
 # -- mail -----------------------------------------------------------------------------------------------
 
 #: Something shaped like an e-mail address inside a mail server's answer (which usually names the recipient).

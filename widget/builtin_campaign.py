@@ -69,4 +69,10 @@ CAMPAIGN = Campaign(
     texts={"en": TEXTS},
     translate=gettext,
     source="builtin",
+    # Six months after confirming, then yearly until the end of the year the organisation's timetable names
+    # (three check-ins in all where it names none): the Declaration's own timetable is the schedule.
+    checkins=("P6M",),
+    checkins_repeat="P1Y",
+    checkins_until="timetable",
+    checkins_max=3,
 )

@@ -66,6 +66,13 @@ def _lines(campaign: Campaign, texts: dict[str, dict[str, str]]) -> Iterator[str
     keys["required"] = [name for name in FIELD_NAMES if name in campaign.required]
     if campaign.org_types:
         keys["org_types"] = list(campaign.org_types)
+    if campaign.checkins:
+        keys["checkins"] = list(campaign.checkins)
+        if campaign.checkins_repeat:
+            keys["checkins_repeat"] = campaign.checkins_repeat
+            keys["checkins_max"] = campaign.checkins_max
+        if campaign.checkins_until:
+            keys["checkins_until"] = campaign.checkins_until
     for name, value in keys.items():
         yield f"{name} = {_value(value)}\n"
     # Unquoted: TOML's own date-times, which the file's loader reads as well as strings.

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 from flask_babel import get_locale
 from markupsafe import Markup
 
+from .durations import is_duration
 from .i18n import LANGUAGES
 from .moments import MomentError, parse_moment, utc
 
@@ -42,6 +43,8 @@ FIELD_NAMES = (
     "resources",
     "consent",
     "contact_consent",
+    "checkin_consent",
+    "news_consent",
 )
 #: Fields every campaign must ask: without them there is nobody to confirm, nor a consent.
 ALWAYS_REQUIRED = frozenset({"email", "consent"})
@@ -51,7 +54,9 @@ DEFAULT_REQUIRED = ("name", "email", "consent")
 REQUIRED_TEXTS = ("title", "declaration", "consent")
 #: Texts people agree to: changing one of them in the desk makes a new ``consent_version`` (the sign-ons
 #: made before keep the version they agreed to).
-CONSENT_TEXTS = ("consent", "contact_consent")
+CONSENT_TEXTS = ("consent", "contact_consent", "checkin_consent", "news_consent")
+#: The optional, unticked boxes whose consent is kept as the version of their wording (or NULL).
+OPTIONAL_CONSENTS = ("contact_consent", "checkin_consent", "news_consent")
 #: A campaign's statuses: before ``opens``, signing, paused by the operator, and after ``closes`` (or
 #: closed by the operator).
 STATUSES = ("upcoming", "open", "paused", "closed")
@@ -102,6 +107,18 @@ class Campaign:
     #: The operator's hand on its life (kept in the database for every campaign): paused since, closed at.
     paused_at: float | None = None
     closed_at: float | None = None
+    #: Check-ins (see :func:`widget.durations.checkin_times`): ISO 8601 durations after the confirmation; a
+    #: duration that repeats after the last; ``"timetable"``: repeat until the end of the year the
+    #: signatory's timetable names; how many in all otherwise.
+    checkins: tuple[str, ...] = ()
+    checkins_repeat: str | None = None
+    checkins_until: str | None = None
+    checkins_max: int = 3
+
+    @property
+    def has_checkins(self) -> bool:
+        """Whether signatories who agree are asked about their commitment later."""
+        return bool(self.checkins)
 
     def text(self, key: str, default: str = "") -> str:
         """The text ``key`` in the current request's language, else in the campaign's default language."""
@@ -242,6 +259,11 @@ def _is_moment(value: Any) -> bool:
     return True
 
 
+DURATIONS = ValueType("a list of ISO 8601 durations, such as [\"P6M\", \"P1Y\"]",
+                      lambda v: isinstance(v, list) and all(is_duration(item) for item in v))
+DURATION = ValueType("an ISO 8601 duration, such as \"P1Y\"", is_duration, quote_strings=True)
+UNTIL = ValueType('"timetable"', lambda v: v == "timetable", quote_strings=True)
+
 MOMENT = ValueType("an ISO 8601 date and time in UTC, such as 2027-03-01T09:00:00Z", _is_moment,
                    describe=lambda value: _describe_moment(value))
 
@@ -263,6 +285,13 @@ CAMPAIGN_KEYS: Mapping[str, Key] = {
     "required": Key(FIELD_LIST, "the fields that must be filled in; email and consent always are "
                                 "(default: name, email, consent)"),
     "org_types": Key(STRINGS, "the codes of the organisation types offered; needed when fields has org_type"),
+    "checkins": Key(DURATIONS, "check-ins: ISO 8601 durations after the confirmation, one mail each to the "
+                               "signatories who agreed (default: none)"),
+    "checkins_repeat": Key(DURATION, "a duration that repeats after the last check-in (default: none)"),
+    "checkins_until": Key(UNTIL, "\"timetable\": the repeats go on until the end of the year the signatory's "
+                                 "timetable names (default: checkins_max check-ins in all)"),
+    "checkins_max": Key(POSITIVE_INT, "how many check-ins in all when repeating, where no timetable year bounds "
+                                      "them (default: 3)"),
     "texts": Key(TABLE, "one [campaigns.<slug>.texts.<lang>] table of texts per language", required=True),
 }
 #: The keys of one ``[campaigns.<slug>.texts.<lang>]`` table; ``<field>`` is a field name, ``<code>`` one
@@ -273,6 +302,8 @@ TEXT_KEYS: Mapping[str, str] = {
     "declaration": "what is signed; blank lines separate paragraphs",
     "consent": "the consent checkbox's label",
     "contact_consent": "the label of the optional, separate box \"the host may contact me\"; %(site)s is the host site's name",
+    "checkin_consent": "the label of the optional box \"ask us later how our commitment goes\" (shown with checkins)",
+    "news_consent": "the label of the optional box \"send me news of the campaign\"",
     "help.<field>": "a hint under a field",
     "label.<field>": "a field's label, instead of the widget's own",
     "org_type.<code>": "the name shown for an organisation type",
@@ -333,7 +364,8 @@ def campaign_from_spec(slug: str, spec: Mapping[str, Any], source: str) -> Campa
         auto_goal=goal == "auto",
         default_lang=spec.get("default_lang", next(iter(texts))),
         languages=tuple(texts),
-        fields=tuple(name for name in FIELD_NAMES if name in chosen),
+        # Check-ins need a schedule: without one, nobody is offered the box.
+        fields=tuple(name for name in FIELD_NAMES if name in chosen and (name != "checkin_consent" or spec.get("checkins"))),
         required=frozenset(spec.get("required", DEFAULT_REQUIRED)) | ALWAYS_REQUIRED,
         org_types=tuple(spec.get("org_types", ())),
         consent_version=str(spec.get("consent_version", "1")),
@@ -341,6 +373,10 @@ def campaign_from_spec(slug: str, spec: Mapping[str, Any], source: str) -> Campa
         opens=parse_moment(spec["opens"]) if "opens" in spec else None,
         closes=parse_moment(spec["closes"]) if "closes" in spec else None,
         source=source,
+        checkins=tuple(spec.get("checkins", ())),
+        checkins_repeat=spec.get("checkins_repeat"),
+        checkins_until=spec.get("checkins_until"),
+        checkins_max=spec.get("checkins_max", 3),
     )
 
 

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_PENDING_DAYS": 7,  # unconfirmed sign-ons are purged after this many days
     "PLEDGE_MAIL_IN_PROCESS": True,  # deliver the outbox from a thread of the web process
     "PLEDGE_MAIL_POLL_SECONDS": 2.0,
+    "PLEDGE_CHECKIN_INTERVAL": 600.0,
     "PLEDGE_SQLITE_BUSY_TIMEOUT": 10.0,  # seconds a writer waits for the lock
     "PLEDGE_SQLITE_SYNCHRONOUS": "FULL",  # FULL: a confirmed write survives a power cut
     "PLEDGE_DATABASE_POOL_SIZE": 4,  # PostgreSQL connections per worker process

@@ -19,6 +19,8 @@ from .utm import UTM_FIELDS
 COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
            "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
            "consent_version", "source", *UTM_FIELDS)
+#: What an access request adds: the optional consents to check-ins and news (their wording's version, or empty).
+PERSONAL_COLUMNS = ("checkin_consent", "news_consent")
 
 
 def timestamp(value: float | None) -> str | None:
@@ -35,7 +37,8 @@ def row(signon: SignOn) -> dict[str, Any]:
                               "status": signon.status, "source": signon.source,
                               "created_at": timestamp(signon.created_at),
                               "confirmed_at": timestamp(signon.confirmed_at),
-                              "consent_at": timestamp(signon.consent_at), "consent_version": signon.consent_version}
+                              "consent_at": timestamp(signon.consent_at), "consent_version": signon.consent_version,
+                              "checkin_consent": signon.checkin_consent, "news_consent": signon.news_consent}
     values.update(signon.answers)
     values.update(signon.utm)
     return values

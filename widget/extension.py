@@ -11,7 +11,7 @@ from flask import Flask, abort, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, i18n, log_format, logs, metrics, notifications, retention
+from . import checkins, config, i18n, log_format, logs, metrics, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -19,6 +19,7 @@ from .builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN
 from .caching import PageCache
 from .campaign_registry import CampaignRegistry
 from .campaigns import load_file
+from .checkins import PROGRESS_LINK_MAX_AGE
 from .cli import pledge
 from .fastpath import PublicReads
 from .probes import Probes
@@ -98,6 +99,8 @@ class PledgeWidget:
                 "admin-login": 15 * 60,  # see widget.admin.auth.LOGIN_MAX_AGE
                 "unsubscribe": 365 * 24 * 3600,  # see widget.notifications
                 "host-from-signon": 30 * 60,  # see widget.sharing.BECOME_HOST_MAX_AGE
+                "stop-mail": 365 * 24 * 3600,  # see widget.checkins.read_stop_token
+                "progress": PROGRESS_LINK_MAX_AGE,
             },
         )
         verp = VERP(cfg["PLEDGE_BOUNCE_ADDRESS"], tokens.keys) if cfg["PLEDGE_BOUNCE_ADDRESS"] else None
@@ -115,6 +118,8 @@ class PledgeWidget:
                                   store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400),
                                   retention.apply(store, registry, retain_days, HOUSEKEEPING_ACTOR)),
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
+            checkins=lambda: checkins.send_checkins(app=app),
+            checkin_interval=float(cfg["PLEDGE_CHECKIN_INTERVAL"]),
         )
         app.extensions["pledge"] = PledgeState(
             store=store,

@@ -141,7 +141,8 @@ def build_form(campaign: Campaign, lang: str, site_key: str, tokens: Tokens, for
 
     attrs: dict[str, Any] = {"Meta": Meta}
     for name in campaign.fields:
-        attrs[name] = _contact_consent(campaign, site_name) if name == "contact_consent" else _field(campaign, name, lang)
+        attrs[name] = (_contact_consent(campaign, site_name) if name == "contact_consent"
+                       else _optional_consent(campaign, name) if name in OPTIONAL_WORDING else _field(campaign, name, lang))
     form_class = type("SignOnForm", (FlaskForm,), attrs)
     form = form_class(formdata=formdata)
     form.issued_at = None
@@ -153,6 +154,19 @@ def _contact_consent(campaign: Campaign, site_name: str) -> BooleanField:
     text = campaign.text("contact_consent") or str(_l("%(site)s may contact me about this pledge (optional)."))
     label = Markup("<span%s>%s</span>") % (campaign.lang_attr("contact_consent"), text.replace("%(site)s", site_name))
     return BooleanField(label, default=False)
+
+
+#: The default wording of the optional boxes that let us write again later (a campaign may word its own).
+OPTIONAL_WORDING = {
+    "checkin_consent": _l("Ask us later how our commitment is going (optional)."),
+    "news_consent": _l("Send me news of this campaign now and then (optional)."),
+}
+
+
+def _optional_consent(campaign: Campaign, name: str) -> BooleanField:
+    """One of the separate, optional, unticked boxes of :data:`OPTIONAL_WORDING`."""
+    text = campaign.text(name) or str(OPTIONAL_WORDING[name])
+    return BooleanField(Markup("<span%s>%s</span>") % (campaign.lang_attr(name), text), default=False)
 
 
 def _required(campaign: Campaign, name: str) -> list[Any]:

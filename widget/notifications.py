@@ -29,7 +29,7 @@ from .campaigns import Campaign
 from .appstate import state
 from .mail import compose
 from .store import Host, Mail, SignOn, Site
-from .tokens import TokenExpired, TokenInvalid
+from .tokens import TokenInvalid
 from .urls import public_url
 
 log = logging.getLogger("widget.notifications")
@@ -185,10 +185,7 @@ def read_unsubscribe_token(token: str) -> tuple[Host | None, str]:
     click "unsubscribe" on old mails.
     """
     pledge = state()
-    try:
-        payload, _issued = pledge.tokens.loads("unsubscribe", token)
-    except TokenExpired as exc:
-        payload = exc.payload
+    payload = pledge.tokens.payload_even_expired("unsubscribe", token)
     if not isinstance(payload, dict) or payload.get("k") not in KINDS or not isinstance(payload.get("h"), str):
         raise TokenInvalid()
     reference = payload["h"]

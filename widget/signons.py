@@ -23,13 +23,16 @@ from .urls import public_url
 
 def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict[str, str],
             ip_hash: str | None, contact_consent: str | None = None, page_url: str | None = None,
-            utm: dict[str, str] | None = None) -> str:
+            utm: dict[str, str] | None = None, checkin_consent: str | None = None,
+            news_consent: str | None = None) -> str:
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
     sees the same "check your inbox" answer whatever it is, so nobody learns who signed. ``utm``: the
     sign-on's source codes, checked already (:func:`widget.utm.utm_values`). ``closed``: the
     campaign was paused or closed meanwhile (read in the sign-on's own transaction): nothing was stored.
+    The optional consents (``contact_consent``, ``checkin_consent``, ``news_consent``) are the versions of
+    the wordings agreed to, or None.
     """
     pledge = state()
     email = normalise_email(email)
@@ -57,6 +60,8 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
         contact_consent=contact_consent,
         page_url=page_url,
         utm=dict(utm or {}),
+        checkin_consent=checkin_consent,
+        news_consent=news_consent,
     )
     written = pledge.campaigns.written(campaign.slug)
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash,

@@ -99,3 +99,15 @@ def _defanged(word: str) -> str:
     for dot in DOTS:
         word = word.replace(dot, "[.]")
     return word.replace("://", "[:]//").replace("@", "[@]")
+
+
+#: What a browser or mail client makes a link of: a scheme, "www.", an e-mail address, a domain name whose
+#: last label has two letters or more ("evil.example", but not "e.g." nor "3.5").
+_LINK = re.compile(rf"://|\bwww[{DOTS}]|@[^\s@]+[{DOTS}][^\W\d_]{{2,}}|[^\W_][{DOTS}][^\W\d_]{{2,}}(?![^\W_])|[^\W_][{DOTS}][^\W\d_]{{2,}}[/:]",
+                   re.IGNORECASE)
+
+
+def has_link(text: str) -> bool:
+    """Whether ``text`` holds something that would become a link (an address, a domain name, an e-mail
+    address). Short public texts (progress updates) refuse them."""
+    return bool(_LINK.search(text or ""))

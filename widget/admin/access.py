@@ -172,6 +172,7 @@ NAV = (
     ("admin.campaigns", _l("Campaigns")),
     ("admin.held", _l("Held")),
     ("admin.list", _l("List")),
+    ("admin.progress_updates", _l("Progress")),
     ("admin.paper", _l("Paper")),
     ("admin.mail", _l("Mail")),
     ("admin.audit", _l("Audit")),

@@ -81,7 +81,8 @@ TEXT_LABELS = {
     "consent": _l("The consent box"),
     "contact_consent": _l("The optional box “the site may contact me” (%(site)s stands for the site’s name)"),
 }
-FIELD_LABELS = {**LABELS, "consent": _l("Consent"), "contact_consent": _l("Contact consent")}
+FIELD_LABELS = {**LABELS, "consent": _l("Consent"), "contact_consent": _l("Contact consent"),
+                "checkin_consent": _l("Check-in consent"), "news_consent": _l("News consent")}
 #: Texts written on several lines.
 LONG_TEXTS = frozenset({"declaration", *CONSENT_TEXTS})
 #: Field names of the texts outside the main ones: a hint and a label per field, a name per organisation type.

@@ -120,6 +120,7 @@ def done_message() -> str | None:
         "hidden": lambda: _("The entry is hidden from the public list."),
         "shown": lambda: _("The entry is back on the public list."),
         "listed": lambda: _("The entry is on the public list."),
+        "update_rejected": lambda: _("The update will not be shown."),
         "retried": lambda: ngettext("%(num)s e-mail queued again.", "%(num)s e-mails queued again.", n),
     }
     if done not in messages:

@@ -22,6 +22,7 @@ from .held import held
 from .host import host
 from .listing import list_group
 from .notify import digest
+from .checkins import checkins_group
 from .mail import mail
 from .paper import paper
 from .retention import retention_group
@@ -46,6 +47,7 @@ pledge.add_command(webhook)
 pledge.add_command(list_group)
 pledge.add_command(campaign)
 pledge.add_command(retention_group)
+pledge.add_command(checkins_group)
 
 
 @pledge.command("counts")
@@ -111,7 +113,7 @@ def export_command(site_key: str | None, email: str | None, fmt: str) -> None:
         existing_site(site_key, "--site")
     if email:
         signons = store.signons_of(email)
-        columns = ("status", *export.COLUMNS)
+        columns = ("status", *export.COLUMNS, *export.PERSONAL_COLUMNS)
     else:
         signons = list(store.confirmed_signons(site_key))
         columns = export.COLUMNS

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from .. import embed_health, hosts, i18n
+from .. import checkins, embed_health, hosts, i18n
 from ..chart import bar_chart, daily_series
 from ..appstate import state
 from ..forms import no_control_characters
@@ -219,4 +219,7 @@ def host_site(site_key: str) -> Response:
         # What visitors' browsers reported (the loader's beacons), each with its fix.
         problems=embed_health.problems(site), problem_text=embed_health.problem_text,
         service_origin=f"{base.scheme}://{base.netloc}",
+        # How the signatories' commitments go: organisation and status, as they reported them (no update text:
+        # an update is public once approved, and the host sees it there).
+        progress=store.site_progress(site.key) if campaign.has_checkins else None, status_labels=checkins.STATUS_LABELS,
     )

@@ -133,3 +133,17 @@ def digest(to: str, lang: str, day: date, sites: list[dict[str, Any]], unsubscri
         unsubscribe_url=unsubscribe_url, settings_url=settings_url,
     )
     return replace(mail, headers=unsubscribe_headers(unsubscribe_url))
+
+
+def checkin(to: str, lang: str, campaign: Campaign, answers: dict[str, str], progress_url: str, stop_url: str,
+            withdraw_url: str, fresh_link: bool = False) -> Mail:
+    """A check-in: recalls the signatory's own goal and actions and asks, through ``progress_url``, how the
+    commitment goes; ``stop_url`` stops check-ins in one click (RFC 8058). ``fresh_link``: a new link the
+    signatory asked for on the page of a used or expired one."""
+    mail = _compose(
+        to, lang, "checkin", lambda: _("How is your commitment going? %(title)s", title=campaign.text("title")),
+        campaign=campaign, organization=answers.get("organization", ""), goal=answers.get("goal", ""),
+        actions=answers.get("actions", ""), timetable=answers.get("timetable", ""), progress_url=progress_url,
+        stop_url=stop_url, withdraw_url=withdraw_url, fresh_link=fresh_link,
+    )
+    return replace(mail, headers=unsubscribe_headers(stop_url))

@@ -42,6 +42,8 @@ class OutboxSender:
         lease: float = LEASE_SECONDS,
         housekeeping: Callable[[], object] | None = None,
         webhooks=None,
+        checkins: Callable[[], object] | None = None,
+        checkin_interval: float = 600.0,
     ):
         self.store = store
         self.transport = transport
@@ -50,6 +52,9 @@ class OutboxSender:
         self.housekeeping = housekeeping
         #: A :class:`widget.webhooks.WebhookSender`: each round delivers the due webhooks after the mail.
         self.webhooks = webhooks
+        #: Queues the check-ins due (see :mod:`widget.checkins`), every ``checkin_interval`` seconds.
+        self.checkins = checkins
+        self.checkin_interval = checkin_interval
         self.wake = threading.Event()
 
     def deliver_due(self) -> tuple[int, int]:
@@ -121,7 +126,7 @@ class OutboxSender:
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""
-        next_housekeeping = 0.0
+        next_housekeeping = next_checkins = 0.0
         while not stop.is_set():
             try:
                 self.deliver_due()
@@ -130,6 +135,13 @@ class OutboxSender:
                     next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
             except Exception:  # noqa: BLE001 - a locked or missing database must not kill the sender
                 log.exception("outbox round failed")
+            if self.checkins is not None and time.monotonic() >= next_checkins:
+                next_checkins = time.monotonic() + self.checkin_interval
+                try:
+                    if self.checkins():
+                        continue  # deliver them now, not a poll later
+                except Exception:  # noqa: BLE001 - check-ins must never stop the mail
+                    log.exception("check-in round failed")
             self.wake.wait(poll_seconds)
             self.wake.clear()
 

@@ -51,6 +51,10 @@ class SignOn:
     page_url: str | None = None
     #: Where it came from, in the host's codes: ``utm_source``, ``utm_medium``, ``utm_campaign`` (those given).
     utm: dict[str, str] = field(default_factory=dict)
+    #: The versions of the optional "check in on our commitment" and "news of the campaign" wordings the
+    #: signatory agreed to, or None (never given, or withdrawn since).
+    checkin_consent: str | None = None
+    news_consent: str | None = None
 
     @property
     def has_email(self) -> bool:

@@ -24,7 +24,7 @@ from .records import NO_EMAIL_DOMAIN
 #: The address an erased sign-on keeps (a stand-in, as a paper sign-on without one has: never mailed).
 ERASED_EMAIL = "erased@" + NO_EMAIL_DOMAIN
 #: The columns emptied, besides the address and the mailbox.
-ERASED = ("name", "goal", "actions", "timetable", "resources", "ip_hash")
+ERASED = ("name", "goal", "actions", "timetable", "resources", "ip_hash", "checkin_consent", "news_consent")
 HASH_PREFIX = "hmac-sha256:"
 #: Seconds a process takes "no erasure yet" for granted before asking again (a campaign must be closed, erased
 #: and opened again by then for it to matter).
@@ -96,8 +96,11 @@ class RetentionTables:
                     db.execute(f"UPDATE signons SET email = ?, mailbox = ?, erased_at = ?, "
                                f"{', '.join(f'{column} = NULL' for column in ERASED)} WHERE id = ?",
                                [ERASED_EMAIL, hashed, now, signon_id])
-                    for table in ("outbox", "webhook_deliveries", "signon_host_starts"):
+                    for table in ("outbox", "webhook_deliveries", "signon_host_starts", "progress_links"):
                         db.execute(f"DELETE FROM {table} WHERE signon_id = ?", [signon_id])
+                    # Their progress stays counted; the words they wrote go, as their commitment texts do.
+                    db.execute("UPDATE progress_reports SET update_text = NULL, moderation = NULL WHERE signon_id = ?",
+                               [signon_id])
             erased += len(rows)
             if len(rows) < batch:
                 return erased

@@ -331,7 +331,29 @@ MIGRATION_16: list[Step] = [
     "CREATE TABLE campaign_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL)",
 ]
 MIGRATION_17: list[Step] = []  # reserved: Integrity at a surge: blocks, invalidation, the count log
-MIGRATION_18: list[Step] = []  # reserved: Commitments followed through: consents, check-ins, progress, news
+MIGRATION_18: list[Step] = [
+    # Commitments followed through. The two optional consents beside the sign-on (the wording's version, or
+    # NULL: never given, or withdrawn since): check-ins about the signatory's own commitment, and news of the
+    # campaign.
+    "ALTER TABLE signons ADD COLUMN checkin_consent TEXT",
+    "ALTER TABLE signons ADD COLUMN news_consent TEXT",
+    # Each check-in is mailed once whatever the number of senders: the row claims it (number n of the
+    # sign-on's schedule), in the transaction that queues its mail.
+    "CREATE TABLE checkins_sent (signon_id TEXT NOT NULL, seq INTEGER NOT NULL, sent_at DOUBLE PRECISION NOT NULL, "
+    "PRIMARY KEY (signon_id, seq))",
+    # A progress link carries this row's opaque id; the row makes it single use.
+    "CREATE TABLE progress_links (id TEXT PRIMARY KEY, signon_id TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
+    "used_at DOUBLE PRECISION)",
+    "CREATE INDEX progress_links_signon ON progress_links (signon_id)",
+    # What signatories reported: a status, and an optional update shown once the operator approved it
+    # (moderation: pending, approved, rejected; NULL without an update).
+    "CREATE TABLE progress_reports (id {serial}, signon_id TEXT NOT NULL, campaign TEXT NOT NULL, "
+    "site_key TEXT NOT NULL, status TEXT NOT NULL, update_text TEXT, moderation TEXT, "
+    "reported_at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX progress_reports_campaign ON progress_reports (campaign, reported_at)",
+    "CREATE INDEX progress_reports_signon ON progress_reports (signon_id, reported_at)",
+    "CREATE INDEX progress_reports_moderation ON progress_reports (moderation, reported_at)",
+]
 MIGRATION_19: list[Step] = [
     # Running it for years. Bounces: what each e-mail is (its template), and the delivery reports read back.
     "ALTER TABLE outbox ADD COLUMN kind TEXT",
@@ -361,4 +383,5 @@ TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_
           "widget_seen", "milestones_sent", "digests_sent", "webhook_endpoints", "webhook_deliveries",
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
           "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "host_asks",
-          "mailbox_bounces", "bounce_reports", "store_keys", "embed_problems", "embed_health_mails")
+          "mailbox_bounces", "bounce_reports", "store_keys", "embed_problems", "embed_health_mails", "checkins_sent",
+          "progress_links", "progress_reports")

@@ -32,6 +32,7 @@ from .hosts import HostTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
+from .progress import ProgressTables
 from .retention import RetentionTables
 from .sharing import SharingTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD, UTM_FIELDS
@@ -40,7 +41,8 @@ from .webhooks import WebhookTables
 TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
-                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS + UTM_FIELDS))
+                  "held_reason, contact_consent, source, page_url, checkin_consent, news_consent, "
+                  + ", ".join(ANSWER_FIELDS + UTM_FIELDS))
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
 DAY = 24 * HOUR
@@ -64,7 +66,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -339,6 +341,8 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "contact_consent": signon.contact_consent,
             "source": signon.source,
             "page_url": signon.page_url,
+            "checkin_consent": signon.checkin_consent,
+            "news_consent": signon.news_consent,
         }
         row.update({name: signon.utm.get(name) for name in UTM_FIELDS})
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
@@ -514,6 +518,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                 self._count(db, signon.campaign, signon.site_key, confirmed=-1, paper=-int(signon.source == "paper"))
                 self._enqueue_webhooks(db, "signon.withdrawn", signon, signon.confirmed_at)
             db.execute("DELETE FROM outbox WHERE signon_id = ?", [signon.id])
+            self._delete_progress(db, signon.id)  # an update may name people: it goes with its sign-on
         return signons
 
     def counts(self, campaign: str, site_key: str) -> Counts:
@@ -653,14 +658,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     @staticmethod
     def _signon(row: tuple) -> SignOn:
         (id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version,
-         held_reason, contact_consent, source, page_url) = row[:14]
-        answers, utm = row[14:14 + len(ANSWER_FIELDS)], row[14 + len(ANSWER_FIELDS):]
+         held_reason, contact_consent, source, page_url, checkin_consent, news_consent) = row[:16]
+        answers, utm = row[16:16 + len(ANSWER_FIELDS)], row[16 + len(ANSWER_FIELDS):]
         return SignOn(
             id=id, campaign=campaign, site_key=site_key, email=email, lang=lang, status=status,
             created_at=created_at, confirmed_at=confirmed_at, consent_at=consent_at, consent_version=consent_version,
             answers={name: value for name, value in zip(ANSWER_FIELDS, answers) if value is not None},
             held_reason=held_reason, contact_consent=contact_consent, source=source or "web", page_url=page_url,
             utm={name: value for name, value in zip(UTM_FIELDS, utm) if value},
+            checkin_consent=checkin_consent, news_consent=news_consent,
         )
 
     # -- outbox --------------------------------------------------------------------------------

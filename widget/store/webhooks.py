@@ -144,8 +144,10 @@ class WebhookTables:
 
     # -- events (in the caller's transaction) ----------------------------------------------------
 
-    def _enqueue_webhooks(self, db: Any, event_type: str, signon: SignOn, signed_at: float | None) -> int:
-        """Queue one delivery of this event per live endpoint of the sign-on's site and campaign."""
+    def _enqueue_webhooks(self, db: Any, event_type: str, signon: SignOn, signed_at: float | None,
+                          extra: dict[str, Any] | None = None) -> int:
+        """Queue one delivery of this event per live endpoint of the sign-on's site and campaign (``extra``:
+        more of the event's ``data``, e.g. the ``progress`` of ``progress.reported``)."""
         endpoints = db.execute(
             "SELECT id FROM webhook_endpoints WHERE disabled_at IS NULL AND (site_key = ? OR campaign = ?) ORDER BY id",
             [signon.site_key, signon.campaign],
@@ -153,8 +155,9 @@ class WebhookTables:
         if not endpoints:
             return 0
         now = time.time()
-        payload = json.dumps(webhook_payload(event_type, signon, now, signed_at), ensure_ascii=False,
-                             separators=(",", ":"))
+        event = webhook_payload(event_type, signon, now, signed_at)
+        event["data"].update(extra or {})
+        payload = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
         event_id = "msg_" + new_id(18)
         for (endpoint_id,) in endpoints:
             self._insert(db, "webhook_deliveries", {

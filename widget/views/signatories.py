@@ -110,6 +110,8 @@ def signatories(campaign: str) -> Response:
         params = dict(query.params(), **({"lang": by_query} if by_query else {}))
         body, status = render_page(
             "signatories.html", lang, campaign=found, entries=entries, query=query, params=params,
+            # The organisations that told how their commitment goes (see /c/<campaign>/progress).
+            reported=store.reported_public_ids(found.slug) if found.has_checkins else set(),
             # Counted on the first page only: a crawler walking every page must not count the list each time.
             total=None if query.after else store.count_entries(query.filters, moderation()),
             countries=countries.choices(lang), signed_on=signed_on,

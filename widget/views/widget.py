@@ -18,7 +18,7 @@ from ..snippet import MODES, SCOPES, THEMES, hex_colour, oembed_address, usable_
 from ..abuse import client_hash, looks_like_a_bot
 from ..assets import static_asset
 from ..caching import keep, public
-from ..campaigns import Campaign
+from ..campaigns import OPTIONAL_CONSENTS, Campaign
 from ..appstate import state
 from ..forms import build_form, form_token
 from ..origins import ANY_ORIGIN, allows_any, frame_sources, normalise_origin
@@ -170,11 +170,12 @@ def widget(site_key: str) -> Response:
                 answers = {name: form[name].data for name in ANSWERS if name in form and form[name].data}
                 ip_hash = client_hash(pledge.tokens.keys[0], request.remote_addr)
                 # The separate, optional consent to be contacted by the host: its wording's version, or None.
-                contact = form.contact_consent.data if "contact_consent" in form else False
+                # The same for the boxes that let us ask about the commitment later, and send news.
+                consents = {name: f"{campaign.consent_version}/{lang}" if name in form and form[name].data else None
+                            for name in OPTIONAL_CONSENTS}
                 done = sign_on(site, campaign, lang, form.email.data, answers, ip_hash,
-                               contact_consent=f"{campaign.consent_version}/{lang}" if contact else None,
                                page_url=page_address(request.form.get("page"), site),
-                               utm=utm_values(request.form))
+                               utm=utm_values(request.form), **consents)
                 if done == "closed":  # paused or closed while the form was being checked
                     return _page(site, pledge.campaigns.now(campaign.slug), lang, 410, form=None, query=query)
             # Post, redirect, get: Back and Reload show "sent" again, never the form nor a second POST.
