@@ -54,6 +54,8 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_MAILS_PER_ADDRESS_PER_DAY": 5,  # every kind of e-mail to one address, all sites together
     "PLEDGE_RESEND_COOLDOWN": 300,  # seconds between two confirmation links for one sign-on
     "PLEDGE_MIN_FILL_SECONDS": 3,  # faster than this from form to submission: a bot
+    # Addresses at disposable mail services (the disposable-email-domains list) are refused on the form.
+    "PLEDGE_BLOCK_DISPOSABLE": True,
     "PLEDGE_MAIL_LEASE_SECONDS": 120.0,  # a sender's claim on a batch; after it, another sender retries
     "PLEDGE_MAX_REQUEST_BYTES": 64 * 1024,
     "PLEDGE_PRIVACY_URL": None,  # the operator's privacy notice, linked from the widget and every e-mail
