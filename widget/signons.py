@@ -10,7 +10,7 @@ import time
 
 from flask import current_app
 
-from . import metrics, notifications
+from . import blocking, metrics, notifications
 from .addresses import normalise_email
 from .campaign_registry import with_life
 from .campaigns import Campaign
@@ -26,12 +26,15 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
-    sees the same "check your inbox" answer whatever it is, so nobody learns who signed. ``closed``: the
+    sees the same "check your inbox" answer whatever it is, so nobody learns who signed (nor who is blocked:
+    see widget.blocking). ``closed``: the
     campaign was paused or closed meanwhile (read in the sign-on's own transaction): nothing was stored.
     """
     pledge = state()
     email = normalise_email(email)
-    earlier = pledge.store.find_confirmed(campaign.slug, email)
+    # A blocked domain, mailbox or client: held quietly, before anything could mail it ("already signed" neither).
+    hold = "blocked" if blocking.blocked(email, ip_hash) else None
+    earlier = None if hold else pledge.store.find_confirmed(campaign.slug, email)
     if earlier is not None:
         # The mail, not the page, says they have signed already.
         mail = compose.already_signed(email, lang, campaign, withdraw_url(earlier), site_name(earlier.site_key))
@@ -57,7 +60,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     )
     written = pledge.campaigns.written(campaign.slug)
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash,
-                                        is_open=lambda life: with_life(written, life).status() == "open")
+                                        is_open=lambda life: with_life(written, life).status() == "open", hold=hold)
     if status == "pending":
         pledge.mail_queued()
     if status == "closed":

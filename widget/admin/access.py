@@ -171,6 +171,7 @@ NAV = (
     ("admin.sites", _l("Sites")),
     ("admin.campaigns", _l("Campaigns")),
     ("admin.held", _l("Held")),
+    ("admin.blocks", _l("Blocks")),
     ("admin.list", _l("List")),
     ("admin.paper", _l("Paper")),
     ("admin.mail", _l("Mail")),

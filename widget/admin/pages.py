@@ -46,6 +46,7 @@ HELD_REASONS = {
     "email_per_day": _l("Too many sign-ons from this address today"),
     "site_per_hour": _l("Too many sign-ons through this site this hour"),
     "ip_per_day": _l("Too many sign-ons from this network address today"),
+    "blocked": _l("On a block list"),
 }
 SITE_STATUSES = {
     "pending": _l("Waiting for approval"),
@@ -123,6 +124,8 @@ def done_message() -> str | None:
         "shown": lambda: _("The entry is back on the public list."),
         "listed": lambda: _("The entry is on the public list."),
         "retried": lambda: ngettext("%(num)s e-mail queued again.", "%(num)s e-mails queued again.", n),
+        "blocked": lambda: _("Blocked: the next sign-ons from there are held.") if n else _("This was blocked already."),
+        "unblocked": lambda: _("The block is lifted.") if n else _("There is no such block: it was lifted meanwhile."),
     }
     if done not in messages:
         return None

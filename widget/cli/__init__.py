@@ -16,6 +16,7 @@ from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, ShownStream, echo_json, existing_site, shown
 from .admin import admin
+from .block import block
 from .campaign import campaign
 from .db import db
 from .held import held
@@ -46,6 +47,7 @@ pledge.add_command(webhook)
 pledge.add_command(list_group)
 pledge.add_command(campaign)
 pledge.add_command(retention_group)
+pledge.add_command(block)
 
 
 @pledge.command("counts")

@@ -24,6 +24,7 @@ from .. import metrics
 from ..addresses import mailbox, normalise_stored
 from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
+from .blocks import BlockTables
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
 from .asks import AskTables
@@ -63,7 +64,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, BlockTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -311,11 +312,11 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     # -- sign-ons --------------------------------------------------------------------------------
 
     def create_signon(self, signon: SignOn, mail: Mail, limits: Limits | None = None, ip_hash: str | None = None,
-                      is_open: Callable[[Life], bool] | None = None) -> str:
+                      is_open: Callable[[Life], bool] | None = None, hold: str | None = None) -> str:
         """Store a sign-on and its confirmation e-mail together, or neither; return its status.
 
-        Over one of ``limits`` the sign-on is kept aside as ``held`` (not counted, no e-mail) for the
-        operator to review. The limits are counted inside the write transaction, holding the address,
+        Over one of ``limits``, or with ``hold`` (why: ``blocked``), the sign-on is kept aside as ``held``
+        (not counted, no e-mail) for the operator to review. The limits are counted inside the write transaction, holding the address,
         the site and the client, so they are exact however many workers and nodes write at once.
         With ``is_open``, the campaign's life is read in the transaction too: when ``is_open`` says it is
         not open (paused, closed, not yet open) nothing is written and the status is ``closed``.
@@ -349,7 +350,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             with self.write(*locks) as db:
                 if is_open is not None:
                     self._check_open(db, signon.campaign, is_open)
-                reason = self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
+                reason = hold or self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
                 if reason:
                     row["status"], row["held_reason"] = "held", reason
                 self._insert(db, "signons", row)
