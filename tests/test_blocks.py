@@ -66,6 +66,7 @@ def test_a_blocked_client_is_held_and_listed_by_its_hash(app, runner, site, inbo
     assert [e.action for e in entries(app) if e.action.startswith("block.")] == ["block.remove", "block.add"]
 
 
+@pytest.mark.sqlite_only  # refused before any SQL
 @pytest.mark.parametrize("args", [
     ("--domain", "not a domain"), ("--domain", "localhost"), ("--domain", "a_b.example"), ("--domain", ""),
     ("--ip", "10.0.0.0/8"), ("--ip", "300.1.2.3"), ("--ip", "example.org"), ("--email", "nobody"),

@@ -172,6 +172,7 @@ NAV = (
     ("admin.campaigns", _l("Campaigns")),
     ("admin.held", _l("Held")),
     ("admin.blocks", _l("Blocks")),
+    ("admin.invalidations", _l("Invalidations")),
     ("admin.list", _l("List")),
     ("admin.paper", _l("Paper")),
     ("admin.mail", _l("Mail")),

@@ -126,6 +126,9 @@ def done_message() -> str | None:
         "retried": lambda: ngettext("%(num)s e-mail queued again.", "%(num)s e-mails queued again.", n),
         "blocked": lambda: _("Blocked: the next sign-ons from there are held.") if n else _("This was blocked already."),
         "unblocked": lambda: _("The block is lifted.") if n else _("There is no such block: it was lifted meanwhile."),
+        "invalidated": lambda: ngettext("%(num)s sign-on invalidated: it left every count.",
+                                        "%(num)s sign-ons invalidated: they left every count.", n),
+        "restored": lambda: ngettext("%(num)s sign-on restored.", "%(num)s sign-ons restored.", n),
     }
     if done not in messages:
         return None

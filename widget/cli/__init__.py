@@ -26,6 +26,7 @@ from .notify import digest
 from .mail import mail
 from .paper import paper
 from .retention import retention_group
+from .signons import signons
 from .site import site
 from .webhook import webhook
 
@@ -48,6 +49,7 @@ pledge.add_command(list_group)
 pledge.add_command(campaign)
 pledge.add_command(retention_group)
 pledge.add_command(block)
+pledge.add_command(signons)
 
 
 @pledge.command("counts")

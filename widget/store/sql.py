@@ -29,6 +29,7 @@ from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
 from .asks import AskTables
 from .hosts import HostTables
+from .invalidation import INVALIDATED, InvalidationTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
@@ -64,8 +65,10 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables, BlockTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, BlockTables, InvalidationTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
+
+    _signon_columns = SIGNON_COLUMNS
 
     #: "sqlite" or "postgresql".
     engine = ""
@@ -415,7 +418,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                 # The conditional update decides, not the read above: of two clicks at once, one confirms.
                 now = time.time()
                 changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
-                                     f"AND status NOT IN ('confirmed', '{BOUNCED}') RETURNING site_key",
+                                     f"AND status NOT IN ('confirmed', '{BOUNCED}', '{INVALIDATED}') RETURNING site_key",
                                      [now, signon_id]).fetchone()
                 if changed is None:  # withdrawn, or confirmed by a click a moment before this one
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
