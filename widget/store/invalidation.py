@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .admin import Audit
+from .listing import public_id
 from .records import SignOn, new_id
 
 #: The status of a sign-on taken out of every count by an invalidation batch.
@@ -135,6 +136,7 @@ class InvalidationTables:
         result = BatchResult(batch)
         with self.write() as db:
             counters: Counter = Counter()
+            counted: list[SignOn] = []
             for row in db.execute(select, params).fetchall():
                 signon = self._signon(row)
                 changed = db.execute(
@@ -146,11 +148,13 @@ class InvalidationTables:
                 db.execute("DELETE FROM outbox WHERE signon_id = ? AND sent_at IS NULL", [signon.id])
                 if signon.status == "confirmed":
                     counters[(signon.campaign, signon.site_key, signon.source == "paper")] += 1
+                    counted.append(signon)
                     self._enqueue_webhooks(db, "signon.invalidated", signon, signon.confirmed_at)
                 result.by_status[signon.status] += 1
                 result.by_campaign[signon.campaign] += 1
             for (campaign, site_key, paper), n in sorted(counters.items()):
                 self._count(db, campaign, site_key, confirmed=-n, paper=-n if paper else 0)
+            self._log_count_events(db, "invalidated", counted)
             if not result.size:  # nothing matched: no batch to keep nor to restore
                 result.batch = None
                 return result
@@ -174,6 +178,7 @@ class InvalidationTables:
             now = time.time()
             result = BatchResult(batch)
             counters: Counter = Counter()
+            counted: list[SignOn] = []
             rows = db.execute(f"SELECT {self._signon_columns}, invalidated_from FROM signons WHERE invalidation = ? "
                               f"AND status = '{INVALIDATED}' ORDER BY created_at, id", [batch]).fetchall()
             for row in rows:
@@ -185,16 +190,28 @@ class InvalidationTables:
                            f"AND status = '{INVALIDATED}'", [before, signon.id])
                 if before == "confirmed":
                     counters[(signon.campaign, signon.site_key, signon.source == "paper")] += 1
+                    counted.append(signon)
                     self._enqueue_webhooks(db, "signon.restored", signon, signon.confirmed_at)
                 result.by_status[before] += 1
                 result.by_campaign[signon.campaign] += 1
             for (campaign, site_key, paper), n in sorted(counters.items()):
                 self._count(db, campaign, site_key, confirmed=n, paper=n if paper else 0)
+            self._log_count_events(db, "restored", counted)
             db.execute("UPDATE invalidations SET restored_at = ?, restored_by = ? WHERE id = ?", [now, actor, batch])
             if audit is not None:
                 invalidation = _invalidation(found)
                 self._append_audit(db, audit(invalidation, result))
         return result
+
+    def _log_count_events(self, db: Any, event: str, signons: list[SignOn]) -> None:
+        """Record, after the counters moved and in their transaction, each counted sign-on that left the counts
+        (``invalidated``) or came back (``restored``) in its campaign's count log, where the store keeps one
+        (``append_count_log``, the count log's: its own work, not this module's)."""
+        append = getattr(self, "append_count_log", None)
+        if append is None:
+            return
+        for signon in signons:
+            append(db, signon.campaign, event, public_id(signon.id))
 
     def invalidations(self, limit: int = 200) -> list[Invalidation]:
         """The latest invalidation batches, the newest first."""
