@@ -11,7 +11,7 @@ from flask import Flask, abort, current_app, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, i18n, log_format, logs, metrics, notifications, retention
+from . import alerts, config, i18n, log_format, logs, metrics, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -115,6 +115,9 @@ class PledgeWidget:
                                   store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400),
                                   retention.apply(store, registry, retain_days, HOUSEKEEPING_ACTOR)),
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
+            # Every few minutes, the surge alerts (one mail per alert, whatever the number of senders).
+            watch=lambda: alerts.watch(app),
+            watch_seconds=alerts.WATCH_SECONDS,
         )
         app.extensions["pledge"] = PledgeState(
             store=store,

@@ -16,6 +16,7 @@ from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, ShownStream, echo_json, existing_site, shown
 from .admin import admin
+from .alerts import alerts_group
 from .block import block
 from .campaign import campaign
 from .db import db
@@ -50,6 +51,7 @@ pledge.add_command(campaign)
 pledge.add_command(retention_group)
 pledge.add_command(block)
 pledge.add_command(signons)
+pledge.add_command(alerts_group)
 
 
 @pledge.command("counts")

@@ -120,3 +120,13 @@ def digest(to: str, lang: str, day: date, sites: list[dict[str, Any]], unsubscri
         unsubscribe_url=unsubscribe_url, settings_url=settings_url,
     )
     return replace(mail, headers=unsubscribe_headers(unsubscribe_url))
+
+
+def alert(to: str, lang: str, what: Any, count: int, usual: float, since: str, desk_url: str) -> Mail:
+    """Tells an admin of a surge: ``count`` sign-ons from ``what`` (a lazy text naming the client, domain or
+    site) in the hour from ``since`` (UTC, as text), where ``usual`` an hour is the rate of the week before."""
+    return _compose(
+        to, lang, "alert", lambda: _("Sign-on alert: %(what)s", what=str(what)),
+        what=what, count=format_decimal(count), usual=format_decimal(round(usual, 1)), since=since, desk_url=desk_url,
+    )
+

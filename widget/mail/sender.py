@@ -42,6 +42,8 @@ class OutboxSender:
         lease: float = LEASE_SECONDS,
         housekeeping: Callable[[], object] | None = None,
         webhooks=None,
+        watch: Callable[[], object] | None = None,
+        watch_seconds: float = 300.0,
     ):
         self.store = store
         self.transport = transport
@@ -50,6 +52,9 @@ class OutboxSender:
         self.housekeeping = housekeeping
         #: A :class:`widget.webhooks.WebhookSender`: each round delivers the due webhooks after the mail.
         self.webhooks = webhooks
+        #: Looked at every ``watch_seconds`` (the surge alerts: see widget.alerts).
+        self.watch = watch
+        self.watch_seconds = watch_seconds
         self.wake = threading.Event()
 
     def deliver_due(self) -> tuple[int, int]:
@@ -121,13 +126,16 @@ class OutboxSender:
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""
-        next_housekeeping = 0.0
+        next_housekeeping = next_watch = 0.0
         while not stop.is_set():
             try:
                 self.deliver_due()
                 if self.housekeeping is not None and time.monotonic() >= next_housekeeping:
                     self.housekeeping()
                     next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                if self.watch is not None and time.monotonic() >= next_watch:
+                    self.watch()
+                    next_watch = time.monotonic() + self.watch_seconds
             except Exception:  # noqa: BLE001 - a locked or missing database must not kill the sender
                 log.exception("outbox round failed")
             self.wake.wait(poll_seconds)

@@ -24,6 +24,7 @@ from .. import metrics
 from ..addresses import mailbox, normalise_stored
 from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
+from .alerts import AlertTables
 from .blocks import BlockTables
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
@@ -65,7 +66,8 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables, BlockTables, InvalidationTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, BlockTables, InvalidationTables,
+               AlertTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     _signon_columns = SIGNON_COLUMNS
