@@ -5,6 +5,7 @@ and the CLI, with a real SMTP server, on both engines."""
 from __future__ import annotations
 
 import html
+import threading
 import json
 import time
 
@@ -125,3 +126,24 @@ def test_alerts_are_off_with_a_floor_of_zero(make_app, runner):
     for n in range(3):
         post_sign_on(app.test_client(), site.key, f"a{n}@x.example")
     assert json.loads(app.test_cli_runner().invoke(args=["pledge", "alerts", "check", "--json"]).output) == []
+
+
+@pytest.mark.sqlite_only
+def test_every_mail_sender_looks_every_few_minutes(make_app, inbox):
+    app = make_app(PLEDGE_ADMINS=ADMIN, PLEDGE_ALERT_FLOOR=2, PLEDGE_LIMIT_IP_PER_DAY=0)
+    site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", CAMPAIGN)
+    for n in range(3):
+        post_sign_on(app.test_client(), site.key, f"a{n}@wave.example")
+    sender = state(app).sender
+    assert sender.watch is not None and sender.watch_seconds == 300
+    stop = threading.Event()
+    thread = threading.Thread(target=sender.run, args=(stop, 0.05), daemon=True)
+    thread.start()
+    try:
+        mails = inbox.wait_for(ADMIN, count=3)  # the client, the domain and the site: raised by the sender's look
+    finally:
+        stop.set()
+        sender.wake.set()
+        thread.join(10)
+    assert {m["Subject"] for m in mails} >= {"Sign-on alert: the domain wave[.]example"}
+    assert len(state(app).store.recent_alerts(0)) == 3

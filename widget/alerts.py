@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app, has_app_context, has_request_context
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from . import i18n
@@ -24,7 +24,7 @@ from .appstate import state
 from .mail import compose
 from .store.alerts import Alert
 from .text import unlinkable
-from .urls import public_url
+from .urls import link_context, public_url
 
 log = logging.getLogger("widget.alerts")
 
@@ -70,19 +70,16 @@ def check(now: float | None = None, app: Flask | None = None) -> list[Alert]:
 
     Runs in a request context for the desk's link (outside one, in a throwaway one on PLEDGE_PUBLIC_URL);
     ``app`` is for callers without an app context (the sender's thread)."""
-    if app is not None and not (has_app_context() and current_app._get_current_object() is app):
-        with app.app_context():
-            return check(now)
-    if not has_request_context():
-        base = current_app.config["PLEDGE_PUBLIC_URL"] or "http://localhost"
-        with current_app.test_request_context(base_url=base):
-            return check(now)
+    with link_context(app):
+        return _check(time.time() if now is None else now)
+
+
+def _check(now: float) -> list[Alert]:
     config = current_app.config
     floor, multiple = int(config["PLEDGE_ALERT_FLOOR"]), float(config["PLEDGE_ALERT_MULTIPLE"])
     if floor <= 0:
         return []
     store = state().store
-    now = time.time() if now is None else now
     since = now - HOUR
     raised = []
     for (kind, value), count in sorted(_sources(store.signon_sources(since, now)).items()):
@@ -97,8 +94,7 @@ def check(now: float | None = None, app: Flask | None = None) -> list[Alert]:
         if alert is not None:
             log.warning("sign-on alert: %s sign-ons from one %s in an hour (usually %.1f)", count, kind, usual)
             raised.append(alert)
-    if raised and admins():
-        state().mail_queued()
+    # No wake-up call: this runs in a sender's round (its next one sends them) or in the CLI, whose process ends now.
     return raised
 
 
