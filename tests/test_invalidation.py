@@ -95,6 +95,10 @@ def test_invalidate_takes_them_out_of_everything_and_restore_brings_them_back(ap
     deliver(app)
     assert not [m for m in inbox.messages if "surge.example" in m["To"]]
     assert store.confirm_signon(waiting.id).status != "confirmed"
+    renew = client.post(f"/confirm/{state(app).tokens.dumps('confirm', waiting.id)}/renew")
+    assert renew.status_code == 200
+    deliver(app)
+    assert not [m for m in inbox.messages if "surge.example" in m["To"]]  # no fresh link either
     assert events(app).count("signon.invalidated") == 3
     [entry] = entries(app, "signons.invalidate")
     assert entry.target == f"invalidation:{batch}" and entry.after["reason"] == "bot wave"

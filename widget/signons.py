@@ -125,7 +125,10 @@ def site_name(site_key: str) -> str:
 
 def send_new_link(signon: SignOn) -> bool:
     """Mail a pending sign-on a fresh confirmation link, unless one went out within the cool-down or the
-    address had its share of mail today; True if one was queued."""
+    address had its share of mail today; True if one was queued. Only a pending sign-on gets one: an invalidated
+    one is never mailed (see widget.invalidation), a held one waits for the operator."""
+    if signon.status != "pending":
+        return False
     pledge = state()
     last = pledge.store.last_mail_at(signon.id)
     if last is not None and time.time() - last < current_app.config["PLEDGE_RESEND_COOLDOWN"]:
