@@ -120,6 +120,7 @@ def test_no_alert_under_the_floor_nor_at_the_usual_rate(app, runner, site):
     assert ("site", site.key) not in {(a["kind"], a["value"]) for a in raised}
 
 
+@pytest.mark.sqlite_only  # nothing is read
 def test_alerts_are_off_with_a_floor_of_zero(make_app, runner):
     app = make_app(PLEDGE_ADMINS=ADMIN, PLEDGE_ALERT_FLOOR=0)
     site = state(app).store.add_site("S", ["https://s.example"], "o@s.example", CAMPAIGN)

@@ -2,9 +2,7 @@
 why, unless ``PLEDGE_BLOCK_DISPOSABLE=false``; ``pledge-widget --version`` names the list's version."""
 from __future__ import annotations
 
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,6 +10,7 @@ from conftest import post_sign_on
 from test_paper import csv_row, HEADER, host, upload  # noqa: F401  (host: the signed-in host fixture)
 
 from widget import state
+from widget.console import main
 from widget.disposable import is_disposable
 
 REFUSED = "addresses of disposable mail services cannot sign"
@@ -53,9 +52,11 @@ def test_paper_sign_ons_refuse_them_too(app, host, site):  # noqa: F811
     assert state(app).store.paper_signons(site.key) == []
 
 
-def test_the_version_names_the_lists_version():
-    script = Path(sys.executable).parent / "pledge-widget"
-    printed = subprocess.run([str(script), "--version"], check=True, capture_output=True, text=True)
-    first, details = printed.stdout.splitlines()
+def test_the_version_names_the_lists_version(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["pledge-widget", "--version"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 0
+    first, details = capsys.readouterr().out.splitlines()
     assert first.startswith("pledge-widget ")
     assert details.startswith("disposable-email-domains ") and "domains)" in details

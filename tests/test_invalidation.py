@@ -139,6 +139,7 @@ def test_a_restored_sign_on_whose_mailbox_signed_meanwhile_stays_out(app, runner
     assert runner.invoke(args=["pledge", "recount"]).exit_code == 0
 
 
+@pytest.mark.sqlite_only  # the desk's views; the store runs on both engines above
 def test_the_desk_previews_invalidates_and_restores(app, client, site, surge):
     sign_in(app, client)
     page = client.get("/admin/invalidations?domain=surge.example")
