@@ -159,3 +159,20 @@ def test_the_desk_previews_invalidates_and_restores(app, client, site, surge):
     assert batch.created_by == ADMIN and entries(app, "signons.invalidate")[0].actor == ADMIN
     assert post(client, "/admin/invalidations", "/admin/invalidations/restore", batch=batch.id).status_code == 303
     assert state(app).store.counts(CAMPAIGN, site.key) == (4, 4)
+
+
+def test_an_approved_paper_sign_on_leaves_the_paper_count_too(app, runner, site):
+    store = state(app).store
+    now = time.time()
+    paper = SignOn(id=new_id(18), campaign=CAMPAIGN, site_key=site.key, email="paper@surge.example", lang="en",
+                   status="paper", created_at=now, confirmed_at=None, consent_at=now, consent_version="1/en",
+                   answers={"organization": "On paper"}, source="paper")
+    store.add_paper_signons([paper])
+    assert store.approve_paper([paper.id]) == {paper.id: "approved"}
+    assert store.paper_counts(CAMPAIGN, site.key).site == 1
+    batch = json.loads(invalidate(runner, "--site", site.key, "--reason", "r", "--json").output)["batch"]
+    assert store.counts(CAMPAIGN, site.key) == (0, 0) and store.paper_counts(CAMPAIGN, site.key) == (0, 0)
+    assert runner.invoke(args=["pledge", "recount"]).exit_code == 0
+    assert runner.invoke(args=["pledge", "signons", "restore", "--batch", batch]).exit_code == 0
+    assert store.counts(CAMPAIGN, site.key) == (1, 1) and store.paper_counts(CAMPAIGN, site.key) == (1, 1)
+    assert runner.invoke(args=["pledge", "recount"]).exit_code == 0
