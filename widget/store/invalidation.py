@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .admin import Audit
 from .listing import public_id
-from .records import SignOn, new_id
+from .records import TOTAL, SignOn, new_id
 
 #: The status of a sign-on taken out of every count by an invalidation batch.
 INVALIDATED = "invalidated"
@@ -104,7 +104,7 @@ class BatchResult:
 
 
 class InvalidationTables:
-    """Invalidation batches. Mixed into the store, whose ``write()``, ``query()``, ``_signon()``, ``_count()``,
+    """Invalidation batches. Mixed into the store, whose ``write()``, ``query()``, ``_signon()``, ``_count_key()``,
     ``_enqueue_webhooks()``, ``_signed_in()`` and ``_append_audit()`` it uses."""
 
     query: Any
@@ -113,7 +113,7 @@ class InvalidationTables:
     #: The columns ``_signon()`` reads (widget.store.sql.SIGNON_COLUMNS).
     _signon_columns: str
     _signon: Callable[..., SignOn]
-    _count: Any
+    _count_key: Any
     _enqueue_webhooks: Any
     _signed_in: Any
     _append_audit: Any
@@ -152,8 +152,7 @@ class InvalidationTables:
                     self._enqueue_webhooks(db, "signon.invalidated", signon, signon.confirmed_at)
                 result.by_status[signon.status] += 1
                 result.by_campaign[signon.campaign] += 1
-            for (campaign, site_key, paper), n in sorted(counters.items()):
-                self._count(db, campaign, site_key, confirmed=-n, paper=-n if paper else 0)
+            self._move_counts(db, counters, -1)
             self._log_count_events(db, "invalidated", counted)
             if not result.size:  # nothing matched: no batch to keep nor to restore
                 result.batch = None
@@ -194,14 +193,24 @@ class InvalidationTables:
                     self._enqueue_webhooks(db, "signon.restored", signon, signon.confirmed_at)
                 result.by_status[before] += 1
                 result.by_campaign[signon.campaign] += 1
-            for (campaign, site_key, paper), n in sorted(counters.items()):
-                self._count(db, campaign, site_key, confirmed=n, paper=n if paper else 0)
+            self._move_counts(db, counters, 1)
             self._log_count_events(db, "restored", counted)
             db.execute("UPDATE invalidations SET restored_at = ?, restored_by = ? WHERE id = ?", [now, actor, batch])
             if audit is not None:
                 invalidation = _invalidation(found)
                 self._append_audit(db, audit(invalidation, result))
         return result
+
+    def _move_counts(self, db: Any, counters: Counter, sign: int) -> None:
+        """Move the counters of ``{(campaign, site, paper): n}`` by ``sign`` x n: every site first, then each
+        campaign's total once. Confirmations move a site and then its total: a batch that held a total while
+        waiting for a site's counter could wait on one of them in a circle (PostgreSQL's row locks)."""
+        totals: Counter = Counter()
+        for (campaign, site_key, paper), n in sorted(counters.items()):
+            self._count_key(db, campaign, site_key, sign * n, sign * n if paper else 0)
+            totals[(campaign, paper)] += n
+        for (campaign, paper), n in sorted(totals.items()):
+            self._count_key(db, campaign, TOTAL, sign * n, sign * n if paper else 0)
 
     def _log_count_events(self, db: Any, event: str, signons: list[SignOn]) -> None:
         """Record, after the counters moved and in their transaction, each counted sign-on that left the counts

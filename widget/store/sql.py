@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from .. import metrics
 from ..addresses import mailbox, normalise_stored
-from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
+from .records import DUPLICATE, TOTAL, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
 from .alerts import AlertTables
 from .blocks import BlockTables
@@ -39,7 +39,6 @@ from .sharing import SharingTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD
 from .webhooks import WebhookTables
 
-TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
                   "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS))
@@ -442,16 +441,21 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         return db.execute(f"SELECT 1 FROM signons WHERE campaign = ? AND mailbox IN ({marks(forms)}) "
                           "AND status = 'confirmed'", [campaign, *forms]).fetchone() is not None
 
-    @staticmethod
-    def _count(db: Any, campaign: str, site_key: str, confirmed: int, paper: int = 0) -> None:
+    @classmethod
+    def _count(cls, db: Any, campaign: str, site_key: str, confirmed: int, paper: int = 0) -> None:
         """Move the counters of a site and then of its campaign's total, in the caller's transaction."""
         for key in (site_key, TOTAL):
-            db.execute(
-                "INSERT INTO counts (campaign, site_key, confirmed, paper) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (campaign, site_key) DO UPDATE SET confirmed = counts.confirmed + excluded.confirmed, "
-                "paper = counts.paper + excluded.paper",
-                [campaign, key, confirmed, paper],
-            )
+            cls._count_key(db, campaign, key, confirmed, paper)
+
+    @staticmethod
+    def _count_key(db: Any, campaign: str, key: str, confirmed: int, paper: int = 0) -> None:
+        """Move one counter (a site's, or the campaign's total: key ``TOTAL``), in the caller's transaction."""
+        db.execute(
+            "INSERT INTO counts (campaign, site_key, confirmed, paper) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (campaign, site_key) DO UPDATE SET confirmed = counts.confirmed + excluded.confirmed, "
+            "paper = counts.paper + excluded.paper",
+            [campaign, key, confirmed, paper],
+        )
 
     def withdraw_signon(self, signon_id: str) -> SignOn | None:
         """Delete a sign-on and its unsent mail; a confirmed one leaves the counts. None if unknown."""
