@@ -451,6 +451,7 @@ def _live(database: str, smtp_server):
             "PLEDGE_RATELIMIT_SIGNON": "1000 per minute",  # every browser test comes from 127.0.0.1
             "PLEDGE_CACHE_SECONDS": 0,  # journeys check the count right after confirming
             "PLEDGE_ADMINS": LIVE_ADMIN,  # the operator's desk (tests/test_admin_browser.py)
+            "PLEDGE_ALERT_FLOOR": 0,  # no surge alert mailed in the middle of a test (tests/test_alerts.py)
         }
     )
     site = state(app).store.add_site("Lycée Jean Moulin", [host.origin], "webmaster@lycee.example", "4p1000")

@@ -129,6 +129,17 @@ def test_desk_journey(live, browser, inbox, axe_source, monkeypatch):  # noqa: F
         no_violations(page, axe_source)
         fits_a_phone(page, SHOTS / "admin_overview_phone.png")
 
+        # The block list and the invalidations (issue 23), filled in as an alert's links fill them: clean, fit a phone.
+        block, _added = live.store.add_block("domain", "surge.example", "A wave of sign-ons", LIVE_ADMIN)
+        try:
+            for name, path in (("blocks", "/admin/blocks?kind=domain&value=surge.example"),
+                               ("invalidations", "/admin/invalidations?domain=surge.example")):
+                page.goto(f"{live.url}{path}")
+                no_violations(page, axe_source)
+                fits_a_phone(page, SHOTS / f"admin_{name}_phone.png")
+        finally:
+            live.store.remove_block(block.id)
+
         # Right to left, in Arabic and Persian: the same pages stay clean and fit a phone.
         for rtl in ("ar", "fa"):
             for name, path in (("overview", "/admin/"), ("held", "/admin/held")):

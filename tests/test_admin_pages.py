@@ -19,7 +19,8 @@ from widget.store import SignOn, new_id
 
 ADMIN = "boss@example.org"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-PAGES = ["/admin/", "/admin/sites", "/admin/held", "/admin/list", "/admin/paper", "/admin/mail"]
+PAGES = ["/admin/", "/admin/sites", "/admin/held", "/admin/blocks", "/admin/invalidations", "/admin/list", "/admin/paper",
+         "/admin/mail"]
 
 
 @pytest.fixture

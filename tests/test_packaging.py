@@ -48,7 +48,9 @@ def test_one_version_everywhere(installed):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLEDGE_") and k != "PYTHONPATH"}
     printed = subprocess.run([str(venv / "bin" / "pledge-widget"), "--version"], check=True, cwd=work, env=env,
                              capture_output=True, text=True)
-    assert printed.stdout == f"pledge-widget {version}\n"
+    first, details = printed.stdout.split("\n", 1)
+    assert first == f"pledge-widget {version}"
+    assert re.fullmatch(r"disposable-email-domains \d+\.\d+\.\d+ \(\d+ domains\)\n", details)
     metadata = subprocess.run([str(venv / "bin" / "python"), "-c", "from importlib.metadata import version; "
                                "print(version('flask-pledge-widget'))"], check=True, capture_output=True, text=True)
     assert metadata.stdout.strip() == version

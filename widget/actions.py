@@ -32,6 +32,7 @@ HELD_REASONS = {
     "email_per_day": "address over PLEDGE_LIMIT_EMAIL_PER_DAY",
     "site_per_hour": "site over PLEDGE_LIMIT_SITE_PER_HOUR",
     "ip_per_day": "client over PLEDGE_LIMIT_IP_PER_DAY",
+    "blocked": "on a block list (see `block list`)",
 }
 
 

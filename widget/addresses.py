@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -40,6 +41,13 @@ def normalise_stored(address: str) -> str:
         return normalise_email(address)
     except InvalidAddress:
         return address.strip().lower()
+
+
+def address_list(value: Any) -> frozenset[str]:
+    """The addresses of a setting such as ``PLEDGE_ADMINS`` (a comma-separated string or a list), normalised as
+    stored."""
+    items = (value or "").split(",") if isinstance(value, str) or not value else list(value)
+    return frozenset(normalise_stored(item) for item in items if item and item.strip())
 
 
 #: Providers that deliver ``j.doe@`` and ``jdoe@`` to one mailbox, and the one domain each is written under

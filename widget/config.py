@@ -56,6 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_MAILS_PER_ADDRESS_PER_DAY": 5,  # every kind of e-mail to one address, all sites together
     "PLEDGE_RESEND_COOLDOWN": 300,  # seconds between two confirmation links for one sign-on
     "PLEDGE_MIN_FILL_SECONDS": 3,  # faster than this from form to submission: a bot
+    # Addresses at disposable mail services (the disposable-email-domains list) are refused on the form.
+    "PLEDGE_BLOCK_DISPOSABLE": True,
+    # Surge alerts: sign-ons from one client, domain or site in an hour, at least the floor and over the multiple
+    # of their usual hourly rate (the week before), mail the admins once and show on the desk (floor 0: off).
+    "PLEDGE_ALERT_MULTIPLE": 10.0,
+    "PLEDGE_ALERT_FLOOR": 50,
     "PLEDGE_MAIL_LEASE_SECONDS": 120.0,  # a sender's claim on a batch; after it, another sender retries
     "PLEDGE_MAX_REQUEST_BYTES": 64 * 1024,
     "PLEDGE_PRIVACY_URL": None,  # the operator's privacy notice, linked from the widget and every e-mail

@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup
 
-from . import __version__
+from . import __version__, disposable
 from .app import create_app
 from .campaigns import CampaignError
 from .cli import pledge
@@ -29,9 +29,11 @@ def main() -> None:
     # `db` with the command only the standalone service has (the shared group stays as a host app sees it).
     cli.add_command(click.Group("db", commands={**db.commands, "copy-in": db_copy_in}, help=db.help))
     # This is our service's command line, not Flask's: no --app/--env-file (the app is ours), and --version
-    # says this package's version (read before any app is made: it works whatever the settings).
+    # says this package's version (read before any app is made: it works whatever the settings), then the
+    # details: the version of the lists it relies on.
     cli.params = [param for param in cli.params if param.name not in ("app", "env_file")]
-    click.version_option(__version__, "--version", prog_name="pledge-widget", message="%(prog)s %(version)s")(cli)
+    click.version_option(__version__, "--version", prog_name="pledge-widget",
+                         message=f"%(prog)s %(version)s\n{disposable.list_version()}")(cli)
     cli.main(prog_name="pledge-widget")
 
 

@@ -11,7 +11,7 @@ from flask import Flask, abort, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import checkins, config, i18n, log_format, logs, metrics, notifications, retention
+from . import alerts, checkins, config, i18n, log_format, logs, metrics, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -120,6 +120,9 @@ class PledgeWidget:
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
             checkins=lambda: checkins.send_checkins(app=app),
             checkin_interval=float(cfg["PLEDGE_CHECKIN_INTERVAL"]),
+            # Every few minutes, the surge alerts (one mail per alert, whatever the number of senders).
+            watch=lambda: alerts.watch(app),
+            watch_seconds=alerts.WATCH_SECONDS,
         )
         app.extensions["pledge"] = PledgeState(
             store=store,

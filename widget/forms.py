@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from . import countries
+from . import countries, disposable
 from .addresses import InvalidAddress, normalise_email
 from .campaigns import Campaign
 from .text import MAX_MARKS, clean_text, stacked_marks, unsafe_character
@@ -110,12 +110,19 @@ def _first_shown_of(tokens: Tokens, formdata: Any) -> float | None:
     return first_shown(payload, issued_at)
 
 
+#: Why an address at a disposable mail service cannot sign (see widget.disposable).
+DISPOSABLE_MESSAGE = _l("Please use a lasting e-mail address: addresses of disposable mail services cannot sign.")
+
+
 def valid_address(form: FlaskForm, field: Any) -> None:
-    """An address email-validator accepts (checked once per address: see widget.addresses)."""
+    """An address email-validator accepts (checked once per address: see widget.addresses), and not one of a
+    disposable mail service (``PLEDGE_BLOCK_DISPOSABLE``)."""
     try:
-        normalise_email(field.data or "")
+        normalised = normalise_email(field.data or "")
     except InvalidAddress:
         raise ValidationError(_l("Please enter a valid e-mail address, such as name@example.org.")) from None
+    if disposable.refused(normalised):
+        raise ValidationError(DISPOSABLE_MESSAGE)
 
 
 def no_control_characters(form: FlaskForm, field: Any) -> None:

@@ -24,10 +24,11 @@ from werkzeug.datastructures import MultiDict
 from wtforms import EmailField
 from wtforms.validators import Email, Length, Optional
 
+from . import disposable
 from .addresses import InvalidAddress, mailbox, normalise_email
 from .campaigns import Campaign
 from .appstate import state
-from .forms import LABELS, MAX_LENGTHS, _field
+from .forms import DISPOSABLE_MESSAGE, LABELS, MAX_LENGTHS, _field
 from .store import NO_EMAIL_DOMAIN, SignOn, Site, new_id
 from .store.admin import Audit
 from .text import clean_text
@@ -121,6 +122,9 @@ def entry_of(form: FlaskForm) -> Entry | None:
             email = normalise_email(email)
         except InvalidAddress:
             form.email.errors = [_("Please enter a valid e-mail address, such as name@example.org.")]
+            return None
+        if disposable.refused(email):
+            form.email.errors = [str(DISPOSABLE_MESSAGE)]
             return None
     return Entry({name: form[name].data for name in names if form[name].data}, email)
 

@@ -10,7 +10,7 @@ import time
 
 from flask import current_app
 
-from . import metrics, notifications
+from . import blocking, metrics, notifications
 from .addresses import normalise_email
 from .campaign_registry import with_life
 from .campaigns import Campaign
@@ -28,15 +28,17 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     """Store a sign-on and its confirmation e-mail in one transaction, then wake the sender.
 
     Returns what happened (``pending``, ``held`` or ``already``), for logs and tests only: the visitor
-    sees the same "check your inbox" answer whatever it is, so nobody learns who signed. ``utm``: the
-    sign-on's source codes, checked already (:func:`widget.utm.utm_values`). ``closed``: the
+    sees the same "check your inbox" answer whatever it is, so nobody learns who signed (nor who is blocked:
+    see widget.blocking). ``utm``: the sign-on's source codes, checked already (:func:`widget.utm.utm_values`). ``closed``: the
     campaign was paused or closed meanwhile (read in the sign-on's own transaction): nothing was stored.
     The optional consents (``contact_consent``, ``checkin_consent``, ``news_consent``) are the versions of
     the wordings agreed to, or None.
     """
     pledge = state()
     email = normalise_email(email)
-    earlier = pledge.store.find_confirmed(campaign.slug, email)
+    # A blocked domain, mailbox or client: held quietly, before anything could mail it ("already signed" neither).
+    hold = "blocked" if blocking.blocked(email, ip_hash) else None
+    earlier = None if hold else pledge.store.find_confirmed(campaign.slug, email)
     if earlier is not None:
         # The mail, not the page, says they have signed already.
         mail = compose.already_signed(email, lang, campaign, withdraw_url(earlier), site_name(earlier.site_key))
@@ -65,7 +67,7 @@ def sign_on(site: Site, campaign: Campaign, lang: str, email: str, answers: dict
     )
     written = pledge.campaigns.written(campaign.slug)
     status = pledge.store.create_signon(signon, confirmation_mail(signon), limits=pledge.limits, ip_hash=ip_hash,
-                                        is_open=lambda life: with_life(written, life).status() == "open")
+                                        is_open=lambda life: with_life(written, life).status() == "open", hold=hold)
     if status == "pending":
         pledge.mail_queued()
     if status == "closed":
@@ -130,7 +132,10 @@ def site_name(site_key: str) -> str:
 
 def send_new_link(signon: SignOn) -> bool:
     """Mail a pending sign-on a fresh confirmation link, unless one went out within the cool-down or the
-    address had its share of mail today; True if one was queued."""
+    address had its share of mail today; True if one was queued. Only a pending sign-on gets one: an invalidated
+    one is never mailed (see widget.invalidation), a held one waits for the operator."""
+    if signon.status != "pending":
+        return False
     pledge = state()
     last = pledge.store.last_mail_at(signon.id)
     if last is not None and time.time() - last < current_app.config["PLEDGE_RESEND_COOLDOWN"]:

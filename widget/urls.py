@@ -5,9 +5,10 @@ They are built on ``PLEDGE_PUBLIC_URL`` when it is set, else on the request's sc
 """
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
-from flask import current_app, request, url_for
+from flask import Flask, current_app, has_app_context, has_request_context, request, url_for
 
 
 def public_url(endpoint: str, **values: Any) -> str:
@@ -32,3 +33,18 @@ def links_base() -> str:
     """What the absolute links of an answer are built on, for the key of a kept copy (a copy must never
     carry another visitor's host): nothing that varies with PLEDGE_PUBLIC_URL set, else the request's root."""
     return "" if current_app.config.get("PLEDGE_PUBLIC_URL") else request.host_url
+
+
+@contextmanager
+def link_context(app: Flask | None = None) -> Iterator[None]:
+    """Around work that builds links for mails away from a request (the mail sender's thread, the CLI): the app
+    context of ``app`` if not in it already, and a throwaway request on ``PLEDGE_PUBLIC_URL`` if outside one."""
+    if app is not None and not (has_app_context() and current_app._get_current_object() is app):
+        with app.app_context(), link_context():
+            yield
+        return
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context(base_url=current_app.config["PLEDGE_PUBLIC_URL"] or "http://localhost"):
+        yield

@@ -23,7 +23,7 @@ from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms.validators import ValidationError
 
-from ..addresses import normalise_stored
+from ..addresses import address_list, normalise_stored
 from ..appstate import state
 from ..body_limit import limit_body
 from ..views.common import DEFAULT_CSP, current_language, private_page, render_page
@@ -48,9 +48,7 @@ def clock() -> float:
 
 def admins() -> frozenset[str]:
     """The addresses in ``PLEDGE_ADMINS`` (a comma-separated string or a list), normalised as stored."""
-    value = current_app.config.get("PLEDGE_ADMINS") or ""
-    items = value.split(",") if isinstance(value, str) else list(value)
-    return frozenset(normalise_stored(item) for item in items if item and item.strip())
+    return address_list(current_app.config.get("PLEDGE_ADMINS"))
 
 
 def is_admin(email: str) -> bool:
@@ -171,6 +169,8 @@ NAV = (
     ("admin.sites", _l("Sites")),
     ("admin.campaigns", _l("Campaigns")),
     ("admin.held", _l("Held")),
+    ("admin.blocks", _l("Blocks")),
+    ("admin.invalidations", _l("Invalidations")),
     ("admin.list", _l("List")),
     ("admin.progress_updates", _l("Progress")),
     ("admin.paper", _l("Paper")),

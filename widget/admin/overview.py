@@ -6,13 +6,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Callable
+from typing import Any, Callable
 
+from flask import url_for
 from markupsafe import Markup
 
+from .. import alerts
 from ..campaigns import Campaign
 from ..chart import bar_chart, daily_series
 from ..appstate import state
+from ..store.alerts import Alert
 from ..store.webhooks import Endpoint
 
 #: How many days the overview's charts show.
@@ -63,12 +66,37 @@ class MailHealth:
 
 
 @dataclass
+class AlertFigures:
+    """One surge alert as the overview's banner shows it: the figures, what it is about (a lazy text), when its
+    hour began (UTC), and the links that fill in a block (None for a site: disable it instead) and an
+    invalidation of its sign-ons since then."""
+
+    alert: Alert
+    what: Any
+    since: str
+    block_url: str | None
+    invalidate_url: str
+
+
+@dataclass
 class Overview:
     campaigns: list[CampaignFigures]
     hosts: int
     hosts_from_signons: int
     mail: MailHealth
     webhooks_off: list[Endpoint]
+    alerts: list[AlertFigures] = field(default_factory=list)
+
+
+def alert_figures(alert: Alert) -> AlertFigures:
+    """The banner's line of one alert (see :class:`AlertFigures`)."""
+    field_name = {"ip": "ip", "domain": "domain", "site": "site"}[alert.kind]
+    return AlertFigures(
+        alert=alert, what=alerts.what(alert.kind, alert.value), since=alerts.moment(alert.since),
+        block_url=None if alert.kind == "site" else url_for("admin.blocks", kind=alert.kind, value=alert.value),
+        invalidate_url=url_for("admin.invalidations", since=alerts.form_moment(alert.since),
+                               **{field_name: alert.value}),
+    )
 
 
 def overview(chart_title: Callable[[Campaign], str], bar_label: Callable[[date, int], str],
@@ -97,6 +125,7 @@ def overview(chart_title: Callable[[Campaign], str], bar_label: Callable[[date, 
         hosts_from_signons=store.hosts_from_signons(),
         mail=MailHealth(**store.outbox_health()),
         webhooks_off=switched_off_webhooks(),
+        alerts=[alert_figures(alert) for alert in alerts.recent()],
     )
 
 

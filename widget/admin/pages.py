@@ -44,6 +44,7 @@ HELD_REASONS = {
     "email_per_day": _l("Too many sign-ons from this address today"),
     "site_per_hour": _l("Too many sign-ons through this site this hour"),
     "ip_per_day": _l("Too many sign-ons from this network address today"),
+    "blocked": _l("On a block list"),
 }
 SITE_STATUSES = {
     "pending": _l("Waiting for approval"),
@@ -122,6 +123,11 @@ def done_message() -> str | None:
         "listed": lambda: _("The entry is on the public list."),
         "update_rejected": lambda: _("The update will not be shown."),
         "retried": lambda: ngettext("%(num)s e-mail queued again.", "%(num)s e-mails queued again.", n),
+        "blocked": lambda: _("Blocked: the next sign-ons from there are held.") if n else _("This was blocked already."),
+        "unblocked": lambda: _("The block is lifted.") if n else _("There is no such block: it was lifted meanwhile."),
+        "invalidated": lambda: ngettext("%(num)s sign-on invalidated: it left every count.",
+                                        "%(num)s sign-ons invalidated: they left every count.", n),
+        "restored": lambda: ngettext("%(num)s sign-on restored.", "%(num)s sign-ons restored.", n),
     }
     if done not in messages:
         return None

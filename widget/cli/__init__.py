@@ -16,6 +16,8 @@ from ..origins import normalise_origin
 from ..store import DEMO_SITE_KEY
 from .common import DEFAULT_PORT, ShownStream, echo_json, existing_site, shown
 from .admin import admin
+from .alerts import alerts_group
+from .block import block
 from .campaign import campaign
 from .db import db
 from .held import held
@@ -26,6 +28,7 @@ from .checkins import checkins_group
 from .mail import mail
 from .paper import paper
 from .retention import retention_group
+from .signons import signons
 from .site import site
 from .webhook import webhook
 
@@ -48,6 +51,9 @@ pledge.add_command(list_group)
 pledge.add_command(campaign)
 pledge.add_command(retention_group)
 pledge.add_command(checkins_group)
+pledge.add_command(block)
+pledge.add_command(signons)
+pledge.add_command(alerts_group)
 
 
 @pledge.command("counts")

@@ -147,3 +147,11 @@ def checkin(to: str, lang: str, campaign: Campaign, answers: dict[str, str], pro
         stop_url=stop_url, withdraw_url=withdraw_url, fresh_link=fresh_link,
     )
     return replace(mail, headers=unsubscribe_headers(stop_url))
+def alert(to: str, lang: str, what: Any, count: int, usual: float, since: str, desk_url: str) -> Mail:
+    """Tells an admin of a surge: ``count`` sign-ons from ``what`` (a lazy text naming the client, domain or
+    site) in the hour from ``since`` (UTC, as text), where ``usual`` an hour is the rate of the week before."""
+    return _compose(
+        to, lang, "alert", lambda: _("Sign-on alert: %(what)s", what=str(what)),
+        what=what, count=format_decimal(count), usual=format_decimal(round(usual, 1)), since=since, desk_url=desk_url,
+    )
+

@@ -44,6 +44,8 @@ class OutboxSender:
         webhooks=None,
         checkins: Callable[[], object] | None = None,
         checkin_interval: float = 600.0,
+        watch: Callable[[], object] | None = None,
+        watch_seconds: float = 300.0,
     ):
         self.store = store
         self.transport = transport
@@ -55,6 +57,9 @@ class OutboxSender:
         #: Queues the check-ins due (see :mod:`widget.checkins`), every ``checkin_interval`` seconds.
         self.checkins = checkins
         self.checkin_interval = checkin_interval
+        #: Looked at every ``watch_seconds`` (the surge alerts: see widget.alerts).
+        self.watch = watch
+        self.watch_seconds = watch_seconds
         self.wake = threading.Event()
 
     def deliver_due(self) -> tuple[int, int]:
@@ -126,13 +131,16 @@ class OutboxSender:
 
     def run(self, stop: threading.Event, poll_seconds: float) -> None:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""
-        next_housekeeping = next_checkins = 0.0
+        next_housekeeping = next_checkins = next_watch = 0.0
         while not stop.is_set():
             try:
                 self.deliver_due()
                 if self.housekeeping is not None and time.monotonic() >= next_housekeeping:
                     self.housekeeping()
                     next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                if self.watch is not None and time.monotonic() >= next_watch:
+                    self.watch()
+                    next_watch = time.monotonic() + self.watch_seconds
             except Exception:  # noqa: BLE001 - a locked or missing database must not kill the sender
                 log.exception("outbox round failed")
             if self.checkins is not None and time.monotonic() >= next_checkins:

@@ -127,6 +127,9 @@ NO_EMAIL_DOMAIN = "no-email.invalid"
 #: signed the campaign already: it keeps its history, and counts in nothing (the earlier one counts).
 DUPLICATE = "duplicate"
 
+#: The site key of a campaign's total in the counts table.
+TOTAL = ""
+
 #: The site `pledge-widget run` creates on an empty database, shown live on the front page.
 DEMO_SITE_KEY = "demo"
 

@@ -330,7 +330,29 @@ MIGRATION_16: list[Step] = [
     # every second or so, and reloads the campaigns only when it moved.
     "CREATE TABLE campaign_revision (id INTEGER PRIMARY KEY, revision BIGINT NOT NULL)",
 ]
-MIGRATION_17: list[Step] = []  # reserved: Integrity at a surge: blocks, invalidation, the count log
+MIGRATION_17: list[Step] = [
+    # Integrity at a surge. Block lists: a blocked domain, mailbox or client (its keyed hash, as signons.ip_hash),
+    # each with why and who; "kind:value" is the key a sign-on looks up (one probe of this index for all of its
+    # domain, mailbox and client at once).
+    "CREATE TABLE blocks (id {serial}, target TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, "
+    "reason TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL)",
+    "CREATE UNIQUE INDEX blocks_target ON blocks (target)",
+    # Invalidation: the batch that took a sign-on out of every count (status "invalidated"), and its status before,
+    # for a restore. Only invalidated rows are indexed.
+    "ALTER TABLE signons ADD COLUMN invalidation TEXT",
+    "ALTER TABLE signons ADD COLUMN invalidated_from TEXT",
+    "CREATE INDEX signons_invalidation ON signons (invalidation) WHERE invalidation IS NOT NULL",
+    # filter: what was asked (JSON: domain, site or client, since, until); size: the sign-ons it took out.
+    "CREATE TABLE invalidations (id TEXT PRIMARY KEY, filter TEXT NOT NULL, reason TEXT NOT NULL, "
+    "size INTEGER NOT NULL, created_at DOUBLE PRECISION NOT NULL, created_by TEXT NOT NULL, "
+    "restored_at DOUBLE PRECISION, restored_by TEXT)",
+    # Alerts: sign-ons from one client, one domain or through one site in an hour, far above their usual rate;
+    # one row (and one mail) per alert.
+    "CREATE TABLE alerts (id {serial}, kind TEXT NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL, "
+    "usual DOUBLE PRECISION NOT NULL, since DOUBLE PRECISION NOT NULL, raised_at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX alerts_kind_value ON alerts (kind, value, raised_at)",
+    "CREATE INDEX alerts_raised_at ON alerts (raised_at)",
+]
 MIGRATION_18: list[Step] = [
     # Commitments followed through. The two optional consents beside the sign-on (the wording's version, or
     # NULL: never given, or withdrawn since): check-ins about the signatory's own commitment, and news of the
@@ -384,4 +406,4 @@ TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
           "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "host_asks",
           "mailbox_bounces", "bounce_reports", "store_keys", "embed_problems", "embed_health_mails", "checkins_sent",
-          "progress_links", "progress_reports")
+          "progress_links", "progress_reports", "blocks", "invalidations", "alerts")

@@ -22,13 +22,16 @@ from typing import Any, Callable, Iterator
 
 from .. import metrics
 from ..addresses import mailbox, normalise_stored
-from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
+from .records import DUPLICATE, TOTAL, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
+from .alerts import AlertTables
+from .blocks import BlockTables
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
 from .asks import AskTables
 from .embed_health import EmbedHealthTables
 from .hosts import HostTables
+from .invalidation import INVALIDATED, InvalidationTables
 from .listing import ListingTables, listing_columns
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
@@ -38,7 +41,6 @@ from .sharing import SharingTables
 from .schema import ANSWER_FIELDS, MIGRATIONS, RECORD, UTM_FIELDS
 from .webhooks import WebhookTables
 
-TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
                   "held_reason, contact_consent, source, page_url, checkin_consent, news_consent, "
@@ -66,8 +68,11 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables,
+               BlockTables, InvalidationTables, AlertTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
+
+    _signon_columns = SIGNON_COLUMNS
 
     #: "sqlite" or "postgresql".
     engine = ""
@@ -315,11 +320,11 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     # -- sign-ons --------------------------------------------------------------------------------
 
     def create_signon(self, signon: SignOn, mail: Mail, limits: Limits | None = None, ip_hash: str | None = None,
-                      is_open: Callable[[Life], bool] | None = None) -> str:
+                      is_open: Callable[[Life], bool] | None = None, hold: str | None = None) -> str:
         """Store a sign-on and its confirmation e-mail together, or neither; return its status.
 
-        Over one of ``limits`` the sign-on is kept aside as ``held`` (not counted, no e-mail) for the
-        operator to review. The limits are counted inside the write transaction, holding the address,
+        Over one of ``limits``, or with ``hold`` (why: ``blocked``), the sign-on is kept aside as ``held``
+        (not counted, no e-mail) for the operator to review. The limits are counted inside the write transaction, holding the address,
         the site and the client, so they are exact however many workers and nodes write at once.
         With ``is_open``, the campaign's life is read in the transaction too: when ``is_open`` says it is
         not open (paused, closed, not yet open) nothing is written and the status is ``closed``.
@@ -356,7 +361,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             with self.write(*locks) as db:
                 if is_open is not None:
                     self._check_open(db, signon.campaign, is_open)
-                reason = self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
+                reason = hold or self._over_limits(db, row["mailbox"], signon.site_key, ip_hash, limits)
                 if reason:
                     row["status"], row["held_reason"] = "held", reason
                 self._insert(db, "signons", row)
@@ -421,7 +426,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                 # The conditional update decides, not the read above: of two clicks at once, one confirms.
                 now = time.time()
                 changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
-                                     f"AND status NOT IN ('confirmed', '{BOUNCED}') RETURNING site_key",
+                                     f"AND status NOT IN ('confirmed', '{BOUNCED}', '{INVALIDATED}') RETURNING site_key",
                                      [now, signon_id]).fetchone()
                 if changed is None:  # withdrawn, or confirmed by a click a moment before this one
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
@@ -443,16 +448,21 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         return db.execute(f"SELECT 1 FROM signons WHERE campaign = ? AND mailbox IN ({marks(forms)}) "
                           "AND status = 'confirmed'", [campaign, *forms]).fetchone() is not None
 
-    @staticmethod
-    def _count(db: Any, campaign: str, site_key: str, confirmed: int, paper: int = 0) -> None:
+    @classmethod
+    def _count(cls, db: Any, campaign: str, site_key: str, confirmed: int, paper: int = 0) -> None:
         """Move the counters of a site and then of its campaign's total, in the caller's transaction."""
         for key in (site_key, TOTAL):
-            db.execute(
-                "INSERT INTO counts (campaign, site_key, confirmed, paper) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (campaign, site_key) DO UPDATE SET confirmed = counts.confirmed + excluded.confirmed, "
-                "paper = counts.paper + excluded.paper",
-                [campaign, key, confirmed, paper],
-            )
+            cls._count_key(db, campaign, key, confirmed, paper)
+
+    @staticmethod
+    def _count_key(db: Any, campaign: str, key: str, confirmed: int, paper: int = 0) -> None:
+        """Move one counter (a site's, or the campaign's total: key ``TOTAL``), in the caller's transaction."""
+        db.execute(
+            "INSERT INTO counts (campaign, site_key, confirmed, paper) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (campaign, site_key) DO UPDATE SET confirmed = counts.confirmed + excluded.confirmed, "
+            "paper = counts.paper + excluded.paper",
+            [campaign, key, confirmed, paper],
+        )
 
     def withdraw_signon(self, signon_id: str) -> SignOn | None:
         """Delete a sign-on and its unsent mail; a confirmed one leaves the counts. None if unknown."""
