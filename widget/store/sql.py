@@ -26,9 +26,10 @@ from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Sit
 from .admin import AdminTables, Audit
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
+from .countlog import CountLogTables
 from .asks import AskTables
 from .hosts import HostTables
-from .listing import ListingTables, listing_columns
+from .listing import ListingTables, listing_columns, public_id
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .retention import RetentionTables
@@ -63,7 +64,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, CountLogTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
@@ -420,6 +421,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
                     return ConfirmResult("already" if still_there else "unknown", signon)
                 self._count(db, signon.campaign, changed[0], confirmed=1)
+                self.append_count_log(db, signon.campaign, "confirmed", public_id(signon_id), now)
                 self._enqueue_webhooks(db, "signon.confirmed", signon, now)
                 self.mailbox_works(db, mailbox(signon.email))
         except self.IntegrityError:  # a writer outside this store confirmed the address meanwhile
@@ -509,6 +511,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         for signon in signons:
             if signon.status == "confirmed":  # an approved paper sign-on leaves the paper count too
                 self._count(db, signon.campaign, signon.site_key, confirmed=-1, paper=-int(signon.source == "paper"))
+                self.append_count_log(db, signon.campaign, "withdrawn", public_id(signon.id))
                 self._enqueue_webhooks(db, "signon.withdrawn", signon, signon.confirmed_at)
             db.execute("DELETE FROM outbox WHERE signon_id = ?", [signon.id])
         return signons
@@ -536,6 +539,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         # look like drift.
         with self.snapshot() as db:
             return self._drift("confirmed", "", db) + self.paper_drift(db)
+
+    def recount_log(self) -> list[tuple[str, int, int]]:
+        """Compare each campaign's total counter with its count log: ``(campaign, counter, log)`` where they
+        differ (the log's total: confirmed - withdrawn - invalidated + restored), read in one snapshot."""
+        with self.snapshot() as db:
+            return self.count_log_drift(db)
 
     def duplicates(self) -> list[tuple[str, int]]:
         """``(campaign, n)``: sign-ons confirmed before addresses were compared by mailbox, by a mailbox whose

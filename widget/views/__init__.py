@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import (  # noqa: F401  (routes register on import)
-    api, badges, common, confirm, errors, front, opendata, share, signatories, static, widget, withdraw,
+    api, badges, common, confirm, count_log, errors, front, opendata, share, signatories, static, widget, withdraw,
 )
 from .blueprint import blueprint
 
