@@ -183,7 +183,7 @@ ACCEPT_LANGUAGE = st.one_of(
 QUERY_VALUE = st.one_of(st.sampled_from(["fr", "ar", "xx", "https://lycee.example", "https://evil.example"]), ANY_TEXT)
 QUERY = st.dictionaries(st.sampled_from(["lang", "hl", "origin"]) | st.text(max_size=5), QUERY_VALUE, max_size=3)
 
-KNOWN_FIELDS = set(VALID_ANSWERS) | {"email", "form_token", "website"}
+KNOWN_FIELDS = set(VALID_ANSWERS) | {"email", "form_token", "homepage", "website"}
 JUNK_FIELDS = st.lists(st.tuples(st.text(max_size=30).filter(lambda k: k not in KNOWN_FIELDS), JUNK_VALUE), max_size=5)
 
 

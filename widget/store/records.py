@@ -49,6 +49,8 @@ class SignOn:
     source: str = "web"  # "web", or "paper": entered by the host from a signed paper declaration
     #: The host page the sign-on was made on (origin and path, one of the site's origins), or None.
     page_url: str | None = None
+    #: The registrable domain of the website it gave, when its confirmed address is at that domain, or None.
+    verified_domain: str | None = None
 
     @property
     def has_email(self) -> bool:

@@ -367,6 +367,10 @@ MIGRATION_20: list[Step] = [
     "root TEXT NOT NULL, signed_at BIGINT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL)",
     "CREATE INDEX count_log_checkpoints_campaign ON count_log_checkpoints (campaign, id)",
     _count_log_start,
+    # Verified organisations: the website a sign-on gave, and its registrable domain once the confirmed address
+    # proved to be at it (see widget.domains).
+    "ALTER TABLE signons ADD COLUMN website TEXT",
+    "ALTER TABLE signons ADD COLUMN verified_domain TEXT",
 ]
 
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.

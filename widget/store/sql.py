@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from .. import metrics
 from ..addresses import mailbox, normalise_stored
+from ..domains import verified_domain
 from .records import DUPLICATE, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
 from .bounces import BOUNCED, BounceTables, not_sent
@@ -40,7 +41,7 @@ from .webhooks import WebhookTables
 TOTAL = ""  # the site_key of a campaign's total in the counts table
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
-                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS))
+                  "held_reason, contact_consent, source, page_url, " + ", ".join(ANSWER_FIELDS) + ", website, verified_domain")
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
 DAY = 24 * HOUR
@@ -340,6 +341,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
             "page_url": signon.page_url,
         }
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
+        row["website"] = signon.answers.get("website")
         row.update(listing_columns(signon.id, row["organization"]))
         locks = [f"email:{row['mailbox']}", f"mail:{mailbox(mail.to)}"]
         if limits.per_site_per_hour is not None:
@@ -414,9 +416,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                     return ConfirmResult("already", signon)
                 # The conditional update decides, not the read above: of two clicks at once, one confirms.
                 now = time.time()
-                changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
-                                     f"AND status NOT IN ('confirmed', '{BOUNCED}') RETURNING site_key",
-                                     [now, signon_id]).fetchone()
+                # The address just proved is at the website's registrable domain: the organisation's domain is
+                # verified (computed here, written by the same update: no query more).
+                verified = verified_domain(signon.email, signon.answers.get("website"))
+                changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ?, verified_domain = ? "
+                                     f"WHERE id = ? AND status NOT IN ('confirmed', '{BOUNCED}') RETURNING site_key",
+                                     [now, verified, signon_id]).fetchone()
                 if changed is None:  # withdrawn, or confirmed by a click a moment before this one
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
                     return ConfirmResult("already" if still_there else "unknown", signon)
@@ -659,12 +664,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     @staticmethod
     def _signon(row: tuple) -> SignOn:
         (id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version,
-         held_reason, contact_consent, source, page_url), answers = row[:14], row[14:]
+         held_reason, contact_consent, source, page_url), answers = row[:14], row[14:-2]
+        website, verified = row[-2:]
         return SignOn(
             id=id, campaign=campaign, site_key=site_key, email=email, lang=lang, status=status,
             created_at=created_at, confirmed_at=confirmed_at, consent_at=consent_at, consent_version=consent_version,
-            answers={name: value for name, value in zip(ANSWER_FIELDS, answers) if value is not None},
+            answers={name: value for name, value in (*zip(ANSWER_FIELDS, answers), ("website", website))
+                     if value is not None},
             held_reason=held_reason, contact_consent=contact_consent, source=source or "web", page_url=page_url,
+            verified_domain=verified,
         )
 
     # -- outbox --------------------------------------------------------------------------------
