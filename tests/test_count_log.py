@@ -6,6 +6,7 @@ import time
 
 import pytest
 from conftest import ServerThread, deliver, links, path_of, post_sign_on, run_sql
+from test_store import store, together  # noqa: F401  (fixture: a migrated store on each engine)
 
 from widget import state
 from widget.checkpoints import CHECKPOINT_EVERY, sign_checkpoint, sign_due
@@ -39,14 +40,6 @@ def replay(entries, campaign: str = "4p1000") -> int:
         assert entry.hash == entry_hash(campaign, n, entry.public_id, entry.event, entry.at, previous)
         previous, total = entry.hash, total + (1 if entry.event in ("confirmed", "restored") else -1)
     return total
-
-
-@pytest.fixture
-def store(app_database):
-    store = open_store(app_database)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def test_each_count_change_appends_a_chained_entry_in_its_transaction(store):
@@ -85,8 +78,6 @@ def test_each_count_change_appends_a_chained_entry_in_its_transaction(store):
 
 
 def test_confirmations_at_once_each_get_their_own_entry(store):
-    from test_store import together
-
     for n in range(8):
         store.create_signon(signon(f"r-{n}", f"r{n}@example.org"), Mail(to=f"r{n}@example.org", subject="s", text="t", html="h"))
     results = together(8, lambda n: store.confirm_signon(f"r-{n}").status)
@@ -94,13 +85,9 @@ def test_confirmations_at_once_each_get_their_own_entry(store):
     assert replay(store.count_log_page("4p1000")) == 8 == store.counts("4p1000", "s1").total
 
 
-def test_the_log_starts_with_the_sign_ons_confirmed_before_it(store, app_database):
-    old = open_store(app_database)
-    # A database of the version before the log, with confirmed sign-ons of two campaigns.
-    store.close()
-    run_sql(old, "DROP TABLE count_log")
-    run_sql(old, "DROP TABLE count_log_checkpoints")
-    run_sql(old, "DELETE FROM schema_migrations WHERE version = 20")
+def test_the_log_starts_with_the_sign_ons_confirmed_before_it(database_url):
+    old = open_store(database_url)
+    old.migrate(upto=19)  # a database of the version before the log, with confirmed sign-ons of two campaigns
     for n, (campaign, status) in enumerate([("4p1000", "confirmed"), ("4p1000", "pending"), ("4p1000", "confirmed"),
                                             ("other", "confirmed")]):
         run_sql(old, "INSERT INTO signons (id, campaign, site_key, email, status, created_at, confirmed_at, public_id) "

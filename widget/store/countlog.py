@@ -14,13 +14,18 @@ until each commits, so each reads the entry before it; SQLite's write lock does 
 primary key refuses a second entry of one number, should a caller forget the order: the transaction fails, the
 chain never forks. It costs one read of the last entry (by its key) and one insert.
 
-For invalidation and restoration (widget/store of the ``signons invalidate`` command)::
+Invalidation and restoration (``signons invalidate`` / ``signons restore --batch``) append their entries the
+same way, one per sign-on taken out of (or put back into) the counts, in the transaction that moves them::
+
+    from widget.store.listing import public_id
 
     with store.write(...) as db:
-        store._count(db, signon.campaign, signon.site_key, confirmed=-1, paper=...)
+        ...  # the sign-on's status changed
+        store._count(db, signon.campaign, signon.site_key, confirmed=-1, paper=-int(signon.source == "paper"))
         store.append_count_log(db, signon.campaign, "invalidated", public_id(signon.id))
 
-and ``"restored"`` after ``confirmed=+1`` on restore.
+and ``"restored"`` after ``confirmed=+1`` on restore. ``recount`` then finds the log's total equal to the
+counter, and ``pledge-widget log verify`` the published total equal to the log's.
 """
 from __future__ import annotations
 
@@ -81,10 +86,11 @@ class CountLogTables:
         return (rows[0][0], rows[0][1]) if rows else (0, ZERO)
 
     def count_log_campaigns(self) -> list[tuple[str, float | None]]:
-        """``(campaign, when its last checkpoint was signed or None)`` of every campaign with a log."""
-        return self.query("SELECT l.campaign, (SELECT MAX(c.signed_at) FROM count_log_checkpoints c "
-                          "WHERE c.campaign = l.campaign) FROM (SELECT DISTINCT campaign FROM count_log) l "
-                          "ORDER BY l.campaign")
+        """``(campaign, when its last checkpoint was signed or None)`` of every campaign with a log: those
+        with a total counter (a count never moved without its entry), read from that small table rather than
+        from the whole log."""
+        return self.query("SELECT t.campaign, (SELECT MAX(c.signed_at) FROM count_log_checkpoints c "
+                          "WHERE c.campaign = t.campaign) FROM counts t WHERE t.site_key = '' ORDER BY t.campaign")
 
     def add_checkpoint(self, checkpoint: Checkpoint, signed_at: float) -> None:
         """Keep a signed checkpoint (``signed_at``: the moment it names, in seconds)."""

@@ -5,40 +5,20 @@ from __future__ import annotations
 
 import re
 
-from typing import Callable
-
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from werkzeug.wrappers import Response
 
 from ..appstate import state
-from ..caching import keep, public
 from ..store.countlog import LOG_PAGE
 from ..urls import links_base, public_url
 from .blueprint import blueprint
 from .json_errors import json_error
+from .opendata import kept_json
 
 #: ``after``: an entry's number (0: from the start).
 AFTER = re.compile(r"[0-9]{1,15}")
 #: A full page never changes: browsers and proxies may keep it an hour (the last page: PLEDGE_CACHE_SECONDS).
 FULL_PAGE_MAX_AGE = 3600
-
-
-def _kept(key: tuple, render: Callable[[], tuple[Response, int | None] | None], missing: str = "") -> Response:
-    """A public answer kept by this process (and browsers and proxies) for the ``max_age`` its render says
-    (None: ``PLEDGE_CACHE_SECONDS``), as the other public reads are; CORS ``*``. A render of None: a 404 saying
-    ``missing``, not kept."""
-    pledge = state()
-    page = pledge.pages.get(key)
-    if page is None:
-        rendered = render()
-        if rendered is None:
-            return json_error(404, missing)
-        response, max_age = rendered
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        seconds = current_app.config["PLEDGE_CACHE_SECONDS"]
-        page = keep(public(response, max_age), max_age if seconds and max_age is not None else seconds)
-        pledge.pages.put(key, page)
-    return page.response()
 
 
 @blueprint.get("/api/v1/campaigns/<campaign>/log", merge_slashes=False)
@@ -58,7 +38,7 @@ def count_log(campaign: str) -> Response:
         return jsonify(body), FULL_PAGE_MAX_AGE if full else None
 
     # The base of its absolute `next` link too: one host's copy is never another's.
-    return _kept(("count-log", links_base(), campaign, after), render)
+    return kept_json(("count-log", links_base(), campaign, after), render, "")
 
 
 @blueprint.get("/api/v1/campaigns/<campaign>/log/checkpoint", merge_slashes=False)
@@ -66,8 +46,8 @@ def count_log_checkpoint(campaign: str) -> Response:
     if campaign not in state().campaigns:
         return json_error(404, f"No campaign {campaign!r}.")
 
-    def render() -> tuple[Response, None] | None:
+    def render() -> Response | None:
         checkpoint = state().store.latest_checkpoint(campaign)
-        return None if checkpoint is None else (jsonify(checkpoint.as_json()), None)
+        return None if checkpoint is None else jsonify(checkpoint.as_json())
 
-    return _kept(("count-log-checkpoint", campaign), render, f"No checkpoint of {campaign!r}'s log was signed yet.")
+    return kept_json(("count-log-checkpoint", campaign), render, f"No checkpoint of {campaign!r}'s log was signed yet.")
