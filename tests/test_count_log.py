@@ -187,6 +187,8 @@ def test_log_verify_replays_a_live_service_and_fails_after_a_row_is_changed(make
         result = runner.invoke(args=["pledge", "log", "verify", url])
         assert result.exit_code == 0, result.output
         assert "4 entries, total 2" in result.output and "no checkpoint" in result.output
+        unknown = runner.invoke(args=["pledge", "log", "verify", url.replace("4p1000", "nope")])
+        assert unknown.exit_code == 2 and "cannot check the log: no count at" in unknown.output
         assert runner.invoke(args=["pledge", "log", "checkpoint"]).exit_code == 0
         confirmed(store, "v-9", "v9@example.org")  # the log grew after its checkpoint: still holds
         result = runner.invoke(args=["pledge", "log", "verify", url + "/log", "--json"])

@@ -33,6 +33,10 @@ class LogCheckError(Exception):
     """The log does not hold: the message names the first broken entry (or what else is wrong)."""
 
 
+class Unreachable(LogCheckError):
+    """The log could not be read (no answer, not JSON, not the API's shape): nothing is known of it."""
+
+
 @dataclass
 class Replay:
     """What was read of a campaign's log so far: its size, last hash, total and each entry's hash."""
@@ -74,12 +78,12 @@ def campaign_url(url: str) -> str:
     """``https://host/.../api/v1/campaigns/<campaign>`` from that URL or its ``/log`` or ``/log/checkpoint``."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise LogCheckError(f"not an http(s) URL: {url!r}")
+        raise Unreachable(f"not an http(s) URL: {url!r}")
     path = parts.path.rstrip("/")
     for suffix in ("/log/checkpoint", "/log"):
         path = path.removesuffix(suffix)
     if "/api/v1/campaigns/" not in path:
-        raise LogCheckError(f"not a campaign's API address (…/api/v1/campaigns/<campaign>[/log]): {url!r}")
+        raise Unreachable(f"not a campaign's API address (…/api/v1/campaigns/<campaign>[/log]): {url!r}")
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
@@ -96,7 +100,7 @@ def get_json(url: str) -> tuple[int, Any]:
         except ValueError:
             return exc.code, None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise LogCheckError(f"cannot read {url}: {exc}") from None
+        raise Unreachable(f"cannot read {url}: {exc}") from None
 
 
 def verify(url: str, fetch: Callable[[str], tuple[int, Any]] = get_json,
@@ -124,7 +128,7 @@ def verify(url: str, fetch: Callable[[str], tuple[int, Any]] = get_json,
 def _total(fetch: Callable[[str], tuple[int, Any]], base: str) -> int:
     status, body = fetch(base)
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("total"), int):
-        raise LogCheckError(f"no count at {base} (HTTP {status})")
+        raise Unreachable(f"no count at {base} (HTTP {status})")
     return body["total"]
 
 
@@ -133,7 +137,7 @@ def _read_on(fetch: Callable[[str], tuple[int, Any]], base: str, replay: Replay)
     for _page in range(MAX_PAGES):
         status, body = fetch(f"{base}/log?after={replay.size}")
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("entries"), list):
-            raise LogCheckError(f"no log at {base}/log?after={replay.size} (HTTP {status})")
+            raise Unreachable(f"no log at {base}/log?after={replay.size} (HTTP {status})")
         if not body["entries"]:
             return
         for entry in body["entries"]:

@@ -46,15 +46,16 @@ def log_verify(url: str, as_json: bool) -> None:
     """Check a campaign's count log from any service, over HTTP: URL is its
     https://.../api/v1/campaigns/<campaign> (or .../log). Replays the hash chain, checks the last
     checkpoint's signature and root, and that the count API's total is confirmed - withdrawn - invalidated +
-    restored. Exit 1 naming the first broken entry."""
+    restored. Exit 1 naming the first broken entry; 2 when the log could not be read at all."""
     try:
         result = log_check.verify(url)
     except log_check.LogCheckError as exc:
+        unread = isinstance(exc, log_check.Unreachable)
         if as_json:
             echo_json({"ok": False, "error": str(exc)})
-        else:
-            click.echo(f"the log does not hold: {shown(exc)}", err=True)  # the server's text: made harmless
-        sys.exit(1)
+        else:  # the server's text, made harmless for the terminal
+            click.echo(f"{'cannot check the log' if unread else 'the log does not hold'}: {shown(exc)}", err=True)
+        sys.exit(2 if unread else 1)
     checkpoint = result.checkpoint
     if as_json:
         echo_json({"ok": True, "campaign": result.campaign, "size": result.size, "total": result.total,
