@@ -32,7 +32,7 @@ from conftest import VALID_ANSWERS, form_token
 
 from widget.i18n import speaking
 from widget import countries, create_app, state
-from widget.builtin_campaign import ORG_TYPES
+from widget.builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN, ORG_TYPES
 from widget.forms import MAX_LENGTHS, MULTILINE
 from widget.text import ALLOWED_FORMAT
 from widget.tokens import SALTS
@@ -296,7 +296,7 @@ def corruptions(w: World) -> dict[str, st.SearchStrategy]:
         "form_token": bad_form_token(w),
     }
     for name in MAX_LENGTHS:
-        if name == "email":
+        if name == "email" or name not in BUILTIN_CAMPAIGN.fields:  # a field the form does not show is ignored
             continue
         options = [too_long(name), with_control_character(name)]
         if name in ("name", "organization", "goal", "actions", "timetable"):  # required: may also be left out

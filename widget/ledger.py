@@ -141,13 +141,19 @@ def load_key(configured: str | None, instance_path: str, database_url: str) -> E
                               "to sign the count log's checkpoints, e.g. python3 -c 'import os, base64; "
                               "print(base64.urlsafe_b64encode(os.urandom(32)).decode())'")
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under another name, then linked to its own: a worker starting at the same moment
+        # either finds no key, or a complete one (and then uses it), never half a file.
+        partial = path.with_name(f"{KEY_FILE}.{os.getpid()}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(base64.urlsafe_b64encode(os.urandom(32)).decode())
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.link(partial, path)
         except FileExistsError:  # another worker made it a moment ago: use theirs
             pass
         else:
-            with os.fdopen(fd, "w") as f:
-                f.write(base64.urlsafe_b64encode(os.urandom(32)).decode())
             logging.getLogger("widget").warning(
                 "No PLEDGE_LOG_KEY set: generated the count log's signing key and saved it in %s. Keep it safe.", path)
+        finally:
+            partial.unlink()
     return read_key(path.read_text())
