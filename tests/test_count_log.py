@@ -159,6 +159,9 @@ def test_the_public_log_the_thank_you_page_and_the_checkpoint(make_app, inbox):
     assert client.get("/api/v1/campaigns/4p1000/log?after=x").json["error"]
     assert client.get("/api/v1/campaigns/nope/log").status_code == 404
 
+    # The senders' daily housekeeping signs it (with PLEDGE_LOG_KEY), and on demand the command.
+    state(app).sender.housekeeping()
+    assert state(app).store.latest_checkpoint("4p1000").size == 1
     result = runner.invoke(args=["pledge", "log", "checkpoint", "--json"])
     assert result.exit_code == 0, result.output
     checkpoint = client.get("/api/v1/campaigns/4p1000/log/checkpoint")
