@@ -3,11 +3,13 @@ signed checkpoints; its public JSON; recount; and `log verify` against a live se
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from conftest import ServerThread, deliver, links, path_of, post_sign_on, run_sql
 from test_store import store, together  # noqa: F401  (fixture: a migrated store on each engine)
 
+import widget
 from widget import state
 from widget.checkpoints import CHECKPOINT_EVERY, sign_checkpoint, sign_due
 from widget.ledger import (ZERO, Checkpoint, LogKeyError, entry_hash, load_key, read_key, sign, signature_holds)
@@ -225,3 +227,10 @@ def test_verify_refuses_what_is_no_campaign_api():
         campaign_url("https://example.org/elsewhere")
     assert campaign_url("https://pledge.example.org/p/api/v1/campaigns/4p1000/log/checkpoint?x=1") == \
         "https://pledge.example.org/p/api/v1/campaigns/4p1000"
+
+
+@pytest.mark.sqlite_only
+def test_the_code_never_changes_nor_deletes_an_entry():
+    sources = "\n".join(path.read_text(encoding="utf-8") for path in Path(widget.__file__).parent.rglob("*.py"))
+    for table in ("count_log", "count_log_checkpoints"):
+        assert f"UPDATE {table}" not in sources and f"DELETE FROM {table}" not in sources
