@@ -105,6 +105,13 @@ def _redis_problem() -> str | None:
     return None
 
 
+#: The tests' sessions do not wait for each commit to reach the disk (``synchronous_commit=off``): a test
+#: kills workers and senders, never the PostgreSQL server, so nothing a test checks depends on the flush,
+#: and a sign-on's commit costs a fraction of the time (the suite's hundreds of PostgreSQL tests and its
+#: load tests). Production keeps PostgreSQL's default.
+POSTGRES_OPTIONS = os.environ.get("PLEDGE_TEST_POSTGRESQL_OPTIONS", "%20-csynchronous_commit%3Doff")
+
+
 @contextlib.contextmanager
 def fresh_postgres_schema():
     """A PostgreSQL URL whose tables live in a schema of their own, dropped afterwards."""
@@ -116,7 +123,7 @@ def fresh_postgres_schema():
         conn.execute(f"CREATE SCHEMA {schema}")
     separator = "&" if "?" in POSTGRES_URL else "?"
     try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}{POSTGRES_OPTIONS}"
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")

@@ -28,7 +28,7 @@ def rows(app, status=None) -> int:
 
 
 def test_honeypot_gets_the_usual_answer_and_nothing_happens(app, client, site):
-    response = post_sign_on(client, site.key, "bot@example.org", website="http://spam.example")
+    response = post_sign_on(client, site.key, "bot@example.org", homepage="http://spam.example")
     assert response.status_code == 200 and SAME_ANSWER in response.get_data(as_text=True)
     assert rows(app) == 0 and state(app).store.outbox_stats()["queued"] == 0
 

@@ -32,7 +32,7 @@ from conftest import VALID_ANSWERS, form_token
 
 from widget.i18n import speaking
 from widget import countries, create_app, state
-from widget.builtin_campaign import ORG_TYPES
+from widget.builtin_campaign import CAMPAIGN as BUILTIN_CAMPAIGN, ORG_TYPES
 from widget.forms import MAX_LENGTHS, MULTILINE
 from widget.text import ALLOWED_FORMAT
 from widget.tokens import SALTS
@@ -183,7 +183,7 @@ ACCEPT_LANGUAGE = st.one_of(
 QUERY_VALUE = st.one_of(st.sampled_from(["fr", "ar", "xx", "https://lycee.example", "https://evil.example"]), ANY_TEXT)
 QUERY = st.dictionaries(st.sampled_from(["lang", "hl", "origin"]) | st.text(max_size=5), QUERY_VALUE, max_size=3)
 
-KNOWN_FIELDS = set(VALID_ANSWERS) | {"email", "form_token", "website"}
+KNOWN_FIELDS = set(VALID_ANSWERS) | {"email", "form_token", "homepage", "website"}
 JUNK_FIELDS = st.lists(st.tuples(st.text(max_size=30).filter(lambda k: k not in KNOWN_FIELDS), JUNK_VALUE), max_size=5)
 
 
@@ -296,7 +296,7 @@ def corruptions(w: World) -> dict[str, st.SearchStrategy]:
         "form_token": bad_form_token(w),
     }
     for name in MAX_LENGTHS:
-        if name == "email":
+        if name == "email" or name not in BUILTIN_CAMPAIGN.fields:  # a field the form does not show is ignored
             continue
         options = [too_long(name), with_control_character(name)]
         if name in ("name", "organization", "goal", "actions", "timetable"):  # required: may also be left out

@@ -315,7 +315,7 @@ texts = { en = { title = "T", declaration = "D", consent = 3 } }
     assert problems(tmp_path, text) == [
         # A list's items are reported at its key.
         "campaigns.toml, line 4: campaign 'school-gardens': unknown field ']' in 'fields' (one of: name, email, "
-        "organization, org_type, country, goal, actions, timetable, resources, consent, contact_consent, "
+        "organization, website, org_type, country, goal, actions, timetable, resources, consent, contact_consent, "
             "checkin_consent, news_consent)",
         "campaigns.toml, line 8: campaign 'school-gardens': unknown key 'summary'",
         "campaigns.toml, line 17: campaign 'school-gardens': 'help.goal' in texts.en must be a string, not 5",

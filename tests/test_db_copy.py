@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from widget.cli import pledge
 from widget.store import Mail, SignOn, open_store
 from widget.store.copy import CopyError, copy_database
+from widget.ledger import read_key, sign
 from widget.store.schema import ANSWER_FIELDS, TABLES
 
 SIGNONS = 100_000
@@ -105,6 +106,8 @@ def small_source(tmp_path):
     store.use_host_login(store.create_host_login("beta@example.org"))
     store.start_host_session("beta@example.org")
     store.rotate_key("Beta", 3600)
+    # The count log got an entry per confirmation above; and one signed checkpoint of it.
+    store.add_checkpoint(sign(read_key("A" * 43), "4p1000", *store.count_log_head("4p1000"), time.time()), time.time())
     store.close()
     return url
 

@@ -267,7 +267,8 @@ def test_the_json_list_pages_with_next_urls(app, client):
     first = response.json
     assert set(first) == {"items", "next"} and len(first["items"]) == 50
     assert first["items"][0] == {"id": public_id("j54"), "organization": "Org 54", "org_type": "research",
-                                 "country": "FR", "signed_on": time.strftime("%Y-%m-%d", time.gmtime(20006.0))}
+                                 "country": "FR", "signed_on": time.strftime("%Y-%m-%d", time.gmtime(20006.0)),
+                                 "verified_domain": None}
     assert first["next"].startswith("http://localhost/api/v1/campaigns/4p1000/signatories?after=")
     second = client.get(path_of(first["next"])).json
     assert second["next"] is None

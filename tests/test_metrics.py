@@ -74,7 +74,7 @@ def test_a_scrape_of_three_gunicorn_workers_counts_every_sign_on_once(tmp_path, 
             answers = list(pool.map(sign_on, range(SIGN_ONS)))
         assert all(status == 200 for status, _ in answers)
         assert sign_on(900, consent=None)[0] == 400
-        assert sign_on(901, website="https://spam.example")[0] == 200  # a bot gets the usual answer
+        assert sign_on(901, homepage="https://spam.example")[0] == 200  # a bot gets the usual answer
         for n in range(20):  # cached widget pages, answered by the fast path
             get(f"{base}/w/{key}?lang=fr")
 

@@ -278,8 +278,8 @@ def test_host_csv_and_cli_export_flag_paper(app, host, site, runner, inbox):
 
     exported = runner.invoke(args=["pledge", "export"]).stdout
     header, *lines = list(csv.reader(io.StringIO(exported)))
-    assert header[-1] == "source"
-    by_source = {line[-1]: dict(zip(header, line)) for line in lines}
+    assert header[-4:] == ["source", "utm_source", "utm_medium", "utm_campaign"]
+    by_source = {line[-4]: dict(zip(header, line)) for line in lines}
     assert set(by_source) == {"web", "paper"}
     assert by_source["paper"]["email"] == ""  # the stand-in address of a paper without one is never shown
     assert by_source["web"]["email"] == "web@example.org"

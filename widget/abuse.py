@@ -13,7 +13,9 @@ from typing import Any, Iterator, Mapping
 
 from .store import Limits
 
-HONEYPOT_FIELD = "website"  # hidden from people (and screen readers); bots fill every field
+# Hidden from people (and screen readers); bots fill every field. Not "website": that is the sign-on form's own
+# field for an organisation's website (see widget.domains).
+HONEYPOT_FIELD = "homepage"
 
 
 def limits_from_config(config: Mapping[str, Any]) -> Limits:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask_babel import gettext
 
-from .campaigns import FIELD_NAMES, Campaign
+from .campaigns import DEFAULT_FIELDS, Campaign
 
 
 def N_(message: str) -> str:
@@ -60,7 +60,7 @@ CAMPAIGN = Campaign(
     goal=100_000,
     default_lang="en",
     languages=(),  # every language of the service
-    fields=FIELD_NAMES,
+    fields=DEFAULT_FIELDS,
     required=frozenset(
         {"name", "email", "organization", "org_type", "country", "goal", "actions", "timetable", "consent"}
     ),

@@ -35,6 +35,7 @@ FIELD_NAMES = (
     "name",
     "email",
     "organization",
+    "website",
     "org_type",
     "country",
     "goal",
@@ -46,6 +47,10 @@ FIELD_NAMES = (
     "checkin_consent",
     "news_consent",
 )
+#: Fields a campaign shows only when its ``fields`` names them (a campaign without ``fields`` shows the others).
+OPT_IN_FIELDS = frozenset({"website"})
+#: The fields of a campaign whose ``fields`` does not say.
+DEFAULT_FIELDS = tuple(name for name in FIELD_NAMES if name not in OPT_IN_FIELDS)
 #: Fields every campaign must ask: without them there is nobody to confirm, nor a consent.
 ALWAYS_REQUIRED = frozenset({"email", "consent"})
 #: Fields a campaign file requires when its ``required`` does not say.
@@ -281,7 +286,7 @@ CAMPAIGN_KEYS: Mapping[str, Key] = {
                                 "(default: the first texts table)"),
     "consent_version": Key(STRING_OR_INT, "recorded with every consent; change it when the consent text "
                                           "changes (default: \"1\")"),
-    "fields": Key(FIELD_LIST, "the fields the form shows, in the contract's order (default: all)"),
+    "fields": Key(FIELD_LIST, "the fields the form shows, in the contract's order (default: all but website)"),
     "required": Key(FIELD_LIST, "the fields that must be filled in; email and consent always are "
                                 "(default: name, email, consent)"),
     "org_types": Key(STRINGS, "the codes of the organisation types offered; needed when fields has org_type"),
@@ -356,7 +361,7 @@ def campaign_from_spec(slug: str, spec: Mapping[str, Any], source: str) -> Campa
     """The campaign of one ``[campaigns.<slug>]`` table (from the file, or the desk's copy of one), which
     :func:`check_spec` (or the file's check) has passed: no check here."""
     texts = spec["texts"]
-    chosen = set(spec.get("fields", FIELD_NAMES)) | ALWAYS_REQUIRED
+    chosen = set(spec.get("fields", DEFAULT_FIELDS)) | ALWAYS_REQUIRED
     goal = spec.get("goal")
     return Campaign(
         slug=slug,
@@ -513,7 +518,7 @@ class _Checker:
         ok = {key: value for key, value in spec.items()
               if key in CAMPAIGN_KEYS and CAMPAIGN_KEYS[key].type.accepts(value)}
         wrong = set(spec) & set(CAMPAIGN_KEYS) - set(ok)
-        fields = set(ok.get("fields", FIELD_NAMES)) | ALWAYS_REQUIRED
+        fields = set(ok.get("fields", DEFAULT_FIELDS)) | ALWAYS_REQUIRED
         if not wrong & {"fields", "required"}:
             required = set(ok.get("required", DEFAULT_REQUIRED)) | ALWAYS_REQUIRED
             for name in FIELD_NAMES:

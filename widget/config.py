@@ -97,6 +97,8 @@ DEFAULTS: dict[str, Any] = {
     "PLEDGE_DKIM_KEY_FILE": None,  # DKIM: the PEM private key, the selector and the signing domain
     "PLEDGE_DKIM_SELECTOR": None,
     "PLEDGE_DKIM_DOMAIN": None,
+    # The count log's Ed25519 signing key (32 bytes, base64); unset: generated into the data folder (SQLite only).
+    "PLEDGE_LOG_KEY": None,
 }
 
 _INT_KEYS = {key for key, value in DEFAULTS.items() if isinstance(value, int) and not isinstance(value, bool)}

@@ -11,7 +11,7 @@ from flask import Flask, abort, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import alerts, checkins, config, i18n, log_format, logs, metrics, notifications, retention
+from . import alerts, checkins, checkpoints, config, i18n, ledger, log_format, logs, metrics, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -111,12 +111,15 @@ class PledgeWidget:
             store,
             transport,
             lease=cfg["PLEDGE_MAIL_LEASE_SECONDS"],
-            # Every sender also purges stale unconfirmed sign-ons once a day and queues the hosts' digests of
-            # the day before (both idempotent, so several senders may).
+            # Every sender also purges stale unconfirmed sign-ons once a day, queues the hosts' digests of
+            # the day before and signs the count logs' checkpoints that are due (all idempotent, so several
+            # senders may).
             housekeeping=lambda: (store.purge_pending(time.time() - pending_days * 86400),
                                   notifications.send_digests(time.time(), app=app),
                                   store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400),
-                                  retention.apply(store, registry, retain_days, HOUSEKEEPING_ACTOR)),
+                                  retention.apply(store, registry, retain_days, HOUSEKEEPING_ACTOR),
+                                  checkpoints.sign_due(store, lambda: ledger.load_key(
+                                      cfg["PLEDGE_LOG_KEY"], app.instance_path, cfg["PLEDGE_DATABASE"]))),
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
             checkins=lambda: checkins.send_checkins(app=app),
             checkin_interval=float(cfg["PLEDGE_CHECKIN_INTERVAL"]),

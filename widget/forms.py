@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from . import countries, disposable
 from .addresses import InvalidAddress, normalise_email
 from .campaigns import Campaign
+from .domains import MAX_WEBSITE, registrable_domain
 from .text import MAX_MARKS, clean_text, stacked_marks, unsafe_character
 from .tokens import TokenExpired, TokenInvalid, Tokens
 
@@ -32,6 +33,7 @@ MAX_LENGTHS = {
     "name": 200,
     "email": 254,
     "organization": 300,
+    "website": MAX_WEBSITE,
     "goal": 2000,
     "actions": 2000,
     "timetable": 200,
@@ -42,6 +44,7 @@ LABELS = {
     "name": _l("Your name"),
     "email": _l("E-mail address"),
     "organization": _l("Organisation"),
+    "website": _l("Website"),
     "org_type": _l("Type of organisation"),
     "country": _l("Country"),
     "goal": _l("Our goal"),
@@ -125,6 +128,12 @@ def valid_address(form: FlaskForm, field: Any) -> None:
         raise ValidationError(DISPOSABLE_MESSAGE)
 
 
+def valid_website(form: FlaskForm, field: Any) -> None:
+    """A web address whose host has a registrable domain (``example.org``, ``https://www.example.org/about``)."""
+    if field.data and not registrable_domain(field.data):
+        raise ValidationError(_l("Please enter a web address, such as example.org.")) from None
+
+
 def no_control_characters(form: FlaskForm, field: Any) -> None:
     """Refuse what can spoof, hide text or break a display (see :func:`widget.text.unsafe_character` and
     :func:`widget.text.stacked_marks`)."""
@@ -206,6 +215,19 @@ def _field(campaign: Campaign, name: str, lang: str) -> Any:
             ],
             # An address reads left to right in every language (Arabic pages included).
             render_kw={"autocomplete": "email", "inputmode": "email", "spellcheck": "false", "dir": "ltr"},
+        )
+    if name == "website":
+        return StringField(
+            label,
+            description=description,
+            filters=filters,
+            validators=_required(campaign, name) + [
+                Length(max=MAX_LENGTHS[name], message=_l("Please use at most %(max)d characters.")),
+                no_control_characters,
+                valid_website,
+            ],
+            # An address reads left to right in every language.
+            render_kw={"autocomplete": "url", "inputmode": "url", "spellcheck": "false", "dir": "ltr"},
         )
     if name in ("org_type", "country"):
         if name == "org_type":

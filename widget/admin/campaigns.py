@@ -22,8 +22,8 @@ from .. import campaign_actions, i18n
 from ..appstate import state
 from ..campaign_actions import CampaignActionError
 from ..campaign_toml import campaign_texts, export_campaign
-from ..campaigns import (ALWAYS_REQUIRED, CONSENT_TEXTS, FIELD_NAMES, REQUIRED_TEXTS, TEXT_KEYS, Problem,
-                         is_slug)
+from ..campaigns import (ALWAYS_REQUIRED, CONSENT_TEXTS, FIELD_NAMES, OPT_IN_FIELDS, REQUIRED_TEXTS, TEXT_KEYS,
+                         Problem, is_slug)
 from ..forms import LABELS
 from ..moments import MomentError, iso_moment, parse_moment
 from ..store.sql import TOTAL
@@ -332,7 +332,7 @@ def campaign_new() -> Response:
         lang = _lang()
         # A start that passes the checks once its texts are written (the type of organisation wants its
         # list of types: shown once the operator ticks it and lists them).
-        shown = [name for name in FIELD_NAMES if name != "org_type"]
+        shown = [name for name in FIELD_NAMES if name != "org_type" and name not in OPT_IN_FIELDS]
         return _editor(None, {"default_lang": lang, "fields": shown,
                               "required": ["name", "email", "organization", "consent"]}, lang)
     slug = request.form.get("slug", "").strip()

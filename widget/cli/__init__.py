@@ -26,6 +26,7 @@ from .listing import list_group
 from .notify import digest
 from .checkins import checkins_group
 from .mail import mail
+from .ledger import log_group
 from .paper import paper
 from .retention import retention_group
 from .signons import signons
@@ -54,6 +55,7 @@ pledge.add_command(checkins_group)
 pledge.add_command(block)
 pledge.add_command(signons)
 pledge.add_command(alerts_group)
+pledge.add_command(log_group)
 
 
 @pledge.command("counts")
@@ -85,8 +87,9 @@ def counts(site_key: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
 def recount(fix: bool, as_json: bool) -> None:
-    """Compare every counter (confirmed, and paper) with the sign-ons it counts; report the drift, and
-    fix it with --fix. Exits 1 when a counter drifted and --fix was not given."""
+    """Compare every counter (confirmed, and paper) with the sign-ons it counts, and each campaign's total
+    with its count log; report the drift, and fix the counters with --fix (the log is never changed). Exits 1
+    when a counter drifted and --fix was not given, or a total differs from its log."""
     store = state().store
     drift = store.fix_counts() if fix else store.recount()
     rows = [{"campaign": c, "site": s or None, "counter": counter, "rows": n} for c, s, counter, n in drift]
@@ -100,10 +103,15 @@ def recount(fix: bool, as_json: bool) -> None:
             click.echo(f"{row['campaign']}\t{row['site'] or '(total)'}\t{row['counter']}\t{row['rows']}")
         click.echo(f"fixed {len(rows)} counter(s)" if fix else f"{len(rows)} counter(s) drifted: --fix sets them to "
                    "the rows", err=True)
+    # The count log is append-only: --fix never touches it, and a counter fixed may then differ from it.
+    log_drift = store.recount_log()
+    for campaign, counter, logged in log_drift:
+        click.echo(f"{campaign}: the total counter says {counter}, the count log {logged} (confirmed - withdrawn - "
+                   "invalidated + restored)", err=True)
     for campaign, n in store.duplicates():
         click.echo(f"{campaign}: {n} sign-on(s) confirmed by a mailbox that had signed already (before addresses "
                    "were compared by mailbox): kept, counted once", err=True)
-    if rows and not fix:
+    if (rows and not fix) or log_drift:
         sys.exit(1)
 
 

@@ -15,7 +15,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .admin import Audit
 from .listing import public_id
 from .records import TOTAL, SignOn, new_id
 
@@ -116,6 +115,7 @@ class InvalidationTables:
     _count_key: Any
     _enqueue_webhooks: Any
     _signed_in: Any
+    append_count_log: Any  # (db, campaign, event, public_id) -> seq: widget.store.countlog
     _append_audit: Any
 
     def invalidate_signons(self, where: SignOnFilter, reason: str, actor: str, dry_run: bool = False,
@@ -214,13 +214,9 @@ class InvalidationTables:
 
     def _log_count_events(self, db: Any, event: str, signons: list[SignOn]) -> None:
         """Record, after the counters moved and in their transaction, each counted sign-on that left the counts
-        (``invalidated``) or came back (``restored``) in its campaign's count log, where the store keeps one
-        (``append_count_log``, the count log's: its own work, not this module's)."""
-        append = getattr(self, "append_count_log", None)
-        if append is None:
-            return
+        (``invalidated``) or came back (``restored``) in its campaign's count log (widget.store.countlog)."""
         for signon in signons:
-            append(db, signon.campaign, event, public_id(signon.id))
+            self.append_count_log(db, signon.campaign, event, public_id(signon.id))
 
     def invalidations(self, limit: int = 200) -> list[Invalidation]:
         """The latest invalidation batches, the newest first."""

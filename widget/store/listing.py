@@ -31,7 +31,7 @@ SHOWN = {"post": "(list_state IS NULL OR list_state = 'listed')", "pre": "list_s
 WAITING = {"post": "list_state = 'pending'", "pre": "(list_state IS NULL OR list_state = 'pending')"}
 STATES = ("listed", "pending", "hidden", "left")
 ENTRY_COLUMNS = ("public_id, organization, org_type, country, confirmed_at, campaign, site_key, list_state, "
-                 "list_reason, list_changed_at, list_changed_by")
+                 "list_reason, list_changed_at, list_changed_by, verified_domain")
 #: A cursor as :class:`Cursor` writes it (seconds since the epoch, its public id): docs/openapi.yaml says the same.
 CURSOR = re.compile(r"[0-9]{1,11}(\.[0-9]{1,20})?_[0-9a-f]{16}")
 #: The longest search string considered (a longer one is cut: it would match nothing anyway).
@@ -62,7 +62,8 @@ def listing_columns(signon_id: str, organization: str | None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Entry:
-    """One organisation of the list, with its moderation (only the first five fields are public)."""
+    """One organisation of the list, with its moderation (only the first five fields and ``verified_domain``
+    are public)."""
 
     id: str  # the public id
     organization: str
@@ -75,6 +76,8 @@ class Entry:
     reason: str | None = None
     changed_at: float | None = None
     changed_by: str | None = None
+    #: The registrable domain of its website, when its confirmed address was at it (see widget.domains).
+    verified_domain: str | None = None
 
     def public(self, moderation: str) -> str:
         """``listed``, ``pending``, ``hidden`` or ``left``: what the state means under ``moderation``."""

@@ -13,7 +13,7 @@ from typing import Any
 from ..addresses import mailbox
 from .records import Counts, SignOn
 from .admin import Audit
-from .listing import listing_columns
+from .listing import listing_columns, public_id
 from .schema import ANSWER_FIELDS
 
 #: The status of a paper sign-on waiting for the operator.
@@ -33,6 +33,7 @@ class PaperTables:
     _signed_in: Any  # (db, campaign, email) -> bool
     _signer_lock: Any  # (signon) -> the name of the lock on its mailbox's signature
     _count: Any  # (db, campaign, site_key, confirmed, paper) -> None
+    append_count_log: Any  # (db, campaign, event, public_id, at) -> seq
     _enqueue_webhooks: Any  # (db, event_type, signon, signed_at) -> int
     _counters: Any  # (column, campaign, site_key) -> Counts
     _drift: Any  # (column, where, db) -> list of differences
@@ -91,6 +92,7 @@ class PaperTables:
                     results[signon_id] = "unknown"
                     continue
                 self._count(db, signon.campaign, changed[0], confirmed=1, paper=1)
+                self.append_count_log(db, signon.campaign, "confirmed", public_id(signon_id), now)
                 self._enqueue_webhooks(db, "signon.confirmed", signon, now)
                 if audit is not None:
                     self._append_audit(db, audit(signon_id))

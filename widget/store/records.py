@@ -55,6 +55,8 @@ class SignOn:
     #: signatory agreed to, or None (never given, or withdrawn since).
     checkin_consent: str | None = None
     news_consent: str | None = None
+    #: The registrable domain of the website it gave, when its confirmed address is at that domain, or None.
+    verified_domain: str | None = None
 
     @property
     def has_email(self) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable, Union
 
 from ..addresses import mailbox, normalise_stored
+from ..ledger import ZERO, entry_hash, moment
 from ..utm import UTM_FIELDS
 from .records import DUPLICATE
 from .listing import LISTABLE, listing_columns
@@ -394,11 +395,47 @@ MIGRATION_19: list[Step] = [
     "CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
 ]
 
+def _count_log_start(store: Any, db: Any) -> None:
+    # Each campaign's log starts with its sign-ons confirmed before the log existed, in the order they were
+    # confirmed, so that the log's total is the count from its first day.
+    rows, heads = [], {}
+    for campaign, public_id, confirmed_at in db.execute(
+            "SELECT campaign, public_id, COALESCE(confirmed_at, created_at) FROM signons WHERE status = 'confirmed' "
+            "ORDER BY campaign, COALESCE(confirmed_at, created_at), id").fetchall():
+        seq, previous = heads.get(campaign, (0, ZERO))
+        at = int(confirmed_at)
+        digest = entry_hash(campaign, seq + 1, public_id, "confirmed", moment(at), previous)
+        heads[campaign] = (seq + 1, digest)
+        rows.append((campaign, seq + 1, public_id, "confirmed", at, digest))
+    insert = "INSERT INTO count_log (campaign, seq, public_id, event, at, hash) VALUES (?, ?, ?, ?, ?, ?)"
+    if store.engine == "postgresql":
+        with db.conn.cursor() as cursor:
+            cursor.executemany(insert.replace("?", "%s"), rows)
+    else:
+        db.conn.executemany(insert, rows)
+
+
+MIGRATION_20: list[Step] = [
+    # Counts anyone can check: per campaign, an append-only log of every change of its count, each entry's
+    # hash chained to the one before (see widget.store.countlog and widget.ledger), and the signed
+    # checkpoints of it. The key is the campaign and the entry's number: reading the last entry is one probe.
+    "CREATE TABLE count_log (campaign TEXT NOT NULL, seq BIGINT NOT NULL, public_id TEXT NOT NULL, "
+    "event TEXT NOT NULL, at BIGINT NOT NULL, hash TEXT NOT NULL, PRIMARY KEY (campaign, seq))",
+    "CREATE TABLE count_log_checkpoints (id {serial}, campaign TEXT NOT NULL, size BIGINT NOT NULL, "
+    "root TEXT NOT NULL, signed_at BIGINT NOT NULL, signature TEXT NOT NULL, public_key TEXT NOT NULL)",
+    "CREATE INDEX count_log_checkpoints_campaign ON count_log_checkpoints (campaign, id)",
+    _count_log_start,
+    # Verified organisations: the website a sign-on gave, and its registrable domain once the confirmed address
+    # proved to be at it (see widget.domains).
+    "ALTER TABLE signons ADD COLUMN website TEXT",
+    "ALTER TABLE signons ADD COLUMN verified_domain TEXT",
+]
+
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
                                 MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11,
                                 MIGRATION_12, MIGRATION_13, MIGRATION_14, MIGRATION_15, MIGRATION_16,
-                                MIGRATION_17, MIGRATION_18, MIGRATION_19]
+                                MIGRATION_17, MIGRATION_18, MIGRATION_19, MIGRATION_20]
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
@@ -406,4 +443,4 @@ TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
           "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "host_asks",
           "mailbox_bounces", "bounce_reports", "store_keys", "embed_problems", "embed_health_mails", "checkins_sent",
-          "progress_links", "progress_reports", "blocks", "invalidations", "alerts")
+          "progress_links", "progress_reports", "blocks", "invalidations", "alerts", "count_log", "count_log_checkpoints")

@@ -22,17 +22,19 @@ from typing import Any, Callable, Iterator
 
 from .. import metrics
 from ..addresses import mailbox, normalise_stored
+from ..domains import verified_domain
 from .records import DUPLICATE, TOTAL, ConfirmResult, Counts, Limits, Mail, SignOn, Site, new_id
 from .admin import AdminTables, Audit
 from .alerts import AlertTables
 from .blocks import BlockTables
 from .bounces import BOUNCED, BounceTables, not_sent
 from .campaigns import CampaignClosed, CampaignTables, Life
+from .countlog import CountLogTables
 from .asks import AskTables
 from .embed_health import EmbedHealthTables
 from .hosts import HostTables
 from .invalidation import INVALIDATED, InvalidationTables
-from .listing import ListingTables, listing_columns
+from .listing import ListingTables, listing_columns, public_id
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .progress import ProgressTables
@@ -43,7 +45,7 @@ from .webhooks import WebhookTables
 
 SITE_COLUMNS = "key, name, owner_email, campaign, origins, created_at, status, lang"
 SIGNON_COLUMNS = ("id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version, "
-                  "held_reason, contact_consent, source, page_url, checkin_consent, news_consent, "
+                  "held_reason, contact_consent, source, page_url, checkin_consent, news_consent, website, verified_domain, "
                   + ", ".join(ANSWER_FIELDS + UTM_FIELDS))
 MAIL_COLUMNS = "id, to_addr, subject, text_body, html_body, attempts, headers"
 HOUR = 3600
@@ -69,7 +71,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
                CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables,
-               BlockTables, InvalidationTables, AlertTables):
+               BlockTables, InvalidationTables, AlertTables, CountLogTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     _signon_columns = SIGNON_COLUMNS
@@ -351,6 +353,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         }
         row.update({name: signon.utm.get(name) for name in UTM_FIELDS})
         row.update({name: signon.answers.get(name) for name in ANSWER_FIELDS})
+        row["website"] = signon.answers.get("website")
         row.update(listing_columns(signon.id, row["organization"]))
         locks = [f"email:{row['mailbox']}", f"mail:{mailbox(mail.to)}"]
         if limits.per_site_per_hour is not None:
@@ -425,13 +428,17 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                     return ConfirmResult("already", signon)
                 # The conditional update decides, not the read above: of two clicks at once, one confirms.
                 now = time.time()
-                changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ? WHERE id = ? "
-                                     f"AND status NOT IN ('confirmed', '{BOUNCED}', '{INVALIDATED}') RETURNING site_key",
-                                     [now, signon_id]).fetchone()
+                # The address just proved is at the website's registrable domain: the organisation's domain is
+                # verified (computed here, written by the same update: no query more).
+                verified = verified_domain(signon.email, signon.answers.get("website"))
+                changed = db.execute("UPDATE signons SET status = 'confirmed', confirmed_at = ?, verified_domain = ? "
+                                     f"WHERE id = ? AND status NOT IN ('confirmed', '{BOUNCED}', '{INVALIDATED}') "
+                                     "RETURNING site_key", [now, verified, signon_id]).fetchone()
                 if changed is None:  # withdrawn, or confirmed by a click a moment before this one
                     still_there = db.execute("SELECT 1 FROM signons WHERE id = ?", [signon_id]).fetchone()
                     return ConfirmResult("already" if still_there else "unknown", signon)
                 self._count(db, signon.campaign, changed[0], confirmed=1)
+                self.append_count_log(db, signon.campaign, "confirmed", public_id(signon_id), now)
                 self._enqueue_webhooks(db, "signon.confirmed", signon, now)
                 self.mailbox_works(db, mailbox(signon.email))
         except self.IntegrityError:  # a writer outside this store confirmed the address meanwhile
@@ -526,6 +533,7 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         for signon in signons:
             if signon.status == "confirmed":  # an approved paper sign-on leaves the paper count too
                 self._count(db, signon.campaign, signon.site_key, confirmed=-1, paper=-int(signon.source == "paper"))
+                self.append_count_log(db, signon.campaign, "withdrawn", public_id(signon.id))
                 self._enqueue_webhooks(db, "signon.withdrawn", signon, signon.confirmed_at)
             db.execute("DELETE FROM outbox WHERE signon_id = ?", [signon.id])
             self._delete_progress(db, signon.id)  # an update may name people: it goes with its sign-on
@@ -554,6 +562,12 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
         # look like drift.
         with self.snapshot() as db:
             return self._drift("confirmed", "", db) + self.paper_drift(db)
+
+    def recount_log(self) -> list[tuple[str, int, int]]:
+        """Compare each campaign's total counter with its count log: ``(campaign, counter, log)`` where they
+        differ (the log's total: confirmed - withdrawn - invalidated + restored), read in one snapshot."""
+        with self.snapshot() as db:
+            return self.count_log_drift(db)
 
     def duplicates(self) -> list[tuple[str, int]]:
         """``(campaign, n)``: sign-ons confirmed before addresses were compared by mailbox, by a mailbox whose
@@ -668,15 +682,16 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
     @staticmethod
     def _signon(row: tuple) -> SignOn:
         (id, campaign, site_key, email, lang, status, created_at, confirmed_at, consent_at, consent_version,
-         held_reason, contact_consent, source, page_url, checkin_consent, news_consent) = row[:16]
-        answers, utm = row[16:16 + len(ANSWER_FIELDS)], row[16 + len(ANSWER_FIELDS):]
+         held_reason, contact_consent, source, page_url, checkin_consent, news_consent, website, verified) = row[:18]
+        answers, utm = row[18:18 + len(ANSWER_FIELDS)], row[18 + len(ANSWER_FIELDS):]
         return SignOn(
             id=id, campaign=campaign, site_key=site_key, email=email, lang=lang, status=status,
             created_at=created_at, confirmed_at=confirmed_at, consent_at=consent_at, consent_version=consent_version,
-            answers={name: value for name, value in zip(ANSWER_FIELDS, answers) if value is not None},
+            answers={name: value for name, value in (*zip(ANSWER_FIELDS, answers), ("website", website))
+                     if value is not None},
             held_reason=held_reason, contact_consent=contact_consent, source=source or "web", page_url=page_url,
             utm={name: value for name, value in zip(UTM_FIELDS, utm) if value},
-            checkin_consent=checkin_consent, news_consent=news_consent,
+            checkin_consent=checkin_consent, news_consent=news_consent, verified_domain=verified,
         )
 
     # -- outbox --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 from .. import signons
 from ..appstate import state
 from ..store import SignOn
+from ..store.listing import public_id
 from ..tokens import TokenExpired, TokenInvalid
 from .blueprint import blueprint
 from .common import current_language, private_page
@@ -47,9 +48,12 @@ def _context(signon: SignOn) -> dict:
 
 
 def thank_you_page(signon: SignOn, already: bool, mailbox_proven: bool) -> Response:
-    """The thank-you page: the count, ways to share, and (mailbox just proven) becoming a host."""
+    """The thank-you page: the count, its entry in the count log, ways to share, and (mailbox just proven)
+    becoming a host."""
     context = _context(signon)
-    return private_page("confirm_done.html", signon.lang, already=already,
+    # The public id its confirmation has in the campaign's count log (GET /api/v1/campaigns/<c>/log).
+    log_id = public_id(signon.id) if signon.status == "confirmed" else None
+    return private_page("confirm_done.html", signon.lang, already=already, log_id=log_id,
                         **share_context(signon, context["campaign"], mailbox_proven), **context)
 
 

@@ -27,13 +27,19 @@ DAILY_MAX_AGE = 300
 OPENAPI = "openapi.yaml"
 
 
-def _cached(key: tuple, render: Callable[[], Response | None], missing: str, max_age: int | None = None) -> Response:
+def kept_json(key: tuple, render: Callable[[], Response | tuple[Response, int | None] | None], missing: str,
+              max_age: int | None = None) -> Response:
+    """A public read kept by this process (and browsers and proxies) ``max_age`` seconds (None:
+    ``PLEDGE_CACHE_SECONDS``), readable from any origin: what ``render`` returns, or a 404 saying ``missing``
+    when it returns None. ``render`` may return ``(response, max_age)`` when its contents decide how long."""
     pledge = state()
     page = pledge.pages.get(key)
     if page is None:
         response = render()
         if response is None:
             return json_error(404, missing)
+        if isinstance(response, tuple):  # e.g. a page of the count log that is full: it never changes
+            response, max_age = response
         response.headers["Access-Control-Allow-Origin"] = "*"
         # Kept here as long as browsers and proxies may keep it (the daily series: 5 minutes, one count of
         # the campaign's rows per worker, not one every PLEDGE_CACHE_SECONDS); 0 keeps nothing.
@@ -55,7 +61,7 @@ def campaign_stats(campaign: str) -> Response:
         breakdown = pledge.store.campaign_breakdown(campaign)
         return jsonify({"campaign": campaign, "total": total, **life_fields(found, total),
                         "by_country": breakdown["by_country"], "by_org_type": breakdown["by_org_type"]})
-    return _cached(("stats", campaign), render, f"No campaign {campaign!r}.",
+    return kept_json(("stats", campaign), render, f"No campaign {campaign!r}.",
                    None if found is None else fresh_seconds(found))
 
 
@@ -76,7 +82,7 @@ def campaign_daily(campaign: str, fmt: str) -> Response:
         if campaign not in pledge.campaigns:
             return None
         return daily_response(pledge.store.daily_confirmed(campaign), fmt)
-    return _cached(("daily", "campaign", campaign, fmt), render, f"No campaign {campaign!r}.", DAILY_MAX_AGE)
+    return kept_json(("daily", "campaign", campaign, fmt), render, f"No campaign {campaign!r}.", DAILY_MAX_AGE)
 
 
 @blueprint.get("/api/v1/sites/<site_key>/daily.<any(json, csv):fmt>", merge_slashes=False)
@@ -87,7 +93,7 @@ def site_daily(site_key: str, fmt: str) -> Response:
             return None
         site, campaign = found
         return daily_response(state().store.daily_confirmed(campaign.slug, site.key), fmt)
-    return _cached(("daily", "site", site_key, fmt), render, f"No site with the key {site_key!r}.", DAILY_MAX_AGE)
+    return kept_json(("daily", "site", site_key, fmt), render, f"No site with the key {site_key!r}.", DAILY_MAX_AGE)
 
 
 @lru_cache(maxsize=1)
@@ -111,4 +117,4 @@ def openapi() -> Response:
         base = url_for("pledge.openapi").removesuffix("/api/v1/openapi.json")
         document["servers"] = [{"url": base or "/"}]
         return current_app.response_class(json.dumps(document, ensure_ascii=False), mimetype="application/json")
-    return _cached(("openapi",), render, "")
+    return kept_json(("openapi",), render, "")

@@ -142,7 +142,7 @@ def api_signatories(campaign: str) -> Response:
         entries, after = ([], None) if query.wrong else state().store.list_entries(
             query.filters, moderation(), query.after, PAGE_SIZE)
         items = [{"id": e.id, "organization": e.organization, "org_type": e.org_type, "country": e.country,
-                  "signed_on": signed_on(e)} for e in entries]
+                  "signed_on": signed_on(e), "verified_domain": e.verified_domain} for e in entries]
         following = (public_url("pledge.api_signatories", campaign=found.slug, after=str(after), **query.params())
                      if after else None)
         response = jsonify({"items": items, "next": following})

@@ -33,7 +33,7 @@ from ..whole_numbers import whole_number
 from .common import content_security_policy, current_language, render_page
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-ANSWERS = ("name", "organization", "org_type", "country", "goal", "actions", "timetable", "resources")
+ANSWERS = ("name", "organization", "website", "org_type", "country", "goal", "actions", "timetable", "resources")
 
 
 def public_site(site_key: str) -> tuple[Site, Campaign] | None:
