@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -224,10 +225,11 @@ def other_postgres_url(postgres_url):
     """A second empty PostgreSQL database: a schema beside the first one's, dropped after the test."""
     import psycopg
 
-    schema = postgres_url.rsplit("%3D", 1)[1] + "_other"
+    first = re.search(r"search_path%3D(\w+)", postgres_url).group(1)
+    schema = first + "_other"
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    yield postgres_url + "_other"
+    yield postgres_url.replace(f"search_path%3D{first}", f"search_path%3D{schema}")
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
