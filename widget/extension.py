@@ -11,7 +11,7 @@ from flask import Flask, abort, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import checkins, config, i18n, log_format, logs, metrics, notifications, retention
+from . import checkins, config, i18n, log_format, logs, metrics, news, notifications, retention
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -118,7 +118,7 @@ class PledgeWidget:
                                   store.purge_webhook_deliveries(time.time() - WEBHOOK_KEEP_DAYS * 86400),
                                   retention.apply(store, registry, retain_days, HOUSEKEEPING_ACTOR)),
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
-            checkins=lambda: checkins.send_checkins(app=app),
+            checkins=lambda: checkins.send_checkins(app=app) + news.send_news(app=app),
             checkin_interval=float(cfg["PLEDGE_CHECKIN_INTERVAL"]),
         )
         app.extensions["pledge"] = PledgeState(

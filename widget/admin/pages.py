@@ -121,6 +121,10 @@ def done_message() -> str | None:
         "shown": lambda: _("The entry is back on the public list."),
         "listed": lambda: _("The entry is on the public list."),
         "update_rejected": lambda: _("The update will not be shown."),
+        "news_written": lambda: _("The update is saved: check it, send yourself a test, then send it."),
+        "news_test": lambda: _("A test is on its way to your address."),
+        "news_sending": lambda: ngettext("The update is going out to %(num)s signatory.",
+                                         "The update is going out to %(num)s signatories.", n),
         "retried": lambda: ngettext("%(num)s e-mail queued again.", "%(num)s e-mails queued again.", n),
     }
     if done not in messages:

@@ -224,6 +224,6 @@ class ProgressTables:
 
     @staticmethod
     def _delete_progress(db: Any, signon_id: str) -> None:
-        """What a sign-on's withdrawal or erasure takes along: its reports, links and check-ins."""
-        for table in ("progress_reports", "progress_links", "checkins_sent"):
+        """What a sign-on's withdrawal or erasure takes along: its reports, links, check-ins and news sent."""
+        for table in ("progress_reports", "progress_links", "checkins_sent", "news_sent"):
             db.execute(f"DELETE FROM {table} WHERE signon_id = ?", [signon_id])

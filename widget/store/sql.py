@@ -30,6 +30,7 @@ from .asks import AskTables
 from .embed_health import EmbedHealthTables
 from .hosts import HostTables
 from .listing import ListingTables, listing_columns
+from .news import NewsTables
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .progress import ProgressTables
@@ -66,7 +67,8 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
-               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables):
+               CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables,
+               NewsTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     #: "sqlite" or "postgresql".
