@@ -7,6 +7,8 @@ import re
 import time
 from urllib.parse import urlsplit
 
+import pytest
+
 from conftest import deliver, path_of, run_sql
 from test_admin_pages import ADMIN, post
 from test_admin_pages import sign_in as admin_sign_in
@@ -92,6 +94,7 @@ def test_news_reach_only_consenting_signatories_once_and_unsubscribe_in_one_clic
     assert [e.action for e in audit.entries(store, action="news.test")] == ["news.test"]
 
 
+@pytest.mark.both_engines  # the claims' SQL on each engine
 def test_sending_resumes_where_a_sender_stopped_and_claims_each_recipient_once(make_app, tmp_path, inbox):
     app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path), PLEDGE_ADMINS=ADMIN)
     client = app.test_client()
