@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from .. import i18n, news
 from ..appstate import state
 from ..text import clean_text
+from ..whole_numbers import whole_number
 from .access import admin_required, current_admin
 from .blueprint import bp
 from .pages import back, desk_page
@@ -58,8 +59,10 @@ def updates_write() -> Response:
     return back("admin.update", "news_written", 1, update_id=str(update_id))
 
 
-def _update_or_404(update_id: int) -> Any:
-    update = state().store.get_news(update_id)
+def _update_or_404(update_id: str) -> Any:
+    # A string in the route, not <int:>: any address under /admin/updates/ gets the desk's 404 page.
+    number = whole_number(update_id, high=2**62)
+    update = state().store.get_news(number) if number is not None else None
     if update is None or update.campaign not in state().campaigns:
         abort(404)
     return update
@@ -74,25 +77,25 @@ def _update_page(update: Any, status: int = 200, refused: str = "") -> Response:
                      recipients=state().store.count_news_recipients(update.campaign))
 
 
-@bp.get("/updates/<int:update_id>", endpoint="update")
+@bp.get("/updates/<update_id>", endpoint="update")
 @admin_required
-def update(update_id: int) -> Response:
+def update(update_id: str) -> Response:
     """An update's preview in each of its languages, and its test and send buttons (a draft's)."""
     return _update_page(_update_or_404(update_id))
 
 
-@bp.post("/updates/<int:update_id>/test")
+@bp.post("/updates/<update_id>/test")
 @admin_required
-def update_test(update_id: int) -> Response:
+def update_test(update_id: str) -> Response:
     item = _update_or_404(update_id)
     lang = request.form.get("lang", "")
     news.send_test(item, lang if lang in item.texts else state().campaign(item.campaign).default_lang, current_admin())
     return back("admin.update", "news_test", 1, update_id=str(update_id))
 
 
-@bp.post("/updates/<int:update_id>/send")
+@bp.post("/updates/<update_id>/send")
 @admin_required(fresh=True)
-def update_send(update_id: int) -> Response:
+def update_send(update_id: str) -> Response:
     item = _update_or_404(update_id)
     if item.state != "draft":
         return _update_page(item, 400, _("This update was sent already."))
@@ -100,6 +103,6 @@ def update_send(update_id: int) -> Response:
     if not news.start(item, current_admin(), override):
         refused = (_("An update of this campaign went out less than a week ago: tick the box to send this one "
                      "anyway.") if news.recently_sent(item.campaign) else _("This update was sent already."))
-        return _update_page(state().store.get_news(update_id), 400, refused)
+        return _update_page(state().store.get_news(item.id), 400, refused)
     return back("admin.update", "news_sending", state().store.count_news_recipients(item.campaign),
                 update_id=str(update_id))
