@@ -28,14 +28,14 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
-def campaigns_file(tmp_path, checkins: str = '["PT1S"]') -> str:
+def campaigns_file(tmp_path, checkins: str = '["PT1S"]', extra: str = "") -> str:
     path = tmp_path / "campaigns.toml"
     path.write_text(f"""[campaigns.soils]
 fields = ["name", "email", "organization", "org_type", "country", "goal", "actions", "timetable", "consent",
           "contact_consent", "checkin_consent", "news_consent"]
 org_types = ["company", "producers_group"]
 checkins = {checkins}
-
+{extra}
 [campaigns.soils.texts.en]
 title = "Living soils"
 declaration = "We regenerate soils."
@@ -301,3 +301,33 @@ def test_db_copy_takes_consents_checkins_and_reports_along(tmp_path):
         assert target.latest_progress(["s1"]) == {"s1": "done"}
     finally:
         target.close()
+
+
+def test_the_widget_says_how_many_organisations_report_progress_when_the_campaign_asks(make_app, tmp_path):
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path, extra="show_progress = true"))
+    client = app.test_client()
+    for address in ("m@farm.example", "n@farm.example", "o@farm.example"):
+        signed(client, app, address, checkin_consent="y")
+    send_checkins(app=app)
+    store = state(app).store
+    for link_id, in store.query("SELECT id FROM progress_links ORDER BY id LIMIT 2"):
+        assert store.record_progress(link_id, "done", "") == "recorded"
+    site = store.sites_of("web@farm.example")[0]
+    page = client.get(f"/w/{site.key}").get_data(as_text=True)
+    assert "2 organisations report progress" in page
+    # Inside #count, which the widget's script refreshes: the line is kept (and cached) as the count is.
+    assert re.search(r'<div class="count" id="count">(?:(?!</div>).)*2 organisations report progress', page, re.S)
+    with app.test_request_context():
+        from widget.campaign_toml import export_campaign  # noqa: PLC0415
+        assert "show_progress = true" in export_campaign(state(app).campaigns["soils"], {"en": {"title": "t"}})
+    # Without the option (the default), no such line: the same reports, the same site.
+    other = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path))
+    assert not state(other).campaigns["soils"].show_progress
+    assert "report progress" not in other.test_client().get(f"/w/{site.key}").get_data(as_text=True)
+
+
+def test_show_progress_must_be_true_or_false():
+    from widget.campaigns import check_spec  # noqa: PLC0415
+    problems = check_spec("soils", {"show_progress": "yes", "texts": {"en": {"title": "T", "declaration": "D",
+                                                                             "consent": "C"}}})
+    assert any("show_progress" in str(problem) for problem in problems)
