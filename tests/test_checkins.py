@@ -175,6 +175,11 @@ def checkin_journey(app, inbox):
     assert data["updates"][0]["organization"] == VALID_ANSWERS["organization"]
     page = client.get("/c/soils/progress").get_data(as_text=True)
     assert "Hedges planted on 40 ha." in page and VALID_ANSWERS["name"] not in page and "<svg" in page
+    # ...and on the world map (server-drawn SVG, no script), whose figures the table beside it repeats.
+    world = re.search(r'<svg class="world-map".*?</svg>', page, re.S).group(0)
+    assert '<path class="n3" d="M' in world and world.count('<circle class="reported"') == 1
+    assert "<title>Senegal: 1 signature; 1 organisation has reported progress</title>" in world
+    assert re.search(r'<th scope="row">Senegal</th><td>1</td><td>1</td>', page) and "<script" not in world
     # One mail per check-in, however often it is looked for.
     assert send_checkins(app=app) == 0
     assert len(inbox.to("d@farm.example")) == 2
@@ -331,3 +336,15 @@ def test_show_progress_must_be_true_or_false():
     problems = check_spec("soils", {"show_progress": "yes", "texts": {"en": {"title": "T", "declaration": "D",
                                                                              "consent": "C"}}})
     assert any("show_progress" in str(problem) for problem in problems)
+
+
+def test_the_world_map_shades_countries_against_the_busiest_and_says_where_its_shapes_come_from():
+    from widget.world_map import level, levels, shapes, world_map  # noqa: PLC0415
+    data = shapes()
+    assert "Natural Earth" in data["source"] and "public domain" in data["licence"]
+    assert {"FR", "SN", "BR", "JP"} <= set(data["countries"]) and "AQ" not in data["countries"]
+    assert [level(n, 100) for n in (0, 1, 9, 10, 49, 50, 100)] == [0, 1, 1, 2, 2, 3, 3]
+    assert levels(100) == [(1, 1, 9), (2, 10, 49), (3, 50, 100)] and levels(1) == [(3, 1, 1)]
+    drawn = world_map({"FR": (3, 0), "BR": (1, 2)}, "A <map>", lambda code, n, r: f"{code} {n} {r}", "m")
+    assert drawn.count("<path") == len(data["countries"]) + 1 and "A &lt;map&gt;" in drawn
+    assert "<title>FR 3 0</title>" in drawn and drawn.count("<circle") == 1
