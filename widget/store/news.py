@@ -83,7 +83,11 @@ class NewsTables:
         """Turn a draft into an update being sent, unless another of its campaign started going out after
         ``since`` (None: whenever); False if it is no draft or was refused so."""
         now = time.time()
-        with self.write() as db:
+        found = self.query("SELECT campaign FROM news_updates WHERE id = ?", [update_id])
+        if not found:
+            return False
+        # One campaign's sends one at a time: two drafts sent at once cannot both pass the week's check.
+        with self.write(f"news:{found[0][0]}") as db:
             row = db.execute("SELECT campaign FROM news_updates WHERE id = ? AND state = 'draft'", [update_id]).fetchone()
             if row is None:
                 return False
