@@ -20,6 +20,13 @@ from widget.store import Mail
 
 SUBJECT = "Ten thousand hectares"
 BODY = "Together you cover ten thousand hectares.\nThank you."
+FRENCH = """default_lang = "en"
+
+[campaigns.soils.texts.fr]
+title = "Sols vivants"
+declaration = "Nous régénérons les sols."
+consent = "Je signe."
+"""
 
 
 def new_update(client, **fields) -> str:
@@ -30,14 +37,16 @@ def new_update(client, **fields) -> str:
 
 
 def test_news_reach_only_consenting_signatories_once_and_unsubscribe_in_one_click(make_app, tmp_path, inbox):
-    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path), PLEDGE_ADMINS=ADMIN)
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path, extra=FRENCH), PLEDGE_ADMINS=ADMIN)
     client = app.test_client()
     store = state(app).store
     yes = signed(client, app, "yes@farm.example", news_consent="y")
+    french = signed(client, app, "fr@farm.example", news_consent="y")
+    run_sql(store, "UPDATE signons SET lang = 'fr' WHERE id = ?", [french.id])
     signed(client, app, "no@farm.example", checkin_consent="y")
     other = signed(client, app, "other@farm.example", news_consent="y")
     signed(client, app, "gone@farm.example", news_consent="y")
-    run_sql(store, "UPDATE signons SET lang = 'fr' WHERE id = ?", [other.id])  # no French text: the English one
+    run_sql(store, "UPDATE signons SET lang = 'de' WHERE id = ?", [other.id])  # no German text: the English one
     run_sql(store, "INSERT INTO mailbox_bounces (mailbox, address, hard_at, soft_count, last_at, last_kind) "
                    "VALUES (?, ?, ?, 0, ?, 'confirm')", [mailbox("gone@farm.example"), "gone@farm.example",
                                                          time.time(), time.time()])
@@ -45,7 +54,7 @@ def test_news_reach_only_consenting_signatories_once_and_unsubscribe_in_one_clic
     inbox.messages.clear()
     admin_sign_in(app, client)
     page = client.get("/admin/updates?campaign=soils").get_data(as_text=True)
-    assert "2 signatories agreed to receive news." in page  # the bounced mailbox is left out
+    assert "3 signatories agreed to receive news." in page  # the bounced mailbox is left out
 
     # Links and overlong bodies are refused, as in a signatory's update; nothing is kept.
     refused = post(client, "/admin/updates", "/admin/updates", campaign="soils",
@@ -56,24 +65,34 @@ def test_news_reach_only_consenting_signatories_once_and_unsubscribe_in_one_clic
     assert refused.status_code == 400 and "at most 500 characters" in refused.get_data(as_text=True)
     assert store.list_news() == []
 
-    preview = new_update(client, **{"subject-en": SUBJECT, "body-en": BODY})
+    preview = new_update(client, **{"subject-en": SUBJECT, "body-en": BODY, "subject-fr": "Dix mille hectares",
+                                    "body-fr": "Ensemble, vous couvrez dix mille hectares."})
     assert SUBJECT in client.get(preview).get_data(as_text=True)
     assert post(client, preview, preview + "/test", lang="en").status_code == 303
     deliver(app)
     test = inbox.wait_for(ADMIN)[0]
     assert test["Subject"] == SUBJECT and "[Test]" in test.get_body(("plain",)).get_content()
-    assert store.count_news_recipients("soils") == 2 and store.list_news()[0].state == "draft"
+    assert store.count_news_recipients("soils") == 3 and store.list_news()[0].state == "draft"
 
+    # Sending is a mass action: it wants the token of the page, and a fresh sign-in.
+    assert client.post(preview + "/send").status_code == 400
+    admin_sign_in(app, client, fresh=False)
+    stale = post(client, preview, preview + "/send")
+    assert stale.status_code == 303 and "/admin/reauth" in stale.headers["Location"]
+    assert store.list_news()[0].state == "draft"
+    admin_sign_in(app, client)
     assert post(client, preview, preview + "/send").status_code == 303
     assert send_news(app=app) == 0  # a second sender, or the same one again, finds nobody left
     deliver(app)
     mail = inbox.wait_for("yes@farm.example")[0]
-    french = inbox.wait_for("other@farm.example")[0]
+    german = inbox.wait_for("other@farm.example")[0]
     assert mail["Subject"] == SUBJECT and "ten thousand hectares" in mail.get_body(("plain",)).get_content()
-    assert "This news was not written in your language." in french.get_body(("plain",)).get_content()
+    assert inbox.wait_for("fr@farm.example")[0]["Subject"] == "Dix mille hectares"
+    assert german["Subject"] == SUBJECT
+    assert "This news was not written in your language." in german.get_body(("plain",)).get_content()
     assert "not written in your language" not in mail.get_body(("plain",)).get_content()
     assert inbox.to("no@farm.example") == inbox.to("gone@farm.example") == []
-    assert store.list_news()[0].state == "sent" and store.list_news()[0].recipients == 2
+    assert store.list_news()[0].state == "sent" and store.list_news()[0].recipients == 3
 
     # RFC 8058: the mail client posts List-Unsubscribe=One-Click to the header's address.
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
