@@ -28,14 +28,14 @@ def at(text: str) -> float:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
-def campaigns_file(tmp_path, checkins: str = '["PT1S"]') -> str:
+def campaigns_file(tmp_path, checkins: str = '["PT1S"]', extra: str = "") -> str:
     path = tmp_path / "campaigns.toml"
     path.write_text(f"""[campaigns.soils]
 fields = ["name", "email", "organization", "org_type", "country", "goal", "actions", "timetable", "consent",
           "contact_consent", "checkin_consent", "news_consent"]
 org_types = ["company", "producers_group"]
 checkins = {checkins}
-
+{extra}
 [campaigns.soils.texts.en]
 title = "Living soils"
 declaration = "We regenerate soils."
@@ -175,6 +175,11 @@ def checkin_journey(app, inbox):
     assert data["updates"][0]["organization"] == VALID_ANSWERS["organization"]
     page = client.get("/c/soils/progress").get_data(as_text=True)
     assert "Hedges planted on 40 ha." in page and VALID_ANSWERS["name"] not in page and "<svg" in page
+    # ...and on the world map (server-drawn SVG, no script), whose figures the table beside it repeats.
+    world = re.search(r'<svg class="world-map".*?</svg>', page, re.S).group(0)
+    assert '<path class="n3" d="M' in world and world.count('<circle class="reported"') == 1
+    assert "<title>Senegal: 1 signature; 1 organisation has reported progress</title>" in world
+    assert re.search(r'<th scope="row">Senegal</th><td>1</td><td>1</td>', page) and "<script" not in world
     # One mail per check-in, however often it is looked for.
     assert send_checkins(app=app) == 0
     assert len(inbox.to("d@farm.example")) == 2
@@ -301,3 +306,45 @@ def test_db_copy_takes_consents_checkins_and_reports_along(tmp_path):
         assert target.latest_progress(["s1"]) == {"s1": "done"}
     finally:
         target.close()
+
+
+def test_the_widget_says_how_many_organisations_report_progress_when_the_campaign_asks(make_app, tmp_path):
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path, extra="show_progress = true"))
+    client = app.test_client()
+    for address in ("m@farm.example", "n@farm.example", "o@farm.example"):
+        signed(client, app, address, checkin_consent="y")
+    send_checkins(app=app)
+    store = state(app).store
+    for link_id, in store.query("SELECT id FROM progress_links ORDER BY id LIMIT 2"):
+        assert store.record_progress(link_id, "done", "") == "recorded"
+    site = store.sites_of("web@farm.example")[0]
+    page = client.get(f"/w/{site.key}").get_data(as_text=True)
+    assert "2 organisations report progress" in page
+    # Inside #count, which the widget's script refreshes: the line is kept (and cached) as the count is.
+    assert re.search(r'<div class="count" id="count">(?:(?!</div>).)*2 organisations report progress', page, re.S)
+    with app.test_request_context():
+        from widget.campaign_toml import export_campaign  # noqa: PLC0415
+        assert "show_progress = true" in export_campaign(state(app).campaigns["soils"], {"en": {"title": "t"}})
+    # Without the option (the default), no such line: the same reports, the same site.
+    other = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path))
+    assert not state(other).campaigns["soils"].show_progress
+    assert "report progress" not in other.test_client().get(f"/w/{site.key}").get_data(as_text=True)
+
+
+def test_show_progress_must_be_true_or_false():
+    from widget.campaigns import check_spec  # noqa: PLC0415
+    problems = check_spec("soils", {"show_progress": "yes", "texts": {"en": {"title": "T", "declaration": "D",
+                                                                             "consent": "C"}}})
+    assert any("show_progress" in str(problem) for problem in problems)
+
+
+def test_the_world_map_shades_countries_against_the_busiest_and_says_where_its_shapes_come_from():
+    from widget.world_map import level, levels, shapes, world_map  # noqa: PLC0415
+    data = shapes()
+    assert "Natural Earth" in data["source"] and "public domain" in data["licence"]
+    assert {"FR", "SN", "BR", "JP"} <= set(data["countries"]) and "AQ" not in data["countries"]
+    assert [level(n, 100) for n in (0, 1, 9, 10, 49, 50, 100)] == [0, 1, 1, 2, 2, 3, 3]
+    assert levels(100) == [(1, 1, 9), (2, 10, 49), (3, 50, 100)] and levels(1) == [(3, 1, 1)]
+    drawn = world_map({"FR": (3, 0), "BR": (1, 2)}, "A <map>", lambda code, n, r: f"{code} {n} {r}", "m")
+    assert drawn.count("<path") == len(data["countries"]) + 1 and "A &lt;map&gt;" in drawn
+    assert "<title>FR 3 0</title>" in drawn and drawn.count("<circle") == 1

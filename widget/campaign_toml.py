@@ -29,6 +29,8 @@ def _value(value: object) -> str:
         return toml_string(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_value(item) for item in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return str(value)
 
 
@@ -73,6 +75,8 @@ def _lines(campaign: Campaign, texts: dict[str, dict[str, str]]) -> Iterator[str
             keys["checkins_max"] = campaign.checkins_max
         if campaign.checkins_until:
             keys["checkins_until"] = campaign.checkins_until
+    if campaign.show_progress:
+        keys["show_progress"] = True
     for name, value in keys.items():
         yield f"{name} = {_value(value)}\n"
     # Unquoted: TOML's own date-times, which the file's loader reads as well as strings.

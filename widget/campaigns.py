@@ -119,6 +119,8 @@ class Campaign:
     checkins_repeat: str | None = None
     checkins_until: str | None = None
     checkins_max: int = 3
+    #: The widget says how many of its organisations report progress on their commitment.
+    show_progress: bool = False
 
     @property
     def has_checkins(self) -> bool:
@@ -267,6 +269,7 @@ def _is_moment(value: Any) -> bool:
 DURATIONS = ValueType("a list of ISO 8601 durations, such as [\"P6M\", \"P1Y\"]",
                       lambda v: isinstance(v, list) and all(is_duration(item) for item in v))
 DURATION = ValueType("an ISO 8601 duration, such as \"P1Y\"", is_duration, quote_strings=True)
+BOOLEAN = ValueType("true or false", lambda v: isinstance(v, bool))
 UNTIL = ValueType('"timetable"', lambda v: v == "timetable", quote_strings=True)
 
 MOMENT = ValueType("an ISO 8601 date and time in UTC, such as 2027-03-01T09:00:00Z", _is_moment,
@@ -297,6 +300,7 @@ CAMPAIGN_KEYS: Mapping[str, Key] = {
                                  "timetable names (default: checkins_max check-ins in all)"),
     "checkins_max": Key(POSITIVE_INT, "how many check-ins in all when repeating, where no timetable year bounds "
                                       "them (default: 3)"),
+    "show_progress": Key(BOOLEAN, "the widget shows how many organisations report progress (default: false)"),
     "texts": Key(TABLE, "one [campaigns.<slug>.texts.<lang>] table of texts per language", required=True),
 }
 #: The keys of one ``[campaigns.<slug>.texts.<lang>]`` table; ``<field>`` is a field name, ``<code>`` one
@@ -382,6 +386,7 @@ def campaign_from_spec(slug: str, spec: Mapping[str, Any], source: str) -> Campa
         checkins_repeat=spec.get("checkins_repeat"),
         checkins_until=spec.get("checkins_until"),
         checkins_max=spec.get("checkins_max", 3),
+        show_progress=spec.get("show_progress", False),
     )
 
 

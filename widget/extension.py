@@ -11,7 +11,9 @@ from flask import Flask, abort, request
 from flask_babel import Babel, Domain
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import alerts, checkins, checkpoints, config, i18n, ledger, log_format, logs, metrics, notifications, retention
+from . import (
+    alerts, checkins, checkpoints, config, i18n, ledger, log_format, logs, metrics, news, notifications, retention,
+)
 from .abuse import limits_from_config
 from .admin import bp as admin_blueprint
 from .appstate import PledgeState, state
@@ -121,7 +123,7 @@ class PledgeWidget:
                                   checkpoints.sign_due(store, lambda: ledger.load_key(
                                       cfg["PLEDGE_LOG_KEY"], app.instance_path, cfg["PLEDGE_DATABASE"]))),
             webhooks=WebhookSender(store, allow_private=cfg["PLEDGE_WEBHOOKS_ALLOW_PRIVATE"]),
-            checkins=lambda: checkins.send_checkins(app=app),
+            checkins=lambda: checkins.send_checkins(app=app) + news.send_news(app=app),
             checkin_interval=float(cfg["PLEDGE_CHECKIN_INTERVAL"]),
             # Every few minutes, the surge alerts (one mail per alert, whatever the number of senders).
             watch=lambda: alerts.watch(app),

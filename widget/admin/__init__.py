@@ -12,13 +12,13 @@ Who gets in is :mod:`widget.admin.access` (``admin_required``, ``current_admin``
 Page templates extend ``admin/base.html`` (blocks ``title`` and ``main``) and are rendered with
 :func:`widget.admin.access.admin_page`. The navigation links the endpoints ``admin.overview``, ``admin.sites``,
 ``admin.campaigns``, ``admin.held``, ``admin.blocks``, ``admin.invalidations``, ``admin.list``, ``admin.progress_updates``,
-``admin.paper``, ``admin.mail``, ``admin.audit``, ``admin.sessions``
+``admin.updates``, ``admin.paper``, ``admin.mail``, ``admin.audit``, ``admin.sessions``
 (one that is not registered is left out) and signs out by POST to ``admin.logout``.
 """
 from __future__ import annotations
 
 from . import (  # noqa: F401  (hooks and routes register on import)
-    access, auth, audit_views, blocks, campaigns, invalidations, pages, progress,
+    access, auth, audit_views, blocks, campaigns, invalidations, pages, progress, updates,
 )
 from .blueprint import bp
 

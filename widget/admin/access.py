@@ -173,6 +173,7 @@ NAV = (
     ("admin.invalidations", _l("Invalidations")),
     ("admin.list", _l("List")),
     ("admin.progress_updates", _l("Progress")),
+    ("admin.updates", _l("News")),
     ("admin.paper", _l("Paper")),
     ("admin.mail", _l("Mail")),
     ("admin.audit", _l("Audit")),

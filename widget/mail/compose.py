@@ -155,3 +155,15 @@ def alert(to: str, lang: str, what: Any, count: int, usual: float, since: str, d
         what=what, count=format_decimal(count), usual=format_decimal(round(usual, 1)), since=since, desk_url=desk_url,
     )
 
+
+
+def news(to: str, lang: str, campaign: Campaign, subject: str, body: str, text_lang: str, stop_url: str,
+         withdraw_url: str, test: bool = False) -> Mail:
+    """A campaign's news, written on the desk in ``text_lang`` (the signatory's ``lang``, or the campaign's
+    default language when the update has no text in theirs: the mail says so); ``stop_url`` stops news in one
+    click (RFC 8058). ``test``: the copy an admin sends to themself before the real thing."""
+    mail = _compose(
+        to, lang, "news", lambda: subject, campaign=campaign, news_subject=subject, body=body, text_lang=text_lang,
+        text_dir=direction(text_lang), stop_url=stop_url, withdraw_url=withdraw_url, test=test,
+    )
+    return replace(mail, headers=unsubscribe_headers(stop_url))

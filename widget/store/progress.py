@@ -190,6 +190,11 @@ class ProgressTables:
             "AND r.reported_at = (SELECT MAX(reported_at) FROM progress_reports WHERE signon_id = r.signon_id) "
             "ORDER BY r.reported_at DESC, r.id DESC LIMIT ?", [site_key, limit])
 
+    def count_reporters(self, campaign: str) -> int:
+        """How many confirmed sign-ons of a campaign reported progress (the widget's line)."""
+        return self.query("SELECT COUNT(DISTINCT r.signon_id) FROM progress_reports r JOIN signons s "
+                          "ON s.id = r.signon_id AND s.status = 'confirmed' WHERE r.campaign = ?", [campaign])[0][0]
+
     def reported_public_ids(self, campaign: str) -> set[str]:
         """The public ids of the confirmed sign-ons of a campaign that reported progress."""
         return {row[3] for row in self.progress_rows(campaign) if row[3]}
@@ -224,6 +229,6 @@ class ProgressTables:
 
     @staticmethod
     def _delete_progress(db: Any, signon_id: str) -> None:
-        """What a sign-on's withdrawal or erasure takes along: its reports, links and check-ins."""
-        for table in ("progress_reports", "progress_links", "checkins_sent"):
+        """What a sign-on's withdrawal or erasure takes along: its reports, links, check-ins and news sent."""
+        for table in ("progress_reports", "progress_links", "checkins_sent", "news_sent"):
             db.execute(f"DELETE FROM {table} WHERE signon_id = ?", [signon_id])

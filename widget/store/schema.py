@@ -394,7 +394,6 @@ MIGRATION_19: list[Step] = [
     "ALTER TABLE signons ADD COLUMN erased_at DOUBLE PRECISION",
     "CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
 ]
-
 def _count_log_start(store: Any, db: Any) -> None:
     # Each campaign's log starts with its sign-ons confirmed before the log existed, in the order they were
     # confirmed, so that the log's total is the count from its first day.
@@ -430,12 +429,26 @@ MIGRATION_20: list[Step] = [
     "ALTER TABLE signons ADD COLUMN website TEXT",
     "ALTER TABLE signons ADD COLUMN verified_domain TEXT",
 ]
+MIGRATION_21: list[Step] = [
+    # Campaign news from the desk: subject and body per language (JSON), a draft until sent; sent_at is when it
+    # started going out (at most one a week per campaign, unless the operator overrides it).
+    "CREATE TABLE news_updates (id {serial}, campaign TEXT NOT NULL, texts TEXT NOT NULL, state TEXT NOT NULL, "
+    "created_by TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, sent_at DOUBLE PRECISION, "
+    "finished_at DOUBLE PRECISION)",
+    "CREATE INDEX news_updates_campaign ON news_updates (campaign, sent_at)",
+    # Each recipient of an update is mailed once whatever the number of senders: the row claims it, in the
+    # transaction that queues its mail.
+    "CREATE TABLE news_sent (update_id BIGINT NOT NULL, signon_id TEXT NOT NULL, sent_at DOUBLE PRECISION NOT NULL, "
+    "PRIMARY KEY (update_id, signon_id))",
+    "CREATE INDEX news_sent_signon ON news_sent (signon_id)",
+]
+
 
 #: Schema migrations, applied in order; ``schema_migrations`` records which have run.
 MIGRATIONS: list[list[Step]] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6,
                                 MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_10, MIGRATION_11,
                                 MIGRATION_12, MIGRATION_13, MIGRATION_14, MIGRATION_15, MIGRATION_16,
-                                MIGRATION_17, MIGRATION_18, MIGRATION_19, MIGRATION_20]
+                                MIGRATION_17, MIGRATION_18, MIGRATION_19, MIGRATION_20, MIGRATION_21]
 
 #: Every table, in an order where no row refers to a table that comes after it (for ``db copy``).
 TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_sessions", "site_aliases",
@@ -443,4 +456,5 @@ TABLES = ("sites", "hosts", "signons", "counts", "outbox", "host_logins", "host_
           "signon_host_starts", "admin_logins", "admin_totp", "admin_recovery_codes", "admin_failures",
           "admin_sessions", "audit_log", "campaigns", "campaign_life", "campaign_revision", "host_asks",
           "mailbox_bounces", "bounce_reports", "store_keys", "embed_problems", "embed_health_mails", "checkins_sent",
-          "progress_links", "progress_reports", "blocks", "invalidations", "alerts", "count_log", "count_log_checkpoints")
+          "progress_links", "progress_reports", "blocks", "invalidations", "alerts", "count_log", "count_log_checkpoints",
+          "news_updates", "news_sent")

@@ -35,6 +35,7 @@ from .embed_health import EmbedHealthTables
 from .hosts import HostTables
 from .invalidation import INVALIDATED, InvalidationTables
 from .listing import ListingTables, listing_columns, public_id
+from .news import NewsTables
 from .notify import NotifyTables
 from .paper import PAPER_DRIFT_SUFFIX, PaperTables
 from .progress import ProgressTables
@@ -71,7 +72,7 @@ def tally(rows: Any) -> list[tuple[str, int]]:
 
 class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTables, ListingTables, AdminTables,
                CampaignTables, AskTables, BounceTables, RetentionTables, EmbedHealthTables, ProgressTables,
-               BlockTables, InvalidationTables, AlertTables, CountLogTables):
+               BlockTables, InvalidationTables, AlertTables, CountLogTables, NewsTables):
     """Sites, sign-ons, counters and the outbox, on an engine given by a subclass."""
 
     _signon_columns = SIGNON_COLUMNS

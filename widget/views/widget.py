@@ -352,6 +352,8 @@ def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Re
         accent=usable_accent(request.args.get("accent")),
         # "0 signatures" on a new site discourages: the snippet may hide the count until there are more.
         show_count=counts.site >= min_count(request.args.get("min")),
+        # "N organisations report progress" (a campaign option), kept with the page as its count is.
+        reported=state().store.count_reporters(campaign.slug) if campaign.show_progress else 0,
         languages=campaign.available_languages,
         privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
         inline_css=Markup(static_asset("widget.css").raw.decode()),
