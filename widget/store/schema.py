@@ -394,6 +394,8 @@ MIGRATION_19: list[Step] = [
     "ALTER TABLE signons ADD COLUMN erased_at DOUBLE PRECISION",
     "CREATE TABLE store_keys (name TEXT PRIMARY KEY, value TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL)",
 ]
+
+
 def _count_log_start(store: Any, db: Any) -> None:
     # Each campaign's log starts with its sign-ons confirmed before the log existed, in the order they were
     # confirmed, so that the log's total is the count from its first day.
