@@ -275,14 +275,19 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
 
     def widget_seen(self, site_key: str, origin: str, when: float) -> None:
         """Record that the widget of ``site_key`` was loaded on a page of ``origin`` (callers throttle)."""
+        self.widgets_seen([(site_key, origin, when)])
+
+    def widgets_seen(self, views: list[tuple[str, str, float]]) -> None:
+        """Record several ``(site_key, origin, when)`` views of widgets in one transaction."""
         with self.write() as db:
-            db.execute(
-                "INSERT INTO widget_seen (site_key, origin, last_seen_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (site_key, origin) DO UPDATE SET last_seen_at = CASE "
-                "WHEN excluded.last_seen_at > widget_seen.last_seen_at THEN excluded.last_seen_at "
-                "ELSE widget_seen.last_seen_at END",
-                [site_key, origin, when],
-            )
+            for view in views:
+                db.execute(
+                    "INSERT INTO widget_seen (site_key, origin, last_seen_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (site_key, origin) DO UPDATE SET last_seen_at = CASE "
+                    "WHEN excluded.last_seen_at > widget_seen.last_seen_at THEN excluded.last_seen_at "
+                    "ELSE widget_seen.last_seen_at END",
+                    list(view),
+                )
 
     def last_seen(self, site_key: str) -> dict[str, float]:
         """``{origin: when the widget was last loaded there}`` for one site."""

@@ -356,7 +356,7 @@ def shell_body(site: Site, campaign: Campaign, lang: str, query: Mapping[str, st
     accepted = host_origin(site, origin) is not None
     key = ("shell", campaign.slug, lang, tuple((k, v) for k, v in query.items() if k != "origin"),
            origin is not None, accepted, campaign.status(now), campaign.days_left(now), campaign.ended_at(now),
-           request.script_root)
+           request.script_root, own_origin(request.environ))  # the host too: a page's absolute links may use it
     shell = pledge.pages.parts.get(key)
     if shell is None or shell.campaign is not campaign:  # a campaign read again is a new object
         shell = _render_shell(campaign, lang, query, accepted, now)
