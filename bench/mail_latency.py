@@ -147,6 +147,8 @@ def measure(senders: str, args: argparse.Namespace, folder: Path, arrivals: Arri
         db.create(10)
         in_process = senders == "in-process"
         env = env_for(db, smtp_port, in_process, folder)
+        if args.code:
+            env["PYTHONPATH"] = args.code
         service = gunicorn(f"service-{senders.replace(':', '')}", "widget:create_app()", env, folder)
         stack.callback(service.stop)
         service.wait_until_up(f"/api/v1/sites/{db.keys[0]}/count")
@@ -183,12 +185,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--senders", default="in-process,worker:1,worker:2")
+    parser.add_argument("--code", help="measure the widget package of this checkout instead (a baseline)")
     args = parser.parse_args()
     arrivals = Arrivals()
     with tempfile.TemporaryDirectory(prefix="bench-mail-") as tmp, ExitStack() as stack:
         controller = smtp_server(arrivals)
         stack.callback(controller.stop)
-        print(f"gunicorn -w {WORKERS}, SQLite, {args.rate}/s for {args.seconds} s, {os.cpu_count()} cores", flush=True)
+        print(f"gunicorn -w {WORKERS}, SQLite, {args.rate}/s for {args.seconds} s, {os.cpu_count()} cores, "
+              f"code of {args.code or 'this checkout'}", flush=True)
         for senders in args.senders.split(","):
             print("  " + measure(senders, args, Path(tmp), arrivals, controller.port), flush=True)
 

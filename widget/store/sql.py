@@ -744,10 +744,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                        f"AND id IN ({marks(mail_ids)})", [claimer, *mail_ids])
 
     def mark_sent(self, mail_id: int) -> None:
+        self.mark_sent_many([mail_id])
+
+    def mark_sent_many(self, mail_ids: list[int]) -> None:
+        """Mark mails sent, in one transaction."""
+        if not mail_ids:
+            return
         with self.write() as db:
-            db.execute(
-                "UPDATE outbox SET sent_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id = ?", [time.time(), mail_id]
-            )
+            db.execute(f"UPDATE outbox SET sent_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id IN ({marks(mail_ids)})",
+                       [time.time(), *mail_ids])
 
     def mark_attempt_failed(self, mail_id: int, error: str, retry_at: float | None) -> None:
         """Record a failed delivery: try again at ``retry_at``, or never (permanent failure) if None."""
