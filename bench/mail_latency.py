@@ -149,6 +149,8 @@ def measure(senders: str, args: argparse.Namespace, folder: Path, arrivals: Arri
         env = env_for(db, smtp_port, in_process, folder)
         if args.code:
             env["PYTHONPATH"] = args.code
+        if args.poll is not None:
+            env["PLEDGE_MAIL_POLL_SECONDS"] = str(args.poll)
         service = gunicorn(f"service-{senders.replace(':', '')}", "widget:create_app()", env, folder)
         stack.callback(service.stop)
         service.wait_until_up(f"/api/v1/sites/{db.keys[0]}/count")
@@ -185,6 +187,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--senders", default="in-process,worker:1,worker:2")
+    parser.add_argument("--poll", type=float, help="PLEDGE_MAIL_POLL_SECONDS of the senders (default: the service's)")
     parser.add_argument("--code", help="measure the widget package of this checkout instead (a baseline)")
     args = parser.parse_args()
     arrivals = Arrivals()
