@@ -303,7 +303,9 @@ class Run:
             return None, "n/a (no template)"
         port = free_port()
         values = {"PLEDGE_UPSTREAM": f"127.0.0.1:{service.port}", "PLEDGE_LISTEN": f"127.0.0.1:{port}",
-                  "PLEDGE_CACHE_DIR": str(readable(self.folder / f"nginx-cache-{engine}"))}
+                  "PLEDGE_CACHE_DIR": str(readable(self.folder / f"nginx-cache-{engine}")),
+                  # The template answers only its server name (others get no answer): wrk asks for 127.0.0.1.
+                  "PLEDGE_SERVER_NAME": "127.0.0.1"}
         rendered = subprocess.run(["envsubst", " ".join(f"${{{name}}}" for name in values)],
                                   input=TEMPLATE.read_text(), capture_output=True, text=True,
                                   env={**os.environ, **values}, check=True).stdout
