@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/mail_latency.py [--rate 150] [--seconds 20] [--senders in-process,worker:1,worker:2]
 
-A fresh SQLite database with one site; the service under gunicorn with 2 x cores + 1 workers; an SMTP server
+A fresh database (SQLite, or a PostgreSQL schema with ``--engine postgresql``) with ten sites; the service under
+gunicorn with 2 x cores + 1 workers; an SMTP server
 (aiosmtpd, in this process) that notes when each message arrives, by its recipient. Sign-ons are sent at a
 steady rate (open loop: each at its own moment, whatever the answers before it; one thread per request in
 flight), each with a new address; for each, the time from its 303 answer to its message's arrival. Senders:
@@ -29,6 +30,7 @@ import data
 from servers import WORKERS, Server, free_port, gunicorn
 
 SECRET = "bench-secret"
+POSTGRES_URL = os.environ.get("PLEDGE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
 ANSWERS = {"name": "Amina Diallo", "organization": "Coopérative des Sols Vivants", "org_type": "producers_group",
            "country": "SN", "goal": "Raise soil organic carbon on 2,000 ha of member farms.",
            "actions": "Cover crops, agroforestry, training of members.", "timetable": "2026 to 2030",
@@ -143,7 +145,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def measure(senders: str, args: argparse.Namespace, folder: Path, arrivals: Arrivals, smtp_port: int) -> str:
     with ExitStack() as stack:
-        db = stack.enter_context(data.fresh_database("sqlite", str(folder), ""))
+        db = stack.enter_context(data.fresh_database(args.engine, str(folder), POSTGRES_URL))
         db.create(10)
         in_process = senders == "in-process"
         env = env_for(db, smtp_port, in_process, folder)
@@ -187,6 +189,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=150)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--senders", default="in-process,worker:1,worker:2")
+    parser.add_argument("--engine", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--poll", type=float, help="PLEDGE_MAIL_POLL_SECONDS of the senders (default: the service's)")
     parser.add_argument("--code", help="measure the widget package of this checkout instead (a baseline)")
     args = parser.parse_args()
@@ -194,7 +197,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-mail-") as tmp, ExitStack() as stack:
         controller = smtp_server(arrivals)
         stack.callback(controller.stop)
-        print(f"gunicorn -w {WORKERS}, SQLite, {args.rate}/s for {args.seconds} s, {os.cpu_count()} cores, "
+        print(f"gunicorn -w {WORKERS}, {args.engine}, {args.rate}/s for {args.seconds} s, {os.cpu_count()} cores, "
               f"code of {args.code or 'this checkout'}", flush=True)
         for senders in args.senders.split(","):
             print("  " + measure(senders, args, Path(tmp), arrivals, controller.port), flush=True)

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/spread.py [--sites 1000,10000] [--duration 5] [--baseline /path/to/older/checkout]
 
-For each number of sites: a fresh SQLite database with that many sites, the service under gunicorn with
+For each number of sites: a fresh database (SQLite, or a PostgreSQL schema with ``--engine postgresql``) with
+that many sites, the service under gunicorn with
 2 x cores + 1 workers (as bench/run.py runs it), and ``wrk -t2 -c32`` walking 200,000 widget addresses
 ``/w/<key>?mode=form&hl=<lang>&origin=<the site's origin>``, each site and language drawn at random, after the
 bare Flask app of bench/bare.py measured right before under the same gunicorn. With ``--baseline``, the same
@@ -25,6 +26,7 @@ from servers import WORKERS, gunicorn
 
 LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "pl", "ru", "sw", "ar", "fa", "hi", "id", "ja", "tr", "zh")
 SECRET = "bench-secret"
+POSTGRES_URL = os.environ.get("PLEDGE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
 TARGETS = {1000: 0.9, 10000: 0.5}  # x bare Flask (issue 26)
 
 
@@ -51,7 +53,7 @@ def measure(sites: int, args: argparse.Namespace, folder: Path, load: Load, bare
     """The bare app's rate, then the walk's on this code and (``--baseline``) on the older one."""
     found: dict[str, float] = {}
     with ExitStack() as stack:
-        db = stack.enter_context(data.fresh_database("sqlite", str(folder), ""))
+        db = stack.enter_context(data.fresh_database(args.engine, str(folder), POSTGRES_URL))
         db.create(sites)
         paths = folder / f"walk-{sites}.paths"
         walk(db.keys, paths)
@@ -80,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", default="1000,10000")
     parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--engine", default="sqlite", choices=("sqlite", "postgresql"))
     parser.add_argument("--baseline", help="a checkout whose widget package is measured the same way")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-spread-") as tmp, ExitStack() as stack:
@@ -89,7 +92,7 @@ def main() -> None:
         bare = gunicorn("bare", "bare:app", env, folder, cwd=str(Path(__file__).parent))
         stack.callback(bare.stop)
         bare.wait_until_up("/")
-        print(f"gunicorn -w {WORKERS}, wrk -t2 -c32 -d{args.duration}s, {os.cpu_count()} cores", flush=True)
+        print(f"{args.engine}, gunicorn -w {WORKERS}, wrk -t2 -c32 -d{args.duration}s, {os.cpu_count()} cores", flush=True)
         for sites in (int(n) for n in args.sites.split(",")):
             found = measure(sites, args, folder, load, bare.base)
             ratio = found["this"] / found["bare this"]
