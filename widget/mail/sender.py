@@ -27,8 +27,6 @@ HOUSEKEEPING_SECONDS = 24 * 3600.0
 #: Mails sent are marked so in one transaction for every this many, or this often (see _deliver_batch).
 MARK_EVERY = 20
 MARK_SECONDS = 0.5
-#: How soon a sender looks again after a round that found mail (an idle one waits its whole poll).
-BUSY_POLL_SECONDS = 0.2
 
 
 def retry_delay(attempts: int) -> float:
@@ -150,18 +148,14 @@ class OutboxSender:
         """Deliver until ``stop`` is set, waking early when :attr:`wake` is set (a new sign-on)."""
         next_housekeeping = 0.0
         while not stop.is_set():
-            busy = False
             try:
-                sent, failed = self.deliver_due()
-                busy = sent + failed > 0
+                self.deliver_due()
                 if self.housekeeping is not None and time.monotonic() >= next_housekeeping:
                     self.housekeeping()
                     next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
             except Exception:  # noqa: BLE001 - a locked or missing database must not kill the sender
                 log.exception("outbox round failed")
-            # A round that found mail looks again soon: at a surge, more is queued meanwhile, and a `mail worker`
-            # is not woken by the web processes' sign-ons (it waited a whole poll, seconds, for each batch).
-            self.wake.wait(min(poll_seconds, BUSY_POLL_SECONDS) if busy else poll_seconds)
+            self.wake.wait(poll_seconds)
             self.wake.clear()
 
     def start_thread(self, poll_seconds: float) -> threading.Thread:
