@@ -162,13 +162,13 @@ class Database:
 
     # -- what the benchmark asks for -----------------------------------------------------------
 
-    def create(self) -> None:
-        """Migrate (the app's own code) and add the 1,000 sites, each with its owner as a host."""
+    def create(self, sites: int = SITES) -> None:
+        """Migrate (the app's own code) and add the ``sites`` sites (1,000), each with its owner as a host."""
         store = open_store(self.url)
         store.migrate()
         store.close()
         now = time.time()
-        self.keys = [new_id(12) for _ in range(SITES)]
+        self.keys = [new_id(12) for _ in range(sites)]
         sites = [(key, f"Bench site {n}", f"owner{n}@bench.example", CAMPAIGN, json.dumps([f"https://site{n}.example"]),
                   now, "active") for n, key in enumerate(self.keys)]
         with self._connection() as conn:

@@ -303,7 +303,9 @@ class Run:
             return None, "n/a (no template)"
         port = free_port()
         values = {"PLEDGE_UPSTREAM": f"127.0.0.1:{service.port}", "PLEDGE_LISTEN": f"127.0.0.1:{port}",
-                  "PLEDGE_CACHE_DIR": str(readable(self.folder / f"nginx-cache-{engine}"))}
+                  "PLEDGE_CACHE_DIR": str(readable(self.folder / f"nginx-cache-{engine}")),
+                  # The template answers only its server name (others get no answer): wrk asks for 127.0.0.1.
+                  "PLEDGE_SERVER_NAME": "127.0.0.1"}
         rendered = subprocess.run(["envsubst", " ".join(f"${{{name}}}" for name in values)],
                                   input=TEMPLATE.read_text(), capture_output=True, text=True,
                                   env={**os.environ, **values}, check=True).stdout
@@ -524,6 +526,21 @@ def summary(run: Run) -> list[str]:
     return lines
 
 
+def added_rows(args: argparse.Namespace) -> None:
+    """The rows of issue 26, each from its own script (which starts and stops its own servers): the widget page
+    over many sites in 16 languages at random against bare Flask, and the confirmation mail's latency."""
+    here = Path(__file__).parent
+    if args.spread:
+        print(f"\nwidget page, {args.spread} sites x 16 languages at random, straight to gunicorn (bench/spread.py)",
+              flush=True)
+        subprocess.run([sys.executable, str(here / "spread.py"), "--sites", args.spread,
+                        "--duration", str(max(args.duration, 5))], check=False)
+    if args.mail_rate:
+        print(f"\nconfirmation mail latency at {args.mail_rate:g} sign-ons/s (bench/mail_latency.py)", flush=True)
+        subprocess.run([sys.executable, str(here / "mail_latency.py"), "--rate", str(args.mail_rate),
+                        "--seconds", "5" if args.quick else "20"], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default="sqlite,postgresql", help="sqlite, postgresql or both (default)")
@@ -531,6 +548,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,1000000", help="confirmed sign-ons at each stage")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 s per route, 20,000 sign-ons")
     parser.add_argument("--json", type=Path, help="write every figure to this file as JSON")
+    parser.add_argument("--spread", default="1000,10000",
+                        help="the honest case: these numbers of sites x 16 languages at random (bench/spread.py); '' for none")
+    parser.add_argument("--mail-rate", type=float, default=150,
+                        help="sign-ons a second of the mail latency rows (bench/mail_latency.py); 0 for none")
+    parser.add_argument("--only-added", action="store_true",
+                        help="only the rows of issue 26 (the honest case, the mail latency): no engine stages")
     args = parser.parse_args()
     if args.quick:
         args.duration, args.sizes = 1, "20000"
@@ -551,7 +574,7 @@ def main() -> None:
         folder.chmod(0o755)  # nginx's workers (nobody) read the static file and write the cache below
         run = Run(args, folder, stack)
         run.start_references()
-        for engine in engines:
+        for engine in [] if args.only_added else engines:
             problem = data.postgres_problem(POSTGRES_URL) if engine == "postgresql" else None
             if problem:
                 run.skipped[engine] = f"n/a (not reachable at {POSTGRES_URL}: {problem})"
@@ -561,6 +584,7 @@ def main() -> None:
         if run.stages:
             print(f"\nRSS of each bare Flask worker: {', '.join(f'{kb / 1024:.0f} MB' for kb in run.reference_rss_kb)}")
             print("\npayloads (the service's answers, gzip -6)\n" + table(run.payloads))
+        added_rows(args)
         print(f"\ntargets (printed, not asserted; {time.monotonic() - started:.0f} s in all)")
         verdicts = summary(run)
         for line in verdicts:

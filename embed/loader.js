@@ -33,7 +33,7 @@
       a.f = f;
       f.title = a.textContent;
       // Pixels, not rem: the host page's root font size must not change the widget's size.
-      f.style.cssText = "display:block;width:100%;max-width:672px;height:640px;border:0";
+      f.style.cssText = "display:block;width:100%;max-width:672px;border:0";
       // The widget says hello as soon as its script runs, hidden or not (a closed <details>, an off-screen
       // frame): only a frame that loaded without a word has failed.
       f.onload = () => setTimeout(back, 3e3, f, "refused");
@@ -42,6 +42,9 @@
       // Beside the link, never in its place: the page's own script (React...) may still own the link.
       a.style.display = "none";
       a.after(f);
+      // The height its mode takes (the space the snippet's link reserved, widget.snippet.RESERVED_HEIGHTS):
+      // its content then moves the page below by a line or two, not by the whole widget.
+      f.style.height = ({button: 121, counter: 212, list: 322}[p.get("mode")] || 1800) + "px";
     });
     // A link its page took away (a React route change) takes its frame along; put back, it is framed again.
     frames = frames.filter(f => f.a.isConnected || f.remove(f.a.f = 0));

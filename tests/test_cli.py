@@ -29,7 +29,7 @@ def test_site_add_prints_key_and_ready_snippet(app, runner):
     site = json.loads(add_site(runner, "--json").stdout)
     assert site["key"] and site["origins"] == ["https://lycee.example"]
     assert site["snippet"] == (
-        f'<a class="pledge-widget" href="https://pledge.example/w/{site["key"]}">'
+        f'<a class="pledge-widget" href="https://pledge.example/w/{site["key"]}" style="display:block;height:100vh">'
         "4 per 1000: Declaration of Intent for soils, food security and the climate</a>\n"
         '<script async src="https://pledge.example/embed.js"></script>'
     )

@@ -170,12 +170,24 @@ def test_edit_rotate_and_delete_a_site(app, client, site, inbox):
 def test_where_is_my_widget_costs_no_write_per_view(app, client, site, inbox, monkeypatch):
     writes = []
     store = state(app).store
-    real = store.widget_seen
-    monkeypatch.setattr(store, "widget_seen", lambda *args: (writes.append(args), real(*args)))
+    real = store.widgets_seen
+    monkeypatch.setattr(store, "widgets_seen", lambda views: (writes.append(views), real(views)))
     for _ in range(5):
         client.get(f"/w/{site.key}?origin=https%3A%2F%2Flycee.example")
     client.get(f"/w/{site.key}?origin=https%3A%2F%2Fstranger.example")  # not one of the site's origins
+    assert len(writes) == 1 and len(writes[0]) == 1
+    # Views of many sites within a second: written together with the next view after it (issue 26).
+    others = [store.add_site(f"School {n}", ["https://lycee.example"], "webmaster@lycee.example", "4p1000")
+              for n in range(5)]
+    for other in others:
+        client.get(f"/w/{other.key}?origin=https%3A%2F%2Flycee.example")
     assert len(writes) == 1
+    state(app).seen_written_at -= 1
+    client.get(f"/w/{site.key}?hl=fr&origin=https%3A%2F%2Flycee.example")  # seen already: nothing to record, nothing written
+    assert len(writes) == 1
+    later = store.add_site("School 6", ["https://lycee.example"], "webmaster@lycee.example", "4p1000")
+    client.get(f"/w/{later.key}?origin=https%3A%2F%2Flycee.example")
+    assert len(writes) == 2 and {view[0] for view in writes[1]} == {other.key for other in [*others, later]}
     owner = app.test_client()
     sign_in(app, owner, inbox, "webmaster@lycee.example")
     html = owner.get(f"/host/sites/{site.key}").get_data(as_text=True)

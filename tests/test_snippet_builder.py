@@ -45,7 +45,7 @@ def test_only_the_owner_sees_the_builder(app, client, site, inbox):
 def test_without_options_the_snippet_is_the_plain_one(app, host, site):
     response, page = builder(host, site)
     assert snippet_of(page) == (
-        f'<a class="pledge-widget" href="http://localhost/w/{site.key}">'
+        f'<a class="pledge-widget" href="http://localhost/w/{site.key}" style="display:block;height:100vh">'
         "4 per 1000: Declaration of Intent for soils, food security and the climate</a>\n"
         '<script async src="http://localhost/embed.js"></script>'
     )
@@ -60,8 +60,8 @@ def test_without_options_the_snippet_is_the_plain_one(app, host, site):
 def test_each_option_becomes_its_data_attribute(app, host, site):
     _response, page = builder(host, site, "?mode=button&snippet_lang=fr&theme=dark&min=25&accent=%23123456")
     code = snippet_of(page)
-    assert ('data-mode="button" data-lang="fr" data-theme="dark" data-min-count="25" data-accent="#123456">'
-            "4 pour 1000\u00a0: Déclaration d’intention pour les sols") in code  # the link text in the widget's language
+    assert ('data-mode="button" data-lang="fr" data-theme="dark" data-min-count="25" data-accent="#123456" '
+            'style="display:block;height:121px">4 pour 1000\u00a0: Déclaration d’intention pour les sols') in code  # the link text in the widget's language
     # The preview is the widget with the very query the loader would send from this page.
     [src] = PREVIEW.findall(page)
     assert html.unescape(src) == (f"/w/{site.key}?mode=button&lang=fr&theme=dark&min=25&accent=%23123456"
@@ -78,7 +78,7 @@ def test_the_language_defaults_to_the_sites_and_may_follow_the_page(app, host, s
     assert "data-lang" not in snippet_of(builder(host, site)[1])  # a site without a language: follow the page
     state(app).store.update_site(site.key, lang="fr")
     page = builder(host, site)[1]
-    assert 'data-lang="fr">4 pour 1000' in snippet_of(page) and '<option value="fr" lang="fr" selected>' in page
+    assert 'data-lang="fr" style="display:block;height:100vh">4 pour 1000' in snippet_of(page) and '<option value="fr" lang="fr" selected>' in page
     code = snippet_of(builder(host, site, "?snippet_lang=")[1])
     assert "data-lang" not in code  # "follow the page"
     assert "data-lang" not in snippet_of(builder(host, site, "?snippet_lang=xx")[1])  # not a language of the campaign

@@ -62,13 +62,15 @@ def test_only_readable_hex_colours_are_accents():
 
 def test_snippet_options_become_escaped_data_attributes():
     plain = snippet("https://p.example/", "KEY", "Sign <here>")
-    assert plain == ('<a class="pledge-widget" href="https://p.example/w/KEY">Sign &lt;here&gt;</a>\n'
+    assert plain == ('<a class="pledge-widget" href="https://p.example/w/KEY" style="display:block;height:100vh">'
+                     'Sign &lt;here&gt;</a>\n'
                      '<script async src="https://p.example/embed.js"></script>')
     assert snippet("https://p.example", "KEY", "Sign <here>", mode=None, lang="", min_count=None) == plain
     full = snippet("https://p.example", "KEY", "T", mode="button", lang="fr", theme="dark", min_count=10,
                    accent="#123456")
     assert full.startswith('<a class="pledge-widget" href="https://p.example/w/KEY" data-mode="button" data-lang="fr" '
-                           'data-theme="dark" data-min-count="10" data-accent="#123456">T</a>')
+                           'data-theme="dark" data-min-count="10" data-accent="#123456" '
+                           'style="display:block;height:121px">T</a>')
     assert 'data-lang="&#34;&gt;&lt;script&gt;"' in snippet("https://p.example", "KEY", "T", lang='"><script>')
     with pytest.raises(TypeError):
         snippet("https://p.example", "KEY", "T", colour="#123456")

@@ -50,6 +50,9 @@ class PledgeState:
     refused_hosts: set[str] = field(default_factory=set)
     #: When this process last recorded each (site, origin) as seen, so that widget views cost no write.
     seen: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: Those views not written yet ``(site_key, origin, when)``, and when this process last wrote some.
+    seen_unwritten: list[tuple[str, str, float]] = field(default_factory=list)
+    seen_written_at: float = 0.0
     _sender_pid: int | None = None
     _sender_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -116,12 +116,15 @@ class PageCache:
     used first out, each for a few seconds, at most ``size`` pages and ``max_bytes`` of bodies (a
     stranger's endless variations of a query cannot make a worker grow)."""
 
-    def __init__(self, size: int = 4096, max_bytes: int = 64 * 2**20):
+    def __init__(self, size: int = 4096, max_bytes: int = 64 * 2**20, parts: int = 1024):
         self.size = size
         self.max_bytes = max_bytes
         self.bytes = 0
         self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._lock = threading.Lock()
+        #: What pages are made of, the same for many of them (a campaign's widget page before a site's values
+        #: are set in: see widget.views.widget_shell): kept as long as the pages, forgotten with them.
+        self.parts = KeptParts(parts)
 
     def get(self, key: Hashable, layer: str = "app") -> Page | None:
         """The page kept under ``key``, or None; counted as a hit or a miss of ``layer`` (``app``: a view,
@@ -150,9 +153,40 @@ class PageCache:
         with self._lock:
             self._pages.clear()
             self.bytes = 0
+        self.parts.clear()
 
     def _drop(self, key: Hashable) -> None:
         self.bytes -= _size(self._pages.pop(key))
+
+
+class KeptParts:
+    """A bounded mapping, least recently used first out (no expiry: what it holds is dropped with the pages)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._parts: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            part = self._parts.get(key)
+            if part is not None:
+                self._parts.move_to_end(key)
+            return part
+
+    def put(self, key: Hashable, part: Any) -> None:
+        with self._lock:
+            self._parts[key] = part
+            self._parts.move_to_end(key)
+            while len(self._parts) > self.size:
+                self._parts.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._parts.clear()
+
+    def __len__(self) -> int:
+        return len(self._parts)
 
 
 def _size(page: Page) -> int:

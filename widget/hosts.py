@@ -100,4 +100,16 @@ def widget_seen(site: Site, origin: str | None) -> None:
     if len(pledge.seen) > 100_000:  # thousands of sites: forget the oldest half rather than grow for ever
         for stale in sorted(pledge.seen, key=pledge.seen.get)[: len(pledge.seen) // 2]:
             del pledge.seen[stale]
-    pledge.store.widget_seen(site.key, origin, now)
+    # Over thousands of sites, a process's first view of each would be a write of its own (with SQLite, one
+    # at a time, each waiting for the disk): the views of the last second are written together instead.
+    pledge.seen_unwritten.append((site.key, origin, now))
+    if now - pledge.seen_written_at >= SEEN_BATCH_SECONDS:
+        pledge.seen_written_at = now
+        views, pledge.seen_unwritten[:] = list(pledge.seen_unwritten), []
+        pledge.store.widgets_seen(views)
+
+
+#: At most one write of "last seen" views per process this often: the first view to record after a quiet second
+#: at once, the others with the next view to record after the second (so a view may wait, at worst, as long as
+#: PLEDGE_SEEN_INTERVAL, the precision "last seen" has anyway).
+SEEN_BATCH_SECONDS = 1.0

@@ -60,7 +60,23 @@ def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None =
     )
     script = (f'<script async src="{escape(base)}{PINNED_LOADER}" integrity="{escape(integrity)}" '
               f'crossorigin="anonymous"></script>' if integrity else f'<script async src="{escape(base)}/embed.js"></script>')
-    return f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}>{escape(title)}</a>\n' + script
+    # The link holds the widget's place from the first paint, before the loader comes: the host's page does not
+    # jump when the frame takes it (the loader drops the link's display when it gives the link back).
+    reserve = f' style="display:block;height:{reserved_height(options.get("mode"))}"'
+    return (f'<a class="pledge-widget" href="{escape(widget_url(base, site_key))}"{attributes}{reserve}>'
+            f'{escape(title)}</a>\n' + script)
+
+
+#: The room the widget takes in each mode, which the script snippet's link reserves (the loader gives its frame
+#: the same heights: embed/loader.js): in the short modes the content's height on a phone in English, measured
+#: in Chromium (one line more or less elsewhere); the form is taller than any screen, so one screen holds its
+#: place (the page below is out of sight when it grows).
+RESERVED_HEIGHTS = {"form": "100vh", "button": "121px", "counter": "212px", "list": "322px"}
+
+
+def reserved_height(mode: str | int | None) -> str:
+    """The CSS height the script snippet's link reserves for the widget in ``mode`` (any other: the form's)."""
+    return RESERVED_HEIGHTS.get(str(mode or MODES[0]), RESERVED_HEIGHTS[MODES[0]])
 
 
 #: The height in pixels of a frame without our loader (the frame snippet, oEmbed's answer), per mode: the

@@ -287,14 +287,19 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
 
     def widget_seen(self, site_key: str, origin: str, when: float) -> None:
         """Record that the widget of ``site_key`` was loaded on a page of ``origin`` (callers throttle)."""
+        self.widgets_seen([(site_key, origin, when)])
+
+    def widgets_seen(self, views: list[tuple[str, str, float]]) -> None:
+        """Record several ``(site_key, origin, when)`` views of widgets in one transaction."""
         with self.write() as db:
-            db.execute(
-                "INSERT INTO widget_seen (site_key, origin, last_seen_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (site_key, origin) DO UPDATE SET last_seen_at = CASE "
-                "WHEN excluded.last_seen_at > widget_seen.last_seen_at THEN excluded.last_seen_at "
-                "ELSE widget_seen.last_seen_at END",
-                [site_key, origin, when],
-            )
+            for view in views:
+                db.execute(
+                    "INSERT INTO widget_seen (site_key, origin, last_seen_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (site_key, origin) DO UPDATE SET last_seen_at = CASE "
+                    "WHEN excluded.last_seen_at > widget_seen.last_seen_at THEN excluded.last_seen_at "
+                    "ELSE widget_seen.last_seen_at END",
+                    list(view),
+                )
 
     def last_seen(self, site_key: str) -> dict[str, float]:
         """``{origin: when the widget was last loaded there}`` for one site."""
@@ -776,10 +781,15 @@ class SQLStore(HostTables, PaperTables, NotifyTables, WebhookTables, SharingTabl
                        f"AND id IN ({marks(mail_ids)})", [claimer, *mail_ids])
 
     def mark_sent(self, mail_id: int) -> None:
+        self.mark_sent_many([mail_id])
+
+    def mark_sent_many(self, mail_ids: list[int]) -> None:
+        """Mark mails sent, in one transaction."""
+        if not mail_ids:
+            return
         with self.write() as db:
-            db.execute(
-                "UPDATE outbox SET sent_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id = ?", [time.time(), mail_id]
-            )
+            db.execute(f"UPDATE outbox SET sent_at = ?, claimed_until = NULL, claimed_by = NULL WHERE id IN ({marks(mail_ids)})",
+                       [time.time(), *mail_ids])
 
     def mark_attempt_failed(self, mail_id: int, error: str, retry_at: float | None) -> None:
         """Record a failed delivery: try again at ``retry_at``, or never (permanent failure) if None."""

@@ -25,11 +25,12 @@ from ..origins import ANY_ORIGIN, allows_any, frame_sources, normalise_origin
 from ..sharing import page_address
 from ..signons import sign_on
 from ..utm import UTM_FIELDS, utm_values
-from ..store import Site
+from ..store import Counts, Site
 from ..store.listing import Filters
 from ..urls import public_base_url
 from .blueprint import blueprint
 from ..whole_numbers import whole_number
+from . import widget_shell
 from .common import content_security_policy, current_language, render_page
 
 SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -240,16 +241,9 @@ def _widget_page(site_key: str) -> Response:
     if page is None:
         site, campaign = find_site(site_key)
         lang = current_language(campaign)
-        with i18n.speaking(lang):
-            form = build_form(campaign, lang, site.key, pledge.tokens, None, site_name=site.name)
-        # This page's form token is shared by everyone served this copy: its script fetches a visitor's own.
-        # The same token everywhere for a while, so that the page is the same bytes (the same ETag, a 304)
-        # until its count changes.
-        form.form_token.current_token = shared_form_token(site.key, lang)
-        token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
+        make_body = shell_body if widget_mode(query.get("mode")) in SHELL_MODES else full_body
         seconds = fresh_seconds(campaign)
-        response = public(_page(site, campaign, lang, 200, form=form, query=query, opened=False, token_url=token_url),
-                          seconds)
+        response = public(_response(site, make_body(site, campaign, lang, query), 200), seconds)
         chosen = i18n.pick(query.get("lang"), query.get("hl"), allowed=campaign.available_languages)
         page = keep(response, seconds, vary="" if chosen else "Accept-Language", extra=site)
         # A language the campaign lacks: Accept-Language decided after all, so this copy is not everyone's.
@@ -332,34 +326,45 @@ def widget_preview(campaign: Campaign, lang: str, site_name: str) -> Response:
 
 def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Response:
     counts = state().store.counts(campaign.slug, site.key)
-    now = time.time()
-    context.update(campaign_status=campaign.status(now), days_left=campaign.days_left(now), ended_at=campaign.ended_at(now),
-                   goal=campaign.goal_for(counts.total))
-    if not context.get("preview"):  # the discovery link of editors that embed by address (oEmbed)
-        context["oembed_url"] = oembed_address(public_base_url(), widget_address(site.key, context["query"]))
     if widget_mode(request.args.get("mode")) == "list" and not context.get("sent"):
         context.update(latest_signatories(site, campaign, list_scope(request.args.get("scope")), lang))
-    body, code = render_page(
-        "widget.html",
-        lang,
-        code,
+    body, code = render_page("widget.html", lang, code, **page_context(site, campaign, counts, time.time(), context))
+    return _response(site, body, code)
+
+
+def page_context(site: Site, campaign: Campaign, counts: Counts | None, now: float, context: dict) -> dict:
+    """What the widget template reads, for ``site`` at ``now`` (``counts`` None: a shell's rendering, whose
+    count parts are markers); ``context`` adds to it and wins."""
+    values = dict(
         site=site,
         campaign=campaign,
         counts=counts,
+        campaign_status=campaign.status(now),
+        days_left=campaign.days_left(now),
+        ended_at=campaign.ended_at(now),
+        goal=campaign.goal_for(counts.total) if counts is not None else None,
         host_origin=host_origin(site, context["query"].get("origin")),
         theme=widget_theme(request.args.get("theme")),
         mode=widget_mode(request.args.get("mode")),
         accent=usable_accent(request.args.get("accent")),
         # "0 signatures" on a new site discourages: the snippet may hide the count until there are more.
-        show_count=counts.site >= min_count(request.args.get("min")),
-        # "N organisations report progress" (a campaign option), kept with the page as its count is.
+        show_count=counts.site >= min_count(request.args.get("min")) if counts is not None else None,
+        # "N organisations report progress" (a campaign option): a count part, kept and refreshed as the count is.
         reported=state().store.count_reporters(campaign.slug) if campaign.show_progress else 0,
         languages=campaign.available_languages,
         privacy_url=current_app.config["PLEDGE_PRIVACY_URL"],
         inline_css=Markup(static_asset("widget.css").raw.decode()),
         utm_fields=UTM_FIELDS,
-        **context,
+        # The discovery link of editors that embed by address (oEmbed); a preview has none.
+        oembed_url=None if context.get("preview") else oembed_address(public_base_url(),
+                                                                      widget_address(site.key, context["query"])),
     )
+    values.update(context)
+    return values
+
+
+def _response(site: Site, body: str, code: int) -> Response:
+    """The widget page's answer, with its headers."""
     response = embeddable(current_app.make_response((body, code)))
     # Only the site's registered origins (and our own front page) may frame its widget; browsers enforce it.
     # Each is checked again here: a row stored before origins were parsed strictly must not add directives.
@@ -371,3 +376,75 @@ def _page(site: Site, campaign: Campaign, lang: str, code: int, **context) -> Re
     # A part of the host's page, not a page of its own in search results.
     response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+#: The modes whose page is made from a campaign's shell (the list mode shows a site's own signatories).
+SHELL_MODES = ("form", "button", "counter")
+
+
+def shell_body(site: Site, campaign: Campaign, lang: str, query: Mapping[str, str]) -> str:
+    """The body of ``site``'s widget page as a GET shows it (form token shared, count as of now): its
+    campaign's shell for this language and query (rendered now if not kept), with the site's values set in.
+    The same bytes as :func:`full_body`."""
+    pledge = state()
+    now = time.time()
+    origin = query.get("origin")
+    accepted = host_origin(site, origin) is not None
+    key = ("shell", campaign.slug, lang, tuple((k, v) for k, v in query.items() if k != "origin"),
+           origin is not None, accepted, campaign.status(now), campaign.days_left(now), campaign.ended_at(now),
+           request.script_root, own_origin(request.environ))  # the host too: a page's absolute links may use it
+    shell = pledge.pages.parts.get(key)
+    if shell is None or shell.campaign is not campaign:  # a campaign read again is a new object
+        shell = _render_shell(campaign, lang, query, accepted, now)
+        pledge.pages.parts.put(key, shell)
+    counts = pledge.store.counts(campaign.slug, site.key)
+    goal = campaign.goal_for(counts.total)
+    show_count = counts.site >= min_count(request.args.get("min"))
+    ended_at = campaign.ended_at(now)
+    reported = pledge.store.count_reporters(campaign.slug) if campaign.show_progress else 0
+
+    def count_part(part: str) -> str:
+        part_key = ("count", part, lang, counts, goal, show_count, ended_at, reported)
+        text = pledge.pages.parts.get(part_key)
+        if text is None:
+            with i18n.speaking(lang):
+                text = str(widget_shell.render_count_part(part, counts, goal, show_count, ended_at, reported))
+            pledge.pages.parts.put(part_key, text)
+        return text
+
+    return shell.fill(widget_shell.site_values(shell.slots, site.key, site.name, shared_form_token(site.key, lang),
+                                               origin, count_part))
+
+
+def _render_shell(campaign: Campaign, lang: str, query: Mapping[str, str], accepted: bool, now: float) -> widget_shell.Shell:
+    site = Site(key=widget_shell.KEY, name=widget_shell.NAME, owner_email="", campaign=campaign.slug, origins=(),
+                created_at=0.0)
+    marked = dict(query)
+    if "origin" in marked:
+        marked["origin"] = widget_shell.ORIGIN
+    with i18n.speaking(lang):
+        form = build_form(campaign, lang, site.key, state().tokens, None, site_name=site.name)
+    form.form_token.current_token = widget_shell.TOKEN
+    context = dict(form=form, query=marked, opened=False, count_markers=widget_shell.COUNT_MARKERS,
+                   host_origin=widget_shell.ORIGIN if accepted else None,
+                   token_url=url_for("pledge.widget_token", site_key=site.key, lang=lang))
+    body, _code = render_page("widget.html", lang, 200, **page_context(site, campaign, None, now, context))
+    return widget_shell.cut(campaign, body)
+
+
+def full_body(site: Site, campaign: Campaign, lang: str, query: Mapping[str, str]) -> str:
+    """The body of ``site``'s widget page as a GET shows it, rendered on its own (as before shells; kept
+    for the modes without one, and for the tests that compare both)."""
+    with i18n.speaking(lang):
+        form = build_form(campaign, lang, site.key, state().tokens, None, site_name=site.name)
+    # This page's form token is shared by everyone served this copy: its script fetches a visitor's own.
+    # The same token everywhere for a while, so that the page is the same bytes (the same ETag, a 304)
+    # until its count changes.
+    form.form_token.current_token = shared_form_token(site.key, lang)
+    token_url = url_for("pledge.widget_token", site_key=site.key, lang=lang)
+    context: dict = dict(form=form, query=dict(query), opened=False, token_url=token_url)
+    counts = state().store.counts(campaign.slug, site.key)
+    if widget_mode(query.get("mode")) == "list":
+        context.update(latest_signatories(site, campaign, list_scope(query.get("scope")), lang))
+    body, _code = render_page("widget.html", lang, 200, **page_context(site, campaign, counts, time.time(), context))
+    return body
