@@ -64,6 +64,32 @@ def test_the_frame_snippet_carries_the_options_and_the_modes_height(host, site):
     assert "mode=list&amp;scope=campaign" in list_frame and 'height="800"' in list_frame
 
 
+def test_the_builder_writes_source_codes_into_the_script_and_frame_snippets(host, site):
+    page = builder(host, site, "?mode=counter&utm_source=newsletter&utm_medium=e%20mail&utm_campaign=+spring-2027+")
+    assert ('data-mode="counter" data-utm-source="newsletter" data-utm-medium="e mail" '
+            'data-utm-campaign="spring-2027" style=') in code_of(page, "snippet")
+    src = html.unescape(re.search(r'src="([^"]+)"', code_of(page, "snippet-frame")).group(1))
+    # In the fragment, where the widget reads them: never in the query the server sees.
+    assert src == f"http://localhost/w/{site.key}?mode=counter#utm_source=newsletter&utm_medium=e+mail&utm_campaign=spring-2027"
+    assert "utm" not in code_of(page, "snippet-link")
+    assert 'id="utm_medium" name="utm_medium" dir="auto" autocomplete="off" spellcheck="false" value="e mail"' in page
+    # Escaped where they go; a code the widget would drop is named, left out, and the others kept.
+    page = builder(host, site, f"?utm_source=%3C%22x%22%3E&utm_medium={'m' * 65}&utm_campaign=a%0Ab")
+    code = code_of(page, "snippet")
+    assert ' data-utm-source="&lt;&#34;x&#34;&gt;" style=' in code and "utm-medium" not in code and "utm-campaign" not in code
+    assert "#utm_source=%3C%22x%22%3E" in code_of(page, "snippet-frame")
+    message = "Please give at most 64 characters, with no line breaks or invisible characters."
+    assert page.count(message) == 4  # in the summary and beside each of the two fields
+    assert '<a href="#utm_medium">' in page and 'aria-invalid="true" aria-describedby="utm_campaign-error"' in page
+    assert "data-utm" not in code_of(builder(host, site, f"?utm_source={'s' * 64}%E2%80%AE"), "snippet")
+    assert f'data-utm-source="{"s" * 64}"' in code_of(builder(host, site, f"?utm_source={'s' * 64}"), "snippet")
+
+
+def test_snippets_refuse_unknown_source_codes():
+    with pytest.raises(TypeError):
+        frame_snippet("https://pledge.example", "k", "t", utm={"utm_term": "x"})
+
+
 def test_frame_and_link_escape_what_they_carry():
     frame = frame_snippet("https://pledge.example/", "k", 'A "quoted" <title>', mode="button", accent="#1f4e79")
     assert frame.startswith('<iframe src="https://pledge.example/w/k?mode=button&amp;accent=%231f4e79" '

@@ -177,6 +177,10 @@ def test_the_builder_updates_code_and_preview_as_options_change(live, page, inbo
     assert page.get_by_role("alert").count() == 0 and page.locator("#accent").get_attribute("aria-invalid") is None
     preview.locator("link[href$='/w/accent/1f4e79.css']").wait_for(state="attached")
 
+    page.get_by_label("Source", exact=True).fill("newsletter")
+    expect(code).to_contain_text('data-utm-source="newsletter"')
+    expect(page.locator("#snippet-frame")).to_contain_text("#utm_source=newsletter")
+
     page.get_by_role("button", name="Copy", exact=True).click()
     page.get_by_role("status").filter(has_text="Copied.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == code.inner_text()

@@ -27,6 +27,10 @@ ATTRIBUTES = {"mode": "data-mode", "lang": "data-lang", "theme": "data-theme", "
               "accent": "data-accent", "scope": "data-scope"}
 QUERY_NAMES = {"mode": "mode", "lang": "lang", "theme": "theme", "min_count": "min", "accent": "accent", "scope": "scope"}
 
+#: The snippet's source codes (the names of widget.utm.UTM_FIELDS), as the data- attributes the loader reads
+#: (it puts them in the frame's fragment, never in its query).
+UTM_ATTRIBUTES = {"utm_source": "data-utm-source", "utm_medium": "data-utm-medium", "utm_campaign": "data-utm-campaign"}
+
 HEX_COLOUR = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -41,13 +45,15 @@ PINNED_LOADER = "/embed/v1.js"
 
 
 def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None = None,
-            **options: str | int | None) -> str:
+            utm: Mapping[str, str] | None = None, **options: str | int | None) -> str:
     """The embed snippet. Without JavaScript it stays a link to the widget page, which works on its own.
 
     Each option given (``mode``, ``lang``, ``theme``, ``min_count``, ``accent``; None or "" for none)
     becomes a ``data-`` attribute of the link, in that order. With ``integrity`` (``sha384-...`` of the
     versioned loader), the script is the versioned loader, pinned: the browser runs it only if its bytes
-    are those (Subresource Integrity), so a page keeps running exactly the loader it was given.
+    are those (Subresource Integrity), so a page keeps running exactly the loader it was given. ``utm``
+    (source codes by ``utm_source``... name, checked by the caller: widget.utm.utm_value) become
+    ``data-utm-source``... attributes after the options.
     """
     base = base_url.rstrip("/")
     unknown = set(options) - set(ATTRIBUTES)
@@ -57,7 +63,7 @@ def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None =
         f' {attribute}="{escape(options[name])}"'
         for name, attribute in ATTRIBUTES.items()
         if options.get(name) not in (None, "")
-    )
+    ) + utm_attributes(utm or {})
     script = (f'<script async src="{escape(base)}{PINNED_LOADER}" integrity="{escape(integrity)}" '
               f'crossorigin="anonymous"></script>' if integrity else f'<script async src="{escape(base)}/embed.js"></script>')
     # The link holds the widget's place from the first paint, before the loader comes: the host's page does not
@@ -100,11 +106,29 @@ def frame_address(base_url: str, site_key: str, **options: str | int | None) -> 
     return f"{url}?{query}" if query else url
 
 
-def frame_snippet(base_url: str, site_key: str, title: str, **options: str | int | None) -> str:
+def frame_snippet(base_url: str, site_key: str, title: str, *, utm: Mapping[str, str] | None = None,
+                  **options: str | int | None) -> str:
     """The frame-only snippet, for pages that allow no script: the widget page in an ``<iframe>`` of the
     mode's fixed height (:data:`FRAME_HEIGHTS`), titled for screen readers, loaded when scrolled near. The
-    widget page needs nothing of the host page: the browser still lets only the site's origins frame it."""
-    return frame_html(frame_address(base_url, site_key, **options), title, frame_height(options.get("mode")))
+    widget page needs nothing of the host page: the browser still lets only the site's origins frame it.
+    ``utm`` (checked source codes) go in the address's fragment, where the widget reads them as it reads the
+    loader's (``#utm_source=...``): the server never sees them on a GET."""
+    address = frame_address(base_url, site_key, **options)
+    fragment = urlencode(utm_codes(utm or {}))
+    return frame_html(f"{address}#{fragment}" if fragment else address, title, frame_height(options.get("mode")))
+
+
+def utm_codes(utm: Mapping[str, str]) -> dict[str, str]:
+    """The source codes given, in the order of :data:`UTM_ATTRIBUTES`, the empty ones left out."""
+    unknown = set(utm) - set(UTM_ATTRIBUTES)
+    if unknown:
+        raise TypeError(f"unknown source code(s): {', '.join(sorted(unknown))}")
+    return {name: utm[name] for name in UTM_ATTRIBUTES if utm.get(name)}
+
+
+def utm_attributes(utm: Mapping[str, str]) -> str:
+    """The ``data-utm-*`` attributes of the script snippet's link for the source codes given, escaped."""
+    return "".join(f' {UTM_ATTRIBUTES[name]}="{escape(value)}"' for name, value in utm_codes(utm).items())
 
 
 def frame_height(mode: str | int | None) -> int:

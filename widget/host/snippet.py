@@ -20,6 +20,7 @@ from ..snippet import (DEFAULT_ACCENT, MIN_CONTRAST, contrast_ratio, frame_snipp
                        loader_query, snippet)
 from ..origins import ANY_ORIGIN
 from ..store import Site
+from ..utm import UTM_MAX, utm_value
 from ..urls import public_base_url
 from .blueprint import bp
 from ..views.common import content_security_policy, current_language
@@ -51,6 +52,9 @@ LOADERS = (
     ("pinned", _l("This version of the loader, checked by the browser: best for pages left for years")),
 )
 MAX_MIN_COUNT = 10_000_000
+#: The source codes the builder writes into the script and frame snippets (widget.utm.UTM_FIELDS), with the
+#: labels of their fields.
+UTM_LABELS = (("utm_source", _l("Source")), ("utm_medium", _l("Medium")), ("utm_campaign", _l("Campaign")))
 
 #: Where a host's site is built (``platform``), the first being the default, and for each: the snippet it
 #: takes (``script``, ``frame`` or ``link``), whether the builder frames pasted code at addresses of its own
@@ -160,10 +164,34 @@ def read_options(site: Site, campaign: Campaign) -> tuple[dict[str, Any], dict[s
     return options, fields, errors
 
 
+def read_utm() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The source codes from the builder's query (``utm_source``...): the valid ones for the snippets, the
+    values to show in their fields, and the errors. A code :func:`widget.utm.utm_value` would drop (too long,
+    a control or invisible character) is named and left out, as the widget would drop it."""
+    codes: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for name, _label in UTM_LABELS:
+        given = request.args.get(name, "")
+        fields[name] = given[: UTM_MAX * 4]  # enough to see what was wrong; the page stays small
+        if not given.strip():
+            continue
+        code = utm_value(given)
+        if code is None:
+            errors[name] = _("Please give at most %(max)s characters, with no line breaks or invisible characters.",
+                             max=UTM_MAX)
+        else:
+            codes[name] = code
+    return codes, fields, errors
+
+
 @bp.get("/sites/<site_key>/snippet", endpoint="snippet")
 def host_snippet(site_key: str) -> Response:
     email, site, campaign = own_site(site_key)
     options, fields, errors = read_options(site, campaign)
+    utm, utm_fields, utm_errors = read_utm()
+    fields.update(utm_fields)
+    errors.update(utm_errors)
     # The link's text (also the iframe's title): the campaign's title in the widget's language.
     # Without a language of its own, the link is written in the host's (this page's), if the campaign has it.
     with i18n.speaking(options["lang"] or site.lang or current_language(campaign)):
@@ -181,9 +209,9 @@ def host_snippet(site_key: str) -> Response:
         email=email, site=site, campaign=campaign, fields=fields, errors=errors,
         modes=MODES, themes=THEMES, scopes=SCOPES, loaders=LOADERS,
         snippet_languages=widget_language_choices(campaign.available_languages),
-        code=snippet(base, site.key, title, **options,
+        code=snippet(base, site.key, title, **options, utm=utm,
                      integrity=loader_integrity() if fields["loader"] == "pinned" else None),
-        frame_code=frame_snippet(base, site.key, title, **options),
+        frame_code=frame_snippet(base, site.key, title, **options, utm=utm), utm_labels=UTM_LABELS,
         link_code=link_snippet(base, site.key, title, options["lang"]),
         platforms=PLATFORMS, platform=platform, snippet_names=SNIPPET_NAMES, any_origin=ANY_ORIGIN,
         title=title, preview_url=preview,
