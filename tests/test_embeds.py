@@ -14,7 +14,7 @@ from conftest import path_of
 from test_host import CSRF, sign_in
 
 from widget import state
-from widget.snippet import FRAME_HEIGHTS, frame_snippet, link_snippet
+from widget.snippet import FRAME_HEIGHTS, RESERVED_HEIGHTS, frame_snippet, link_snippet
 
 ROOT = Path(__file__).resolve().parent.parent
 TITLE = "4 per 1000: Declaration of Intent for soils, food security and the climate"
@@ -105,6 +105,9 @@ def test_frame_heights_are_the_wordpress_plugins():
     php = (ROOT / "integrations/wordpress/pledge-widget/includes/embed.php").read_text()
     block = re.search(r"const PLEDGE_WIDGET_MODES = array\((.*?)\);", php, re.S).group(1)
     assert dict((m, int(h)) for m, h in re.findall(r"'(\w+)'\s*=>\s*(\d+)", block)) == FRAME_HEIGHTS
+    # And the room the script snippet's link reserves until the loader's frame takes its place.
+    block = re.search(r"const PLEDGE_WIDGET_RESERVED = array\((.*?)\);", php, re.S).group(1)
+    assert dict(re.findall(r"'(\w+)'\s*=>\s*'(\d+(?:px|vh))'", block)) == RESERVED_HEIGHTS
 
 
 def test_the_widget_page_works_in_a_bare_frame(app, client, site):

@@ -349,17 +349,28 @@ def render(wordpress, shortcodes: list[str], user: str | None = None) -> list[st
 
 def test_shortcode_writes_the_snippet_or_a_frame_from_checked_attributes(wordpress, admin, live):
     service = live.url
+    # The link reserves the room of its mode, as the service's own snippet does (widget.snippet.RESERVED_HEIGHTS).
     good = {
         '[pledge_widget key="Ab-9_z"]':
-            f'<a class="pledge-widget" href="{service}/w/Ab-9_z" data-mode="form">Sign the pledge</a>',
+            f'<a class="pledge-widget" href="{service}/w/Ab-9_z" data-mode="form" style="display:block;height:100vh">'
+            "Sign the pledge</a>",
         '[pledge_widget key=" k1 " mode="Counter" lang="pt-BR" theme="dark"]':
-            f'<a class="pledge-widget" href="{service}/w/k1" data-mode="counter" data-lang="pt-BR" data-theme="dark">'
-            "See how many have signed the pledge</a>",
+            f'<a class="pledge-widget" href="{service}/w/k1" data-mode="counter" data-lang="pt-BR" data-theme="dark" '
+            'style="display:block;height:212px">See how many have signed the pledge</a>',
         '[pledge_widget key="k1" mode="button" lang="es_419"]':
-            f'<a class="pledge-widget" href="{service}/w/k1" data-mode="button" data-lang="es_419">Sign the pledge</a>',
+            f'<a class="pledge-widget" href="{service}/w/k1" data-mode="button" data-lang="es_419" '
+            'style="display:block;height:121px">Sign the pledge</a>',
         '[pledge_widget key="k1" mode="list" lang="fil" embed="iframe"]':
             f'<iframe class="pledge-widget-frame" src="{service}/w/k1?mode=list&#038;lang=fil" title="See who has '
             'signed the pledge" loading="lazy" style="width:100%;border:0" height="800"></iframe>',
+        # Source codes, escaped by WordPress; one the service would drop (over 64 characters) is left out.
+        f'[pledge_widget key="k1" mode="list" utm_source="news&letter" utm_medium="e mail" utm_campaign="{"c" * 65}"]':
+            f'<a class="pledge-widget" href="{service}/w/k1" data-mode="list" data-utm-source="news&amp;letter" '
+            'data-utm-medium="e mail" style="display:block;height:322px">See who has signed the pledge</a>',
+        '[pledge_widget key="k1" embed="iframe" utm_source="radio" utm_medium="\u202eoidar" utm_campaign="spring-2027"]':
+            f'<iframe class="pledge-widget-frame" src="{service}/w/k1?mode=form#utm_source=radio&#038;'
+            'utm_campaign=spring-2027" title="Sign the pledge" loading="lazy" style="width:100%;border:0" '
+            'height="1800"></iframe>',
         '[pledge_widget key="k1" mode="counter" embed="iframe"]':
             f'<iframe class="pledge-widget-frame" src="{service}/w/k1?mode=counter" title="See how many have signed '
             'the pledge" loading="lazy" style="width:100%;border:0" height="240"></iframe>',

@@ -20,6 +20,25 @@ const PLEDGE_WIDGET_MODES = array(
 	'list'    => 800,
 );
 
+/**
+ * The room the widget takes in each mode, which the snippet's link reserves from the first paint so that the
+ * page does not jump when the loader's frame takes its place: the service's own snippet reserves the same
+ * (widget.snippet.RESERVED_HEIGHTS), and its loader starts the frame at that height.
+ */
+const PLEDGE_WIDGET_RESERVED = array(
+	'form'    => '100vh',
+	'button'  => '121px',
+	'counter' => '212px',
+	'list'    => '322px',
+);
+
+/** The source codes a shortcode may carry, as the snippet's data- attributes name them. */
+const PLEDGE_WIDGET_UTM = array(
+	'utm_source'   => 'data-utm-source',
+	'utm_medium'   => 'data-utm-medium',
+	'utm_campaign' => 'data-utm-campaign',
+);
+
 /** The snippet's data-theme values. */
 const PLEDGE_WIDGET_THEMES = array( 'light', 'dark', 'auto' );
 
@@ -36,16 +55,31 @@ const PLEDGE_WIDGET_LOADER = 'pledge-widget-loader';
  */
 function pledge_widget_defaults() {
 	return array(
-		'key'   => '',
-		'mode'  => 'form',
-		'lang'  => '',
-		'theme' => '',
-		'embed' => 'script',
+		'key'          => '',
+		'mode'         => 'form',
+		'lang'         => '',
+		'theme'        => '',
+		'embed'        => 'script',
+		'utm_source'   => '',
+		'utm_medium'   => '',
+		'utm_campaign' => '',
 	);
 }
 
 /**
- * The [pledge_widget key="KEY" mode="form" lang="fr" theme="dark" embed="iframe"] shortcode.
+ * A source code as the service keeps it, or '' for one it would drop: at most 64 characters, none of them a
+ * control or invisible one (widget/utm.py), valid UTF-8.
+ *
+ * @param string $value The code, trimmed.
+ * @return string
+ */
+function pledge_widget_utm_value( $value ) {
+	return 1 === preg_match( '/^[^\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]{1,64}$/u', $value ) ? $value : '';
+}
+
+/**
+ * The [pledge_widget key="KEY" mode="form" lang="fr" theme="dark" embed="iframe" utm_source="newsletter"]
+ * shortcode (also utm_medium and utm_campaign: a code the service would drop is left out).
  *
  * @param array|string $atts The shortcode's attributes ('' when it has none).
  * @return string
@@ -83,6 +117,10 @@ function pledge_widget_options( $atts ) {
 	$options['mode']  = strtolower( $options['mode'] );
 	$options['theme'] = strtolower( $options['theme'] );
 	$options['embed'] = strtolower( $options['embed'] );
+	// The service drops a bad code without a word; so does the plugin: the widget works without it.
+	foreach ( array_keys( PLEDGE_WIDGET_UTM ) as $name ) {
+		$options[ $name ] = pledge_widget_utm_value( $options[ $name ] );
+	}
 
 	// The service's site keys: letters, digits, "-" and "_".
 	if ( ! preg_match( '/^[A-Za-z0-9_-]{1,64}$/', $options['key'] ) ) {
@@ -139,11 +177,14 @@ function pledge_widget_render( $atts ) {
 		)
 	);
 	$title = pledge_widget_title( $options['mode'] );
+	$utm   = array_filter( array_intersect_key( $options, PLEDGE_WIDGET_UTM ) );
 
 	if ( 'iframe' === $options['embed'] ) {
+		// The codes go in the fragment, where the widget reads them: the service never sees them on a GET.
+		$fragment = $utm ? '#' . http_build_query( $utm ) : '';
 		return sprintf(
 			'<iframe class="pledge-widget-frame" src="%1$s" title="%2$s" loading="lazy" style="width:100%%;border:0" height="%3$d"></iframe>',
-			esc_url( add_query_arg( $query, $url ) ),
+			esc_url( add_query_arg( $query, $url ) . $fragment ),
 			esc_attr( $title ),
 			PLEDGE_WIDGET_MODES[ $options['mode'] ]
 		);
@@ -154,7 +195,17 @@ function pledge_widget_render( $atts ) {
 	foreach ( $query as $name => $value ) {
 		$data .= sprintf( ' data-%1$s="%2$s"', $name, esc_attr( $value ) );
 	}
-	return sprintf( '<a class="pledge-widget" href="%1$s"%2$s>%3$s</a>', esc_url( $url ), $data, esc_html( $title ) );
+	foreach ( $utm as $name => $value ) {
+		$data .= sprintf( ' %1$s="%2$s"', PLEDGE_WIDGET_UTM[ $name ], esc_attr( $value ) );
+	}
+	// The link holds the widget's room until the loader's frame, of the same height, takes its place.
+	return sprintf(
+		'<a class="pledge-widget" href="%1$s"%2$s style="display:block;height:%3$s">%4$s</a>',
+		esc_url( $url ),
+		$data,
+		esc_attr( PLEDGE_WIDGET_RESERVED[ $options['mode'] ] ),
+		esc_html( $title )
+	);
 }
 
 /**
