@@ -74,10 +74,10 @@ def snippet(base_url: str, site_key: str, title: str, *, integrity: str | None =
 
 
 #: The room the widget takes in each mode, which the script snippet's link reserves (the loader gives its frame
-#: the same heights: embed/loader.js; the WordPress plugin's link reserves them too, PLEDGE_WIDGET_RESERVED in
-#: integrations/wordpress/pledge-widget/includes/embed.php): in the short modes the content's height on a phone in English, measured
-#: in Chromium (one line more or less elsewhere); the form is taller than any screen, so one screen holds its
-#: place (the page below is out of sight when it grows).
+#: the same heights: embed/loader.js; the WordPress plugin's link reserves them too: PLEDGE_WIDGET_RESERVED in
+#: integrations/wordpress/pledge-widget/includes/embed.php): in the short modes the content's height on a phone
+#: in English, measured in Chromium (one line more or less elsewhere); the form is taller than any screen, so
+#: one screen holds its place (the page below is out of sight when it grows).
 RESERVED_HEIGHTS = {"form": "100vh", "button": "121px", "counter": "212px", "list": "322px"}
 
 
