@@ -199,6 +199,18 @@ class ProgressTables:
         """The public ids of the confirmed sign-ons of a campaign that reported progress."""
         return {row[3] for row in self.progress_rows(campaign) if row[3]}
 
+    def reports_of(self, signon_ids: list[str]) -> dict[str, list[tuple[str, str | None, str | None, float]]]:
+        """Every progress report of these sign-ons, oldest first (for access requests): ``(status, update
+        text or None, its moderation or None, reported at)`` by sign-on id (those without one left out)."""
+        found: dict[str, list[tuple[str, str | None, str | None, float]]] = {}
+        for start in range(0, len(signon_ids), 500):
+            part = signon_ids[start:start + 500]
+            for signon_id, *report in self.query(
+                    "SELECT signon_id, status, update_text, moderation, reported_at FROM progress_reports "
+                    f"WHERE signon_id IN ({', '.join('?' * len(part))}) ORDER BY reported_at, id", part):
+                found.setdefault(signon_id, []).append(tuple(report))  # type: ignore[arg-type]
+        return found
+
     def updates(self, campaign: str | None = None, moderation: str = "approved", limit: int = 100) -> list[Update]:
         """Updates in one state of moderation, newest first (``campaign`` None: of every campaign)."""
         where, params = "r.moderation = ?", [moderation]
