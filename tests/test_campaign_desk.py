@@ -187,3 +187,26 @@ def test_the_preview_shows_the_unsaved_texts_framed_by_the_desk_alone(app, desk)
     assert "once the campaign has a title" in lacking.get_data(as_text=True)
     assert "frame-ancestors 'self'" in lacking.headers["Content-Security-Policy"]
     assert "gardens" not in state(app).campaigns  # a preview saves nothing
+
+
+def test_the_editor_sets_check_ins_and_progress_by_the_files_rules(app, desk):
+    wrong = create(desk, checkins="P6M soon", checkins_repeat="yearly", checkins_max="many")
+    assert wrong.status_code == 400 and "gardens" not in state(app).campaigns
+    assert errors_of(wrong) == {
+        "checkins": "Give ISO 8601 durations such as P6M P1Y, separated by spaces.",
+        "checkins_repeat": "Give one ISO 8601 duration such as P1Y, or leave it empty.",
+        "checkins_max": "Give a whole number above zero, or leave it empty.",
+    }
+    assert 'value="P6M soon"' in wrong.get_data(as_text=True)  # what was typed stays
+    saved = create(desk, checkins="P6M, P1Y", checkins_repeat="P1Y", checkins_until="timetable",
+                   checkins_max="4", show_progress="y", fields=FORM["fields"] + ["checkin_consent"])
+    assert saved.status_code == 303
+    campaign = state(app).campaigns["gardens"]
+    assert (campaign.checkins, campaign.checkins_repeat, campaign.checkins_until, campaign.checkins_max,
+            campaign.show_progress) == (("P6M", "P1Y"), "P1Y", "timetable", 4, True)
+    page = desk.get("/admin/campaigns/gardens/edit").get_data(as_text=True)
+    assert 'value="P6M P1Y"' in page and 'name="show_progress" value="y" checked' in page
+    exported = desk.get("/admin/campaigns/gardens/export").get_data(as_text=True)
+    for line in ('checkins = ["P6M", "P1Y"]', 'checkins_repeat = "P1Y"', 'checkins_until = "timetable"',
+                 "checkins_max = 4", "show_progress = true"):
+        assert line in exported

@@ -348,3 +348,26 @@ def test_the_world_map_shades_countries_against_the_busiest_and_says_where_its_s
     drawn = world_map({"FR": (3, 0), "BR": (1, 2)}, "A <map>", lambda code, n, r: f"{code} {n} {r}", "m")
     assert drawn.count("<path") == len(data["countries"]) + 1 and "A &lt;map&gt;" in drawn
     assert "<title>FR 3 0</title>" in drawn and drawn.count("<circle") == 1
+
+
+def test_an_access_request_carries_the_consents_and_the_progress_reported(make_app, tmp_path, inbox):
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path))
+    client = app.test_client()
+    store = state(app).store
+    signon = signed(client, app, "k@farm.example", checkin_consent="y", news_consent="y")
+    signed(client, app, "l@farm.example", checkin_consent="y")
+    assert send_checkins(app=app) == 2
+    link_id = dict(store.query("SELECT signon_id, id FROM progress_links"))[signon.id]
+    assert store.record_progress(link_id, "in_progress", "Seeds =bought.") == "recorded"
+    runner = app.test_cli_runner()
+    [exported] = json.loads(runner.invoke(args=["pledge", "export", "--email", "k@farm.example",
+                                                "--format", "json"]).stdout)
+    assert (exported["checkin_consent"], exported["news_consent"]) == ("1/en", "1/en")
+    [report] = exported["progress"]
+    assert (report["status"], report["update"], report["moderation"]) == ("in_progress", "Seeds =bought.", "pending")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", report["reported_at"])
+    as_csv = runner.invoke(args=["pledge", "export", "--email", "k@farm.example"]).stdout
+    assert as_csv.splitlines()[0].endswith(",checkin_consent,news_consent,progress")
+    assert "in_progress: Seeds =bought. (pending)" in as_csv and "Z in_progress" in as_csv
+    # Someone else's reports are not in it; the plain export has no such column.
+    assert "progress" not in runner.invoke(args=["pledge", "export"]).stdout.splitlines()[0]

@@ -1,5 +1,5 @@
-"""The pages of check-ins and progress: axe-core finds no WCAG 2.2 A/AA violation in English, Arabic and
-Chinese, and nothing scrolls sideways on a 360 px phone."""
+"""The pages and mails of check-ins, progress and news: axe-core finds no WCAG 2.2 A/AA violation in English,
+Arabic and Chinese, and nothing scrolls sideways on a 360 px phone."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,10 @@ import pytest
 
 from test_accessibility import WCAG_TAGS, axe_source  # noqa: F401 - the session's axe-core fixture
 from widget import state
+from widget.checkins import checkin_mail
+from widget.news import news_mail
 from widget.store import Mail, SignOn, new_id
+from widget.store.news import NewsUpdate
 
 PHONE = 360
 
@@ -20,8 +23,12 @@ def phone_axe(browser, axe_source):  # noqa: F811
     page = context.new_page()
     page.set_default_timeout(15_000)
 
-    def check(url: str, before=None) -> None:
-        page.goto(url)
+    def check(url: str, before=None, html: str | None = None) -> None:
+        """Check the page at ``url`` (``html``: that mail's HTML instead, ``url`` naming it)."""
+        if html is None:
+            page.goto(url)
+        else:
+            page.set_content(html)
         if before:
             before(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE, url
@@ -79,3 +86,33 @@ def test_progress_pages_are_accessible_and_fit_a_phone(live, phone_axe, lang):
     phone_axe(f"{live.url}/c/4p1000/progress?lang={lang}")
     phone_axe(f"{live.url}/withdraw/{withdraw}")  # with its two "stop" buttons
     phone_axe(f"{live.url}/withdraw/{withdraw}", before=lambda page: page.locator("form button.secondary").first.click())
+
+
+@pytest.mark.parametrize("lang", ["en", "ar", "zh"])
+def test_check_in_and_news_mails_and_an_expired_link_are_accessible_and_fit_a_phone(live, phone_axe, lang):
+    token, _withdraw = reporting_signon(live, lang)
+    pledge = state(live.app)
+    link_id, _issued = pledge.tokens.loads("progress", token)
+    signon = pledge.store.get_signon(pledge.store.get_progress_link(link_id).signon_id)
+    # An update written in English only: Arabic and Chinese readers get it with the note saying so.
+    update = NewsUpdate(0, "4p1000", {"en": {"subject": "Ten thousand hectares", "body": "Together you cover ten "
+                                             "thousand hectares.\nThank you."}}, "sending", "desk@farm.example",
+                        time.time(), time.time(), None, 1)
+    with live.app.test_request_context(base_url=live.url):
+        mails = {"check-in": checkin_mail(signon, link_id), "new link": checkin_mail(signon, link_id, fresh_link=True),
+                 "news": news_mail(update, signon.email, lang, signon)}
+    for name, mail in mails.items():
+        assert f'lang="{lang}"' in mail.html, name
+        phone_axe(f"{name} mail in {lang}", html=mail.html)
+    expired = pledge.tokens.dumps("progress", link_id, at=int(time.time()) - 400 * 86400)
+
+    def offers_a_new_link(page):
+        assert page.locator("form[action$='/renew'] button").count() == 1 and page.locator("#update").count() == 0
+
+    phone_axe(f"{live.url}/progress/{expired}", before=offers_a_new_link)  # an expired link: a new one offered
+
+    def renew(page):
+        page.locator("form[action$='/renew'] button").click()
+        page.wait_for_url("**/renew")
+
+    phone_axe(f"{live.url}/progress/{expired}", before=renew)  # "we sent you a new link"

@@ -15,6 +15,7 @@ from test_admin_pages import sign_in as admin_sign_in
 from test_checkins import campaigns_file, signed
 from widget import audit, state
 from widget.addresses import mailbox
+from widget.checkins import send_checkins
 from widget.news import send_news
 from widget.store import Mail
 
@@ -89,7 +90,7 @@ def test_news_reach_only_consenting_signatories_once_and_unsubscribe_in_one_clic
     assert mail["Subject"] == SUBJECT and "ten thousand hectares" in mail.get_body(("plain",)).get_content()
     assert inbox.wait_for("fr@farm.example")[0]["Subject"] == "Dix mille hectares"
     assert german["Subject"] == SUBJECT
-    assert "This news was not written in your language." in german.get_body(("plain",)).get_content()
+    assert "Diese Neuigkeiten wurden nicht in Ihrer Sprache verfasst." in german.get_body(("plain",)).get_content()
     assert "not written in your language" not in mail.get_body(("plain",)).get_content()
     assert inbox.to("no@farm.example") == inbox.to("gone@farm.example") == []
     assert store.list_news()[0].state == "sent" and store.list_news()[0].recipients == 3
@@ -130,3 +131,27 @@ def test_sending_resumes_where_a_sender_stopped_and_claims_each_recipient_once(m
     assert not store.claim_news(update_id, ids[0], Mail(to="r0@farm.example", subject="s", text="t", html="h"))
     assert sorted(row[0] for row in store.query("SELECT signon_id FROM news_sent")) == sorted(ids)
     assert store.query("SELECT COUNT(*) FROM outbox WHERE kind = 'news'")[0][0] == 3
+
+
+def test_check_ins_and_news_wait_while_a_mailbox_had_its_share_of_mail_today(make_app, tmp_path, inbox):
+    app = make_app(PLEDGE_CAMPAIGNS_FILE=campaigns_file(tmp_path), PLEDGE_ADMINS=ADMIN,
+                   PLEDGE_MAILS_PER_ADDRESS_PER_DAY=2)
+    client = app.test_client()
+    store = state(app).store
+    busy = signed(client, app, "busy@farm.example", checkin_consent="y", news_consent="y")  # 1 mail: confirmation
+    calm = signed(client, app, "calm@farm.example", news_consent="y")
+    assert send_checkins(app=app) == 1  # the busy mailbox's second mail of the day
+    # Its share is gone: a further check-in is held back, nothing claimed (it stays due for a later run).
+    held = Mail(to=busy.email, subject="s", text="t", html="h", kind="checkin")
+    assert store.claim_checkin(busy.id, 1, "held-link", held, state(app).limits) is None
+    assert store.checkins_claimed(busy.id) == [0] and store.get_progress_link("held-link") is None
+    update_id = store.add_news("soils", {"en": {"subject": "Hello", "body": "News."}}, ADMIN)
+    assert store.start_news(update_id, None)
+    assert send_news(app=app) == 1  # the calm one's; the busy one's waits, claimed by no one
+    assert store.get_news(update_id).state == "sending"
+    assert [row[0] for row in store.query("SELECT signon_id FROM news_sent")] == [calm.id]
+    # A day later the busy mailbox has room again: it gets the update, once, and the update is done.
+    run_sql(store, "UPDATE outbox SET created_at = created_at - 86400 WHERE mailbox = ?", [mailbox(busy.email)])
+    assert send_news(app=app) == 1 and send_news(app=app) == 0
+    assert store.get_news(update_id).state == "sent"
+    assert store.query("SELECT COUNT(*) FROM outbox WHERE kind = 'news' AND mailbox = ?", [mailbox(busy.email)])[0][0] == 1

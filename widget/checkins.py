@@ -110,7 +110,9 @@ def send_checkins(now: float | None = None, app: Flask | None = None) -> int:
             continue
         try:
             link_id = new_id(18)
-            if pledge.store.claim_checkin(signon.id, number, link_id, checkin_mail(signon, link_id)):
+            # Counted against the mailbox's daily share like any other mail: over it, the check-in stays due
+            # and goes on a later run (a signatory of many campaigns is never flooded).
+            if pledge.store.claim_checkin(signon.id, number, link_id, checkin_mail(signon, link_id), pledge.limits):
                 queued += 1
         except Exception:  # noqa: BLE001 - one sign-on's failure must not keep the others' check-ins back
             log.exception("check-in %s of a sign-on of %s failed", number, signon.campaign)
@@ -141,7 +143,8 @@ def send_new_link(signon: SignOn) -> bool:
     if last is not None and time.time() - last < NEW_LINK_COOLDOWN:
         return False
     link_id = new_id(18)
-    if not pledge.store.add_progress_link(signon.id, link_id, checkin_mail(signon, link_id, fresh_link=True)):
+    if not pledge.store.add_progress_link(signon.id, link_id, checkin_mail(signon, link_id, fresh_link=True),
+                                          pledge.limits):
         return False
     pledge.mail_queued()
     return True

@@ -19,8 +19,9 @@ from .utm import UTM_FIELDS
 COLUMNS = ("id", "campaign", "site_key", "email", "name", "organization", "org_type", "country", "goal",
            "actions", "timetable", "resources", "lang", "created_at", "confirmed_at", "consent_at",
            "consent_version", "source", *UTM_FIELDS)
-#: What an access request adds: the optional consents to check-ins and news (their wording's version, or empty).
-PERSONAL_COLUMNS = ("checkin_consent", "news_consent")
+#: What an access request adds: the optional consents to check-ins and news (their wording's version, or empty)
+#: and the progress the signatory reported with its updates (see :func:`progress_cell`).
+PERSONAL_COLUMNS = ("checkin_consent", "news_consent", "progress")
 
 
 def timestamp(value: float | None) -> str | None:
@@ -44,6 +45,18 @@ def row(signon: SignOn) -> dict[str, Any]:
     return values
 
 
+def progress_reports(reports: Iterable[tuple[str, str | None, str | None, float]]) -> list[dict[str, Any]]:
+    """A sign-on's progress reports (``SQLStore.reports_of``) as an access request shows them in JSON."""
+    return [{"reported_at": timestamp(at), "status": status, "update": update, "moderation": moderation}
+            for status, update, moderation, at in reports]
+
+
+def progress_cell(reports: list[dict[str, Any]]) -> str:
+    """The same reports in one CSV cell: one line each, ``2027-05-01T09:00:00Z done: update (approved)``."""
+    return "\n".join(f"{r['reported_at']} {r['status']}"
+                     + (f": {r['update']} ({r['moderation']})" if r["update"] else "") for r in reports)
+
+
 #: Where a spreadsheet may begin a cell of its own inside one of ours: at its start, and after whatever list
 #: separator it picks (a comma, the semicolon of French or German Excel, a tab, a bar) or a line break (where
 #: it does not read our quotes as we meant them), spaces and quotes skipped; then what starts a formula.
@@ -59,12 +72,16 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(signons: Iterable[SignOn], columns: tuple[str, ...], stream: IO[str]) -> None:
-    """Write one header line, then one line per sign-on, every cell neutralised."""
+def write_csv(signons: Iterable[SignOn], columns: tuple[str, ...], stream: IO[str],
+              more: Callable[[SignOn], dict[str, Any]] | None = None) -> None:
+    """Write one header line, then one line per sign-on, every cell neutralised; ``more(signon)``: the values
+    of columns not stored in the sign-on's row (an access request's progress)."""
     writer = csv.writer(stream)
     writer.writerow(columns)
     for signon in signons:
         values = row(signon)
+        if more is not None:
+            values.update(more(signon))
         writer.writerow([csv_cell(values.get(column)) for column in columns])
 
 

@@ -141,13 +141,18 @@ def send_news(app: Flask | None = None, batch: int = BATCH) -> int:
         if update.campaign not in pledge.campaigns:
             continue  # its campaign is gone from the configuration: nothing to say
         recipients = pledge.store.news_recipients(update.id, update.campaign, batch)
+        held = 0
         for signon in recipients:
             try:
-                if pledge.store.claim_news(update.id, signon.id, news_mail(update, signon.email, signon.lang, signon)):
-                    queued += 1
+                # Asked-for mail counts against the mailbox's daily share like any other: a signatory of many
+                # campaigns gets the rest on a later run, never a flood.
+                claimed = pledge.store.claim_news(update.id, signon.id,
+                                                  news_mail(update, signon.email, signon.lang, signon), pledge.limits)
+                queued += bool(claimed)
+                held += claimed is None
             except Exception:  # noqa: BLE001 - one recipient's failure must not keep the others' news back
                 log.exception("news %s to a sign-on of %s failed", update.id, update.campaign)
-        if len(recipients) < batch:
+        if len(recipients) < batch and not held:
             pledge.store.finish_news(update.id)
     if queued:
         pledge.mail_queued()

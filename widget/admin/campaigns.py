@@ -72,6 +72,9 @@ PROBLEMS = {
     "default_lang": _l("This language has no texts yet: write its title, declaration and consent first."),
     "missing_text": _l("This text is needed in the campaign’s main language."),
     "empty_text": _l("This text is needed in the campaign’s main language."),
+    "checkins": _l("Give ISO 8601 durations such as P6M P1Y, separated by spaces."),
+    "checkins_repeat": _l("Give one ISO 8601 duration such as P1Y, or leave it empty."),
+    "checkins_max": _l("Give a whole number above zero, or leave it empty."),
 }
 #: How the editor names each text (an unknown key, added to the schema later, shows the schema's meaning).
 TEXT_LABELS = {
@@ -217,7 +220,29 @@ def text_label(key: str) -> str:
 
 #: The keys of a campaign's table the editor writes; any other (a key this editor does not know yet) is
 #: kept as it was stored.
-EDITED_KEYS = ("goal", "opens", "closes", "fields", "required", "org_types", "default_lang", "texts")
+EDITED_KEYS = ("goal", "opens", "closes", "fields", "required", "org_types", "default_lang", "texts",
+               "checkins", "checkins_repeat", "checkins_until", "checkins_max", "show_progress")
+#: The check-in keys the form writes as typed (a wrong one is then said by its field, by the file's rules).
+CHECKIN_KEYS = ("checkins", "checkins_repeat", "checkins_until", "checkins_max")
+
+
+def _checkins_from_form(form: Any) -> dict[str, Any]:
+    """The check-in keys and ``show_progress`` as the form says them: the durations separated by spaces or
+    commas, the number as a number when it is one (else as typed, for the check to name it); empty is unset."""
+    keys: dict[str, Any] = {}
+    durations = form.get("checkins", "").replace(",", " ").split()
+    if durations:
+        keys["checkins"] = durations
+    if form.get("checkins_repeat", "").strip():
+        keys["checkins_repeat"] = form["checkins_repeat"].strip()
+    if form.get("checkins_until") == "timetable":
+        keys["checkins_until"] = "timetable"
+    most = form.get("checkins_max", "").strip()
+    if most:
+        keys["checkins_max"] = int(most) if most.isascii() and most.isdigit() else most
+    if form.get("show_progress") == "y":
+        keys["show_progress"] = True
+    return keys
 
 
 def _spec_from_form(stored: dict[str, Any] | None, lang: str) -> dict[str, Any]:
@@ -237,6 +262,7 @@ def _spec_from_form(stored: dict[str, Any] | None, lang: str) -> dict[str, Any]:
     if org_types:
         spec["org_types"] = org_types
     spec["default_lang"] = form.get("default_lang", "") or lang
+    spec.update(_checkins_from_form(form))
     texts = {code: dict(values) for code, values in (stored or {}).get("texts", {}).items()}
     values = {}
     for name, value in form.items():
@@ -263,7 +289,7 @@ def _field_of(problem: Problem, lang: str) -> str | None:
         return f"text.{code.split(':', 1)[1]}" if path[1:2] == (lang,) else None
     if path[:1] == ("texts",) and path[1:2] == (lang,) and len(path) > 2:
         return "text." + ".".join(path[2:])
-    if path[:1] and path[0] in ("goal", "opens", "closes", "required", "default_lang"):
+    if path[:1] and path[0] in ("goal", "opens", "closes", "required", "default_lang", *CHECKIN_KEYS):
         return path[0]
     return None
 
@@ -297,6 +323,7 @@ def _editor(slug: str | None, spec: dict[str, Any], lang: str, status: int = 200
         edited=texts.get(lang, {}), errors=errors, general=general, updated_at=updated_at,
         main_texts=main, more_texts=more, text_label=text_label, long_texts=LONG_TEXTS,
         more_open=any(name.startswith(("text.help.", "text.label.", "text.org_type.")) for name in errors),
+        durations=" ".join(spec.get("checkins", [])) if isinstance(spec.get("checkins"), list) else spec.get("checkins", ""),
         anchor=anchor, updated_at_text=repr(updated_at) if updated_at is not None else "",
         field_names=FIELD_NAMES, field_labels=FIELD_LABELS, always=ALWAYS_REQUIRED,
         never_required=[name for name in CONSENT_TEXTS if name not in ALWAYS_REQUIRED],

@@ -128,14 +128,21 @@ def export_command(site_key: str | None, email: str | None, fmt: str) -> None:
     if email:
         signons = store.signons_of(email)
         columns = ("status", *export.COLUMNS, *export.PERSONAL_COLUMNS)
+        reports = store.reports_of([s.id for s in signons])
     else:
         signons = list(store.confirmed_signons(site_key))
         columns = export.COLUMNS
+        reports = {}
     if fmt == "json":
         rows = [{column: export.row(s).get(column) for column in columns} for s in signons]
+        if email:  # what the signatory reported of their commitment, updates included, is theirs too
+            for row, signon in zip(rows, signons):
+                row["progress"] = export.progress_reports(reports.get(signon.id, []))
         echo_json(rows, indent=1)
         return
-    export.write_csv(signons, columns, ShownStream(sys.stdout))
+    export.write_csv(signons, columns, ShownStream(sys.stdout),
+                     (lambda s: {"progress": export.progress_cell(export.progress_reports(reports.get(s.id, [])))})
+                     if email else None)
 
 
 @pledge.command("forget")

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .records import Mail, SignOn
+from .records import Limits, Mail, SignOn
 
 #: The states of an update.
 NEWS_STATES = ("draft", "sending", "sent")
@@ -47,6 +47,7 @@ class NewsTables:
     _insert: Any
     _enqueue: Any
     _append_audit: Any
+    _mail_allowed: Any
     _signons: Any
 
     def add_news(self, campaign: str, texts: dict[str, dict[str, str]], created_by: str,
@@ -116,13 +117,16 @@ class NewsTables:
             "(SELECT 1 FROM mailbox_bounces b WHERE b.mailbox = signons.mailbox AND b.hard_at IS NOT NULL) "
             "ORDER BY id LIMIT ?", [campaign, update_id, batch])
 
-    def claim_news(self, update_id: int, signon_id: str, mail: Mail) -> bool:
+    def claim_news(self, update_id: int, signon_id: str, mail: Mail, limits: Limits | None = None) -> bool | None:
         """Claim one recipient of an update and queue its mail, in one transaction; False when it was
-        claimed before, or the sign-on no longer agrees."""
+        claimed before, or the sign-on no longer agrees; None when its mailbox had its share of mail today
+        (``limits``): nothing is claimed, it gets the update on a later run."""
         with self.write() as db:
             if db.execute("SELECT 1 FROM signons WHERE id = ? AND status = 'confirmed' AND news_consent IS NOT NULL",
                           [signon_id]).fetchone() is None:
                 return False
+            if limits is not None and not self._mail_allowed(db, mail.to, limits):
+                return None
             # The unique row decides, not a read before it: of two senders, one inserts it.
             if not db.execute("INSERT INTO news_sent (update_id, signon_id, sent_at) VALUES (?, ?, ?) "
                               "ON CONFLICT DO NOTHING", [update_id, signon_id, time.time()]).rowcount:

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from .records import Mail, SignOn
+from .records import Limits, Mail, SignOn
 
 #: The statuses a signatory may report, in the order they are shown.
 PROGRESS_STATUSES = ("not_started", "in_progress", "done")
@@ -54,6 +54,7 @@ class ProgressTables:
     _enqueue: Any
     _enqueue_webhooks: Any
     _append_audit: Any
+    _mail_allowed: Any
     _signons: Any
     get_signon: Any
 
@@ -90,14 +91,18 @@ class ProgressTables:
                     break
                 after = ids[-1]
 
-    def claim_checkin(self, signon_id: str, seq: int, link_id: str, mail: Mail) -> bool:
+    def claim_checkin(self, signon_id: str, seq: int, link_id: str, mail: Mail,
+                      limits: Limits | None = None) -> bool | None:
         """Claim check-in number ``seq`` of a sign-on and queue its mail with its progress link, in one
-        transaction; False when it was claimed before, or the sign-on is gone or no longer agrees."""
+        transaction; False when it was claimed before, or the sign-on is gone or no longer agrees; None when
+        its mailbox had its share of mail today (``limits``): nothing is claimed, it goes on a later run."""
         now = time.time()
         with self.write() as db:
             if db.execute("SELECT 1 FROM signons WHERE id = ? AND status = 'confirmed' AND checkin_consent IS NOT NULL",
                           [signon_id]).fetchone() is None:
                 return False
+            if limits is not None and not self._mail_allowed(db, mail.to, limits):
+                return None
             # The unique row decides, not a read before it: of two senders, one inserts it.
             if not db.execute("INSERT INTO checkins_sent (signon_id, seq, sent_at) VALUES (?, ?, ?) "
                               "ON CONFLICT DO NOTHING", [signon_id, seq, now]).rowcount:
@@ -113,10 +118,13 @@ class ProgressTables:
 
     # -- progress links -------------------------------------------------------------------------------
 
-    def add_progress_link(self, signon_id: str, link_id: str, mail: Mail) -> bool:
-        """A fresh progress link for a confirmed sign-on, and its mail, together; False if it is gone."""
+    def add_progress_link(self, signon_id: str, link_id: str, mail: Mail, limits: Limits | None = None) -> bool:
+        """A fresh progress link for a confirmed sign-on, and its mail, together; False if it is gone, or its
+        mailbox had its share of mail today (``limits``)."""
         with self.write() as db:
             if db.execute("SELECT 1 FROM signons WHERE id = ? AND status = 'confirmed'", [signon_id]).fetchone() is None:
+                return False
+            if limits is not None and not self._mail_allowed(db, mail.to, limits):
                 return False
             self._insert(db, "progress_links", {"id": link_id, "signon_id": signon_id, "created_at": time.time()})
             self._enqueue(db, mail, signon_id)
@@ -198,6 +206,18 @@ class ProgressTables:
     def reported_public_ids(self, campaign: str) -> set[str]:
         """The public ids of the confirmed sign-ons of a campaign that reported progress."""
         return {row[3] for row in self.progress_rows(campaign) if row[3]}
+
+    def reports_of(self, signon_ids: list[str]) -> dict[str, list[tuple[str, str | None, str | None, float]]]:
+        """Every progress report of these sign-ons, oldest first (for access requests): ``(status, update
+        text or None, its moderation or None, reported at)`` by sign-on id (those without one left out)."""
+        found: dict[str, list[tuple[str, str | None, str | None, float]]] = {}
+        for start in range(0, len(signon_ids), 500):
+            part = signon_ids[start:start + 500]
+            for signon_id, *report in self.query(
+                    "SELECT signon_id, status, update_text, moderation, reported_at FROM progress_reports "
+                    f"WHERE signon_id IN ({', '.join('?' * len(part))}) ORDER BY reported_at, id", part):
+                found.setdefault(signon_id, []).append(tuple(report))  # type: ignore[arg-type]
+        return found
 
     def updates(self, campaign: str | None = None, moderation: str = "approved", limit: int = 100) -> list[Update]:
         """Updates in one state of moderation, newest first (``campaign`` None: of every campaign)."""
