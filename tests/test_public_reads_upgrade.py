@@ -44,7 +44,7 @@ def test_a_database_at_migration_9_upgrades_with_its_sign_ons_listed(database_ur
                 [CAMPAIGN, CAMPAIGN])
         before = rows_of(store)
 
-        assert store.migrate() == len(MIGRATIONS) == 19
+        assert store.migrate() == len(MIGRATIONS) == 21
         assert rows_of(store) == before
         entries, _next = store.list_entries(Filters(campaign=CAMPAIGN), "post")
         assert [(e.id, e.organization) for e in entries] == [(public_id("a" * 36), "Coopérative Ancienne")]
