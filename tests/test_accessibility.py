@@ -119,8 +119,10 @@ def test_sign_on_with_the_keyboard_alone(live, page, inbox):
         page.keyboard.type(keys)
     tab_to("consent", limit=4)
     page.keyboard.press("Space")
-    page.keyboard.press("Tab")  # the optional "the site may contact me" box: left unticked
-    assert focused_id() == "contact_consent"
+    # The optional boxes (the site may contact me, check-ins, news): each reached, left unticked.
+    for optional in ("contact_consent", "checkin_consent", "news_consent"):
+        page.keyboard.press("Tab")
+        assert focused_id() == optional
     page.keyboard.press("Tab")
     assert frame.locator(":focus").inner_text() == "Sign"
     page.keyboard.press("Enter")
