@@ -19,7 +19,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.csrf.core import CSRF
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from . import countries, disposable
 from .addresses import InvalidAddress, normalise_email
@@ -300,3 +300,20 @@ def aria_attributes(field: Any, required: bool) -> dict[str, str]:
     elif required:
         attributes["required"] = True  # a checkbox takes no aria-required; "required" is its native twin
     return attributes
+
+
+class SignInForm(FlaskForm):
+    """The address a sign-in link is mailed to (the host's and the desk's sign-in pages, first-party pages
+    that Flask-WTF's session CSRF protects)."""
+
+    email = EmailField(
+        _l("E-mail address"),
+        filters=[clean_text],
+        validators=[
+            DataRequired(message=_l("Please enter your e-mail address.")),
+            Length(max=254, message=_l("Please use at most %(max)d characters.")),
+            Email(message=_l("Please enter a valid e-mail address, such as name@example.org."),
+                  check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email"},
+    )

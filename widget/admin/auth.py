@@ -5,17 +5,18 @@ an admin, and only admins get mail. The link's GET only shows a button (a mail s
 """
 from __future__ import annotations
 
-import time
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 
 from .. import audit
+from ..abuse import no_sooner_than
+from ..forms import SignInForm
 from ..appstate import state
 from ..text import clean_text
 from ..tokens import TokenExpired, TokenInvalid
@@ -29,20 +30,6 @@ from .access import (IDLE_SECONDS, NEXT_KEY, admin_page, admin_required, browser
 
 #: The sign-in page answers no sooner than this (seconds), admin or not: its timing tells nothing.
 ANSWER_SECONDS = 0.5
-
-
-class LoginForm(FlaskForm):
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[clean_text],
-        validators=[
-            DataRequired(message=_l("Please enter your e-mail address.")),
-            Length(max=254, message=_l("Please use at most %(max)d characters.")),
-            Email(message=_l("Please enter a valid e-mail address, such as name@example.org."),
-                  check_deliverability=False),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
 
 
 class CodeForm(FlaskForm):
@@ -86,15 +73,15 @@ def login() -> Response:
     row = browser_session()
     if row is not None and row.verified_at is not None and request.method == "GET":
         return redirect(_home(), code=303)
-    form = LoginForm()
+    form = SignInForm()
     if request.method == "POST":
-        started = time.monotonic()
         if not form.validate():
             return _sign_in_page("admin/login.html", 400, form=form)
-        signin.send_link(form.email.data, current_language(), access.clock())
         # The same page, no sooner than ANSWER_SECONDS, for everyone.
-        time.sleep(max(0.0, ANSWER_SECONDS - (time.monotonic() - started)))
-        return _sign_in_page("admin/login_sent.html")
+        with no_sooner_than(ANSWER_SECONDS):
+            signin.send_link(form.email.data, current_language(), access.clock())
+            answer = _sign_in_page("admin/login_sent.html")
+        return answer
     return _sign_in_page("admin/login.html", form=form, done=request.args.get("done"))
 
 

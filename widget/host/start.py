@@ -9,17 +9,13 @@ from __future__ import annotations
 import io
 
 from flask import current_app, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import EmailField
-from wtforms.validators import DataRequired, Email, Length
 
 from .. import export, hosts
 from ..appstate import state
 from ..abuse import no_sooner_than
+from ..forms import SignInForm
 from ..i18n import speaking
-from ..text import clean_text
 from ..tokens import TokenExpired, TokenInvalid
 from .blueprint import bp
 from ..views.common import current_language
@@ -29,27 +25,12 @@ from .access import SESSION_KEY, check_csrf, host_page, own_site, signed_in_host
 ANSWER_SECONDS = 0.5
 
 
-class HostLoginForm(FlaskForm):
-    """The host's address; Flask-WTF's session CSRF protects it (a first-party page)."""
-
-    email = EmailField(
-        _l("E-mail address"),
-        filters=[clean_text],
-        validators=[
-            DataRequired(message=_l("Please enter your e-mail address.")),
-            Length(max=254, message=_l("Please use at most %(max)d characters.")),
-            Email(message=_l("Please enter a valid e-mail address, such as name@example.org."), check_deliverability=False),
-        ],
-        render_kw={"autocomplete": "email"},
-    )
-
-
 @bp.route("/", methods=["GET", "POST"], endpoint="start")
 def host() -> Response:
     email = signed_in_host()
     if email:
         return _sites(email)
-    form = HostLoginForm()
+    form = SignInForm()
     signup = current_app.config["PLEDGE_HOST_SIGNUP"] == "open"
     if request.method == "POST":
         if not form.validate():
