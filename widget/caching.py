@@ -74,26 +74,35 @@ class Page:
     """A rendered response as it is sent again: its body as rendered and compressed, each with its tag."""
 
     status: int
-    bodies: dict[str | None, bytes]  # None: as rendered; "gzip", "br": compressed once
+    #: None: as rendered; "gzip", "br": compressed once. A page kept by :func:`keep` holds only its gzipped
+    #: body when it has one (see :meth:`body`).
+    bodies: dict[str | None, bytes]
     headers: tuple[tuple[str, str], ...]
     etags: dict[str | None, str]
     expires: float
     #: What the view needs again on a hit without asking the database (the widget's site).
     extra: Any = None
 
+    def body(self, coding: str | None) -> bytes:
+        """The body in ``coding`` (one of ``etags``): the plain one of a page kept gzipped only is unpacked
+        for the few clients that take no gzip."""
+        body = self.bodies.get(coding)
+        return gzip.decompress(self.bodies["gzip"]) if body is None else body
+
     def response(self) -> Response:
         """A fresh response of this page, compressed as the client takes it (304 when the client's copy
         is this one)."""
-        coding = choose_coding(request.headers.get("Accept-Encoding", ""), self.bodies)
-        response = current_app.response_class(self.bodies[coding], self.status, headers=list(self.headers))
+        coding = choose_coding(request.headers.get("Accept-Encoding", ""), self.etags)
+        response = current_app.response_class(self.body(coding), self.status, headers=list(self.headers))
         if coding:
             response.headers["Content-Encoding"] = coding
         return conditional(response, self.etags[coding])
 
 
 def keep(response: Response, seconds: float, vary: str = "", extra: Any = None) -> Page:
-    """A :class:`Page` of a freshly rendered ``response``; a body worth compressing is also kept gzipped
-    (then ``Accept-Encoding`` joins ``vary``)."""
+    """A :class:`Page` of a freshly rendered ``response``; a body worth compressing is kept gzipped only
+    (then ``Accept-Encoding`` joins ``vary``): nearly every client takes gzip, and a page cache of the same
+    size then holds four times the pages."""
     body = response.get_data()
     bodies: dict[str | None, bytes] = {None: body}
     if len(body) >= MIN_COMPRESS:
@@ -104,6 +113,8 @@ def keep(response: Response, seconds: float, vary: str = "", extra: Any = None) 
     if vary:
         headers.append(("Vary", vary))
     etags = {coding: hashlib.blake2b(data, digest_size=12).hexdigest() for coding, data in bodies.items()}
+    if "gzip" in bodies:
+        del bodies[None]
     return Page(response.status_code, bodies, tuple(headers), etags, time.monotonic() + seconds, extra)
 
 
