@@ -113,7 +113,7 @@ class PublicReads:
 
     @staticmethod
     def send(page: Page, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING", ""), page.bodies)
+        coding = choose_coding(environ.get("HTTP_ACCEPT_ENCODING", ""), page.etags)
         etag = f'"{page.etags[coding]}"'
         headers = list(page.headers)
         names = {name.lower() for name, _ in headers}
@@ -126,7 +126,7 @@ class PublicReads:
         if etag in environ.get("HTTP_IF_NONE_MATCH", "") or environ.get("HTTP_IF_NONE_MATCH", "").strip() == "*":
             start_response("304 Not Modified", [h for h in headers if h[0] != "Content-Type"])
             return [b""]
-        body = page.bodies[coding]
+        body = page.body(coding)
         headers.append(("Content-Length", str(len(body))))
         start_response(f"{page.status} OK", headers)
         return [b""] if environ["REQUEST_METHOD"] == "HEAD" else [body]

@@ -268,7 +268,22 @@ def shared_form_token(site_key: str, lang: str) -> str:
     current ``SHARED_TOKEN_SECONDS`` and signed at that moment, so that every worker and every node makes
     the same one (the same page bytes, the same ETag) until the next period."""
     period = int(time.time()) // SHARED_TOKEN_SECONDS * SHARED_TOKEN_SECONDS
-    return form_token(state().tokens, site_key, lang, shared_at=period)
+    tokens = state().tokens
+    # Signed once per site, language and period, not once per page rendered: over thousands of sites the
+    # pages are rarely kept, and the token stays the same for its ten minutes. Keyed by the signing keys
+    # too, so that a key rotation signs anew.
+    key = (tuple(tokens.keys), site_key, lang, period)
+    token = _SHARED_TOKENS.get(key)
+    if token is None:
+        if len(_SHARED_TOKENS) >= SHARED_TOKENS_KEPT:  # a new period, or more sites than that: start again
+            _SHARED_TOKENS.clear()
+        token = _SHARED_TOKENS[key] = form_token(tokens, site_key, lang, shared_at=period)
+    return token
+
+
+#: How many shared form tokens a process keeps (about 200 bytes each).
+SHARED_TOKENS_KEPT = 20_000
+_SHARED_TOKENS: dict[tuple, str] = {}
 
 
 @blueprint.get("/w/<site_key>/token", merge_slashes=False)
