@@ -112,4 +112,9 @@ def echo_rows(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]], as
         return
     click.echo("\t".join(header for header, _key in columns))
     for row in rows:
-        click.echo("\t".join(shown(" ".join(str(row.get(key) or "").split())) for _header, key in columns))
+        click.echo("\t".join(shown(" ".join(_cell(row.get(key)).split())) for _header, key in columns))
+
+
+def _cell(value: Any) -> str:
+    """A table cell: nothing for a missing value, the value otherwise (a count of 0 is written 0)."""
+    return "" if value is None else str(value)

@@ -61,10 +61,14 @@ def log_verify(url: str, as_json: bool) -> None:
         echo_json({"ok": True, "campaign": result.campaign, "size": result.size, "total": result.total,
                    "checkpoint": checkpoint.as_json() if checkpoint else None})
         return
-    click.echo(f"{shown(result.campaign)}: {result.size} entries, total {result.total}: the hash chain holds and the "
+    click.echo(f"{shown(result.campaign)}: {_entries(result.size)}, total {result.total}: the hash chain holds and the "
                "count API agrees")
     if checkpoint is None:
         click.echo("no checkpoint was signed yet", err=True)
     else:
-        click.echo(f"checkpoint of {checkpoint.size} entries signed {shown(checkpoint.signed_at)} by the key "
+        click.echo(f"checkpoint of {_entries(checkpoint.size)} signed {shown(checkpoint.signed_at)} by the key "
                    f"{shown(checkpoint.public_key)}: the signature and its root hold")
+
+
+def _entries(size: int) -> str:
+    return f"{size} entry" if size == 1 else f"{size} entries"
