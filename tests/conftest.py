@@ -11,11 +11,13 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -502,3 +504,37 @@ def page(context):
     page = context.new_page()
     page.set_default_timeout(15_000)
     return page
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """The sdist and the wheel built from it, as a release makes them, the wheel installed into a fresh
+    virtual environment (once a session: tests/test_packaging.py and tests/test_openapi.py use it)."""
+    work = tmp_path_factory.mktemp("wheel")
+    dist = work / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(Path(__file__).resolve().parent.parent)],
+                   check=True, cwd=work, capture_output=True)
+    [wheel] = dist.glob("flask_pledge_widget-*.whl")
+    [sdist] = dist.glob("flask_pledge_widget-*.tar.gz")
+    checked = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    venv = work / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, cwd=work)
+    return work, venv
+
+
+@pytest.fixture(autouse=True)
+def quick_sign_in(request, monkeypatch):
+    """The host's and the desk's sign-in answers come no sooner than 0.5 s (their timing tells nothing):
+    tested where it is the subject (tests marked ``sign_in_floor``, and tests/test_host_sign_in.py's own
+    shortened floor); everywhere else it would only add half a second to every sign-in of the suite."""
+    if request.node.get_closest_marker("sign_in_floor"):
+        return
+    from widget.admin import auth
+    from widget.host import start
+
+    monkeypatch.setattr(start, "ANSWER_SECONDS", 0.0)
+    monkeypatch.setattr(auth, "ANSWER_SECONDS", 0.0)

@@ -103,6 +103,7 @@ def test_without_admins_there_is_no_desk(app, client):
     assert client.post("/admin/login", data={"email": ADMIN}).status_code == 404
 
 
+@pytest.mark.sign_in_floor
 def test_a_stranger_gets_the_same_answer_and_no_mail(desk, inbox):
     client = desk.test_client()
     answers = {}

@@ -95,10 +95,10 @@ def test_a_council_asked_in_spanish_is_marked_once_it_signs_through_the_hosts_li
     # The e-mail: a mailto: link with no recipient, its subject and body in Spanish where translated.
     mail = mailto_fields(page)
     assert set(mail) == {"subject", "body"}
-    assert mail["subject"] == "Will your council sign the 4 per 1000 Declaration for soils?"  # not yet translated
+    assert mail["subject"] == "¿Firmará su ayuntamiento la Declaración 4 por 1000 por los suelos?"
     assert mail["body"].startswith("Hola") and sign_on in mail["body"] and "\r\n\r\n" in mail["body"]
     assert "\n" not in mail["body"].replace("\r\n", "")  # every line break is CRLF
-    assert "Councils that sign" in mail["body"]  # the council's own paragraph
+    assert "Los ayuntamientos que firman" in mail["body"]  # the council's own paragraph, in Spanish
     assert re.search(r'<pre class="draft-body" id="draft-body" lang="es"', page)
     assert not re.search(r"\sstyle\s*=", page) and "<style" not in page and "<script>" not in page  # our CSP
     assert 'src="/pledge-static/ask.js?v=' in page and "unsafe-inline" not in response.headers["Content-Security-Policy"]
@@ -111,14 +111,14 @@ def test_a_council_asked_in_spanish_is_marked_once_it_signs_through_the_hosts_li
     assert f'<a class="letter-url" href="{sign_on}" dir="ltr">{sign_on}</a>' in letter
     assert QR_PATH.search(letter).group(1) == qr_modules(sign_on)
     assert "Código QR" in letter and "4 por 1000" in letter  # the code's name, in Spanish
-    assert "A council can start with what it already runs" in letter
-    assert "The types of action it will take." in letter  # the commitments, in plain words
+    assert "Un ayuntamiento puede empezar por lo que ya gestiona" in letter
+    assert "Los tipos de acción que emprenderá." in letter  # the commitments, in plain words
     assert letter.count('data-fill="sender_name"') == 2  # blanks the host's browser fills (or the pen)
 
     # The resolution: printable, with blanks, and as a plain-text file.
     resolution = RESOLUTION.search(page).group(0)
     assert 'lang="es"' in resolution and "4 por 1000: Declaración de intenciones" in resolution
-    assert "resolves:" in resolution and "to state, by ________________, its goal" in resolution
+    assert "acuerda:" in resolution and "indicar, antes del ________________, su objetivo" in resolution
     assert sign_on in resolution
     download = client.get(f"/host/sites/{site.key}/ask/resolution.txt?lang=es")
     assert download.status_code == 200 and sign_on in download.get_data(as_text=True)
@@ -355,7 +355,7 @@ def test_a_campaign_file_carries_its_own_texts_per_kind(garden_app, inbox):
         RESOLUTION.search(council).group(0)
     # No text of the campaign for councils: ours, the plain ask naming the campaign, and its address.
     mail = mailto_fields(council)
-    assert mail["subject"] == "Will you sign Un jardin dans chaque école?" and url in mail["body"]
+    assert mail["subject"] == "Signerez-vous Un jardin dans chaque école ?" and url in mail["body"]
 
     # In a language without the campaign's own texts: ours, never the default language's mixed in.
     english = ask_page(client, site, "?org_type=school&lang=en").get_data(as_text=True)

@@ -27,8 +27,15 @@ new PerformanceObserver(list => list.getEntries().forEach(e => e.hadRecentInput 
 SETTLED = "() => { const f = document.querySelector('iframe'); return f && f.ok; }"
 
 
-def layout_shift(live, browser, mode: str, lang: str, screen: str, late: bool) -> float:
-    code = snippet(live.url, live.site_key, "Sign the 4 per 1000 Declaration", mode=mode)
+@pytest.fixture(scope="module")
+def new_site(live) -> str:
+    """A site of the host page's origin with no signatures yet: what the widget shows then does not depend on
+    what other tests of the session signed (a list mode's height does: see bench/RESULTS.md)."""
+    return live.store.add_site("École des sols", [live.host.origin], "cls@school.example", "4p1000").key
+
+
+def layout_shift(live, site_key, browser, mode: str, lang: str, screen: str, late: bool) -> float:
+    code = snippet(live.url, site_key, "Sign the 4 per 1000 Declaration", mode=mode)
     url = live.host.add(f"cls-{mode}-{lang}", f"<p>{TEXT}</p>{code}" + f"<p>{TEXT}</p>" * 4, lang=lang, head=OBSERVE)
     context = browser.new_context(viewport=SCREENS[screen], locale=lang)
     try:
@@ -45,9 +52,9 @@ def layout_shift(live, browser, mode: str, lang: str, screen: str, late: bool) -
 
 @pytest.mark.parametrize("lang", ["en", "de"])
 @pytest.mark.parametrize("mode", ["form", "button", "counter", "list"])
-def test_the_host_page_does_not_jump_when_the_widget_comes(live, browser, mode, lang):
+def test_the_host_page_does_not_jump_when_the_widget_comes(live, new_site, browser, mode, lang):
     for screen, late in (("phone", True), ("laptop", False)):
-        assert layout_shift(live, browser, mode, lang, screen, late) <= 0.1, (screen, late)
+        assert layout_shift(live, new_site, browser, mode, lang, screen, late) <= 0.1, (screen, late)
 
 
 def test_the_loader_gives_its_frame_the_room_the_snippets_link_reserved():

@@ -14,7 +14,6 @@ import schemathesis
 from conftest import free_port, wait_until_up
 from hypothesis import HealthCheck, given, settings
 from test_opendata import populate
-from test_packaging import installed  # noqa: F401  (fixture: the wheel in a fresh venv)
 
 from widget.appstate import state
 from widget.views import blueprint

@@ -7,35 +7,12 @@ import json
 import os
 import re
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 import widget
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """The sdist and the wheel built from it, as a release makes them, the wheel installed into a fresh
-    virtual environment."""
-    work = tmp_path_factory.mktemp("wheel")
-    dist = work / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--sdist", "--wheel", "--outdir", str(dist), str(ROOT)],
-                   check=True, cwd=work, capture_output=True)
-    [wheel] = dist.glob("flask_pledge_widget-*.whl")
-    [sdist] = dist.glob("flask_pledge_widget-*.tar.gz")
-    checked = subprocess.run([sys.executable, "-m", "twine", "check", "--strict", str(wheel), str(sdist)],
-                             capture_output=True, text=True)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    venv = work / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, cwd=work)
-    return work, venv
 
 
 def test_one_version_everywhere(installed):
